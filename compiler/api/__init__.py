@@ -1,0 +1,1 @@
+"""The `bk` API: Lua values in, graph values out, with validation in the user's words."""

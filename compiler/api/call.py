@@ -1,0 +1,49 @@
+"""The context every API function receives: where it was called from, and the session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.errors import Location, ScriptError
+from compiler.graph import nodes as g
+from compiler.graph.platform import Platform
+
+
+@dataclass
+class Export:
+    state: g.State
+    config: dict[str, Any] | None
+    location: Location | None
+
+
+@dataclass
+class Session:
+    """Mutable per-evaluation bookkeeping the API writes to (export, budget)."""
+
+    target: Platform | None
+    build_args: Mapping[str, str]
+    memory_budget: int
+    export: Export | None = None
+    charged: int = 0
+    values: list[Any] = field(default_factory=list)
+
+    def charge(self, nbytes: int) -> None:
+        """Count memory the graph holds outside Lua against the same limit."""
+        self.charged += nbytes
+        if self.charged > self.memory_budget:
+            raise ScriptError("the build graph exceeds the memory limit")
+
+
+@dataclass(frozen=True)
+class Call:
+    where: str  # the name users know: "bk.image", "state:run"
+    location: Location | None
+    session: Session
+
+    def error(self, message: str) -> ScriptError:
+        return ScriptError(f"{self.where}: {message}")
+
+    def node_platform(self, state_platform: Platform | None) -> Platform | None:
+        return state_platform or self.session.target

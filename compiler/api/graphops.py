@@ -1,0 +1,208 @@
+"""bk.merge, bk.diff, state:with_metadata, bk.export, bk.platform, bk.arg."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from compiler.api import values as v
+from compiler.api.call import Call, Export
+from compiler.graph import nodes as g
+from compiler.graph.platform import Platform, normalize, parse
+
+
+def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
+    if len(args) == 1 and isinstance(args[0], v.Table) and args[0].is_array():
+        args = tuple(args[0].array())
+    while args and args[-1] is None:
+        args = args[:-1]
+    states = []
+    for i, arg in enumerate(args, 1):
+        if not isinstance(arg, g.State):
+            raise call.error(f"argument {i} must be a State, got {v.type_name(arg)}")
+        states.append(arg)
+    return states
+
+
+def merge(call: Call, *args: Any) -> g.State:
+    states = _states(call, args)
+    if len(states) < 2:
+        raise call.error("requires at least 2 states")
+    layers = [s for s in states if s.ref is not None]  # scratch adds nothing
+    if not layers:
+        return g.State(None, platform=call.session.target)
+    if len(layers) == 1:
+        return layers[0]
+    node = g.MergeNode(tuple(s.ref for s in layers if s.ref is not None), call.location)
+    platforms = {s.platform for s in layers}
+    return g.State(g.Ref(node), platform=platforms.pop() if len(platforms) == 1 else call.session.target)
+
+
+def diff(call: Call, lower: Any = None, upper: Any = None, *extra: Any) -> g.State:
+    if lower is None or upper is None:
+        raise call.error("requires lower and upper state arguments")
+    for i, arg in ((1, lower), (2, upper)):
+        if not isinstance(arg, g.State):
+            raise call.error(f"argument {i} must be a State, got {v.type_name(arg)}")
+    if lower.ref is None:
+        return upper  # the diff from nothing is everything
+    node = g.DiffNode(lower.ref, upper.ref, call.location)
+    return g.State(g.Ref(node), platform=upper.platform or lower.platform)
+
+
+METADATA_OPTIONS: dict[str, v.Reader] = {
+    "description": v.nonempty_string,
+    "progress_group": v.nonempty_string,
+    "ignore_cache": v.boolean,
+}
+
+
+def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
+    if opts is None:
+        raise call.error("options argument required, e.g. { description = \"compile\" }")
+    o = v.options(call.where, opts, METADATA_OPTIONS)
+    if state.ref is None:
+        raise call.error("bk.scratch() has no operation to describe")
+    node = state.ref.node
+    meta = node.meta
+    description = dict(meta.description)
+    if "description" in o:
+        description["llb.customname"] = o["description"]
+    new_meta = g.OpMetadata(
+        tuple(sorted(description.items())),
+        o.get("progress_group", meta.progress_group),
+        o.get("ignore_cache", meta.ignore_cache),
+    )
+    # Same op, same digest; only the metadata differs, and the marshaller merges it.
+    new_node = dataclasses.replace(node, meta=new_meta)  # type: ignore[type-var]
+    exec_node = new_node if isinstance(new_node, g.ExecNode) and state.exec is node else state.exec
+    return dataclasses.replace(state, ref=g.Ref(new_node, state.ref.index), exec=exec_node)
+
+
+# ---------------------------------------------------------------- export
+
+
+def _port(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(v.bounded(1, 65535)(value))
+    text = v.string(value)
+    m = re.fullmatch(r"(\d+)(?:/(tcp|udp|sctp))?", text.strip().lower())
+    if not m or not 1 <= int(m.group(1)) <= 65535:
+        raise v.Invalid("a port", f"must be a port like \"8080\" or \"53/udp\", got '{text}'")
+    return f"{int(m.group(1))}/{m.group(2) or 'tcp'}"
+
+
+def _ports(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, v.Table) or not value.is_array():
+        raise v.Invalid("a list of ports")
+    out = []
+    for i, item in enumerate(value.array(), 1):
+        try:
+            out.append(_port(item))
+        except v.Invalid as err:
+            raise v.Invalid("ports", f"[{i}] {err.detail or 'must be ' + err.expected}") from None
+    return tuple(out)
+
+
+def _env_list(value: Any) -> tuple[str, ...]:
+    from compiler.api.exec import _env
+
+    return tuple(f"{k}={val}" for k, val in _env(value))
+
+
+def _user(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(v.uint32(value))
+    return v.nonempty_string(value)
+
+
+def _argv(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise v.Invalid("a list of strings", f"must be a list of strings like {{\"/bin/app\", \"--flag\"}}, got string '{value}'")
+    return v.string_list(value)
+
+
+EXPORT_OPTIONS: dict[str, v.Reader] = {
+    "entrypoint": _argv,
+    "cmd": _argv,
+    "env": _env_list,
+    "user": _user,
+    "workdir": v.nonempty_string,
+    "expose": _ports,
+    "labels": v.string_map,
+    "volumes": v.string_list,
+    "stop_signal": v.nonempty_string,
+    "os": v.nonempty_string,
+    "arch": v.nonempty_string,
+    "variant": v.string,
+}
+
+
+def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]:
+    """An OCI image config (the parts the script decides) from validated export options."""
+    config: dict[str, Any] = {}
+    if "user" in o:
+        config["User"] = o["user"]
+    if "expose" in o:
+        config["ExposedPorts"] = {port: {} for port in sorted(set(o["expose"]))}
+    if "env" in o:
+        config["Env"] = list(o["env"])
+    if "entrypoint" in o:
+        config["Entrypoint"] = list(o["entrypoint"])
+    if "cmd" in o:
+        config["Cmd"] = list(o["cmd"])
+    if "volumes" in o:
+        config["Volumes"] = {path: {} for path in sorted(set(o["volumes"]))}
+    if "workdir" in o:
+        config["WorkingDir"] = o["workdir"]
+    if "labels" in o:
+        config["Labels"] = dict(sorted(o["labels"].items()))
+    if "stop_signal" in o:
+        config["StopSignal"] = o["stop_signal"]
+    result: dict[str, Any] = {}
+    if "arch" in o or "os" in o:
+        chosen = normalize(o.get("os", "linux"), o.get("arch", platform.architecture if platform else "amd64"), o.get("variant", ""))
+        platform = chosen
+    if platform is not None:
+        result["architecture"] = platform.architecture
+        result["os"] = platform.os
+        if platform.variant:
+            result["variant"] = platform.variant
+    result["config"] = config
+    return result
+
+
+def export(call: Call, state: Any = None, config: Any = None) -> None:
+    if call.session.export is not None:
+        raise call.error("already called (a script exports one state; several exports are not supported yet)")
+    if not isinstance(state, g.State):
+        raise call.error(f"argument 1 must be the State to export, got {v.type_name(state)}")
+    cfg = None
+    if config is not None:
+        o = v.options(call.where, config, EXPORT_OPTIONS)
+        cfg = image_config(o, state.platform or call.session.target)
+    call.session.export = Export(state, cfg, call.location)
+
+
+def platform(call: Call, spec: Any = None, arch: Any = None, variant: Any = None) -> Platform:
+    if spec is None:
+        raise call.error("requires an os/arch string like \"linux/arm64\", or os and arch")
+    os_name = v.check(call.where, "argument 1", v.nonempty_string, spec)
+    if arch is None:
+        try:
+            return parse(os_name)
+        except ValueError as exc:
+            raise call.error(str(exc)) from None
+    arch_name = v.check(call.where, "argument 2 (arch)", v.nonempty_string, arch)
+    variant_name = v.check(call.where, "argument 3 (variant)", v.string, variant) if variant is not None else ""
+    return normalize(os_name, arch_name, variant_name)
+
+
+def arg(call: Call, name: Any = None, default: Any = None) -> str | None:
+    key = v.check(call.where, "name", v.nonempty_string, name)
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        default = v._number_text(default)
+    if default is not None and not isinstance(default, str):
+        raise call.error(f"default must be a string, got {v.type_name(default)}")
+    return call.session.build_args.get(key, default)

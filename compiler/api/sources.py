@@ -1,0 +1,244 @@
+"""bk.image, bk.local_, bk.git, bk.http/https, bk.scratch -> SourceOps (llb-facts §2.1-2.6)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from compiler.api import values as v
+from compiler.api.call import Call
+from compiler.api.reference import ReferenceError, normalize
+from compiler.graph import nodes as g
+
+IMAGE_OPTIONS: dict[str, v.Reader] = {
+    "platform": v.platform,
+    "resolve_mode": v.one_of("default", "pull", "local"),
+    "resolve_digest": v.boolean,
+}
+
+
+def image(call: Call, ref: Any = None, opts: Any = None) -> g.State:
+    text = v.check(call.where, "ref", v.nonempty_string, ref)
+    options = v.options(call.where, opts, IMAGE_OPTIONS)
+    if text.startswith("docker-image://"):
+        text = text[len("docker-image://") :]
+    try:
+        name = normalize(text)
+    except ReferenceError as exc:
+        raise call.error(str(exc)) from None
+    attrs: list[tuple[str, str]] = []
+    caps = ["source.image"]
+    mode = options.get("resolve_mode", "default")
+    if mode != "default":
+        attrs.append(("image.resolvemode", mode))
+        if mode == "pull":
+            caps.append("source.image.resolvemode")
+    platform = call.node_platform(options.get("platform"))
+    node = g.SourceNode("docker-image://" + name, tuple(attrs), tuple(caps), platform, call.location)
+    return g.State(g.Ref(node), platform=platform)
+
+
+def scratch(call: Call, *extra: Any) -> g.State:
+    if any(arg is not None for arg in extra):
+        raise call.error("takes no arguments")
+    return g.State(None, platform=call.session.target)
+
+
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+LOCAL_OPTIONS: dict[str, v.Reader] = {
+    "include": v.string_list,
+    "exclude": v.string_list,
+    "shared_key_hint": v.string,
+    "follow_paths": v.string_list,
+}
+
+
+def _go_json(items: tuple[str, ...]) -> str:
+    """JSON like Go's json.Marshal of a []string (compact, HTML characters escaped)."""
+    text = json.dumps(list(items), separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def local(call: Call, name: Any = None, opts: Any = None) -> g.State:
+    text = v.check(call.where, "name", v.nonempty_string, name)
+    if not _LOCAL_NAME.match(text) or len(text) > 256:
+        raise call.error(
+            f"invalid local name '{text}': use letters, digits, '.', '_' or '-' "
+            "(the NAME of buildctl --local NAME=DIR)"
+        )
+    options = v.options(call.where, opts, LOCAL_OPTIONS)
+    attrs: list[tuple[str, str]] = []
+    caps = ["source.local"]
+    for key, attr, cap in (
+        ("include", "local.includepattern", "source.local.includepatterns"),
+        ("exclude", "local.excludepatterns", "source.local.excludepatterns"),
+        ("follow_paths", "local.followpaths", "source.local.followpaths"),
+    ):
+        if options.get(key):
+            attrs.append((attr, _go_json(options[key])))
+            caps.append(cap)
+    if options.get("shared_key_hint"):
+        attrs.append(("local.sharedkeyhint", options["shared_key_hint"]))
+        caps.append("source.local.sharedkeyhint")
+    # No local.unique: llb sets a random one per marshal, which would make our
+    # output differ run to run; the daemon ignores it.
+    node = g.SourceNode("local://" + text, tuple(sorted(attrs)), tuple(caps), None, call.location)
+    return g.State(g.Ref(node), platform=call.session.target)
+
+
+GIT_OPTIONS: dict[str, v.Reader] = {
+    "ref": v.nonempty_string,
+    "subdir": v.nonempty_string,
+    "keep_git_dir": v.boolean,
+    "checksum": v.nonempty_string,
+    "skip_submodules": v.boolean,
+    "auth_token_secret": v.nonempty_string,
+    "auth_header_secret": v.nonempty_string,
+    "known_ssh_hosts": v.string,
+    "mount_ssh_sock": v.nonempty_string,
+}
+
+_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
+
+
+def _parse_git_url(url: str) -> tuple[str, str, str, bool]:
+    """(remote url, host, path, is_ssh) like BuildKit's gitutil.ParseURL."""
+    if "://" not in url:
+        scp = _SCP_LIKE.match(url)
+        if scp and "." not in url.split(":", 1)[0].split("@")[-1] and "@" not in url:
+            scp = None
+        if scp:
+            return url, scp.group("host"), scp.group("path"), True
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "git", "ssh", "git+ssh", "file"):
+        raise ValueError(f"unsupported git URL scheme '{parts.scheme}' (use https, http, git, ssh or user@host:path)")
+    if not parts.netloc and parts.scheme != "file":
+        raise ValueError("git URL must have a host")
+    remote = url.split("#", 1)[0]
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return remote, host, parts.path, parts.scheme in ("ssh", "git+ssh")
+
+
+def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
+    text = v.check(call.where, "url", v.nonempty_string, url)
+    options = v.options(call.where, opts, GIT_OPTIONS)
+    fragment = ""
+    if "#" in text:
+        text, fragment = text.split("#", 1)
+    ref, _, subdir = fragment.partition(":")
+    if options.get("ref"):
+        if ref and ref != options["ref"]:
+            raise call.error(f"the URL names ref '{ref}' but options name ref '{options['ref']}'")
+        ref = options["ref"]
+    subdir = options.get("subdir", subdir).strip("/")
+    try:
+        remote, host, path, is_ssh = _parse_git_url(text)
+    except ValueError as exc:
+        raise call.error(str(exc)) from None
+    identifier = "git://" + host + "/" + path.lstrip("/")
+    if ref or subdir:
+        identifier += "#" + ref + (":" + subdir if subdir else "")
+    attrs = {
+        "git.fullurl": remote,
+        "git.authtokensecret": options.get("auth_token_secret", "GIT_AUTH_TOKEN"),
+        "git.authheadersecret": options.get("auth_header_secret", "GIT_AUTH_HEADER"),
+    }
+    caps = ["source.git", "source.git.fullurl"]
+    if "auth_token_secret" in options or "auth_header_secret" in options:
+        caps.append("source.git.httpauth")
+    if options.get("keep_git_dir"):
+        attrs["git.keepgitdir"] = "true"
+        caps.append("source.git.keepgitdir")
+    if options.get("checksum"):
+        attrs["git.checksum"] = options["checksum"]
+        caps.append("source.git.checksum")
+    if options.get("skip_submodules"):
+        attrs["git.skipsubmodules"] = "true"
+        caps.append("source.git.skipsubmodules")
+    if options.get("known_ssh_hosts"):
+        attrs["git.knownsshhosts"] = options["known_ssh_hosts"]
+        caps.append("source.git.knownsshhosts")
+    if is_ssh or "mount_ssh_sock" in options:
+        attrs["git.mountsshsock"] = options.get("mount_ssh_sock", "default")
+        caps.append("source.git.mountsshsock")
+    node = g.SourceNode(identifier, tuple(sorted(attrs.items())), tuple(caps), None, call.location)
+    return g.State(g.Ref(node), platform=call.session.target)
+
+
+def _checksum(value: Any) -> str:
+    text = v.string(value)
+    if not re.match(r"^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$", text):
+        raise v.Invalid("a digest", f"must be a digest like 'sha256:<64 hex digits>', got '{text}'")
+    return text
+
+
+_HEADERS = {"accept": "accept", "user-agent": "user-agent"}
+
+
+def _headers(value: Any) -> dict[str, str]:
+    headers = v.string_map(value)
+    for name in headers:
+        if name.lower() not in _HEADERS:
+            raise v.Invalid(
+                "headers", f"['{name}']: BuildKit only sends the Accept and User-Agent headers; use auth_header_secret for Authorization"
+            )
+    return {name.lower(): value for name, value in headers.items()}
+
+
+HTTP_OPTIONS: dict[str, v.Reader] = {
+    "checksum": _checksum,
+    "filename": v.nonempty_string,
+    "chmod": v.mode,
+    "uid": v.uint32,
+    "gid": v.uint32,
+    "headers": _headers,
+    "auth_header_secret": v.nonempty_string,
+    "username": v.string,
+    "password": v.string,
+}
+
+
+def http(call: Call, url: Any = None, opts: Any = None) -> g.State:
+    text = v.check(call.where, "url", v.nonempty_string, url)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise call.error(f"'{text}' is not an http:// or https:// URL")
+    options = v.options(call.where, opts, HTTP_OPTIONS)
+    if "username" in options or "password" in options:
+        raise call.error(
+            "username/password are not supported: BuildKit has no basic-auth option and they would be stored "
+            "in the build definition in clear text; store an Authorization header in a secret and pass its id as "
+            "auth_header_secret"
+        )
+    attrs: dict[str, str] = {}
+    caps = ["source.http"]
+    if "checksum" in options:
+        attrs["http.checksum"] = options["checksum"]
+        caps.append("source.http.checksum")
+    if "filename" in options:
+        if "/" in options["filename"]:
+            raise call.error("filename must be a plain file name, without '/'")
+        attrs["http.filename"] = options["filename"]
+    if "chmod" in options:
+        attrs["http.perm"] = "0" + format(options["chmod"] & 0o777, "o")
+        caps.append("source.http.perm")
+    if options.get("uid"):
+        attrs["http.uid"] = str(options["uid"])
+    if options.get("gid"):
+        attrs["http.gid"] = str(options["gid"])
+    if options.get("uid") or options.get("gid"):
+        caps.append("soruce.http.uidgid")  # sic: BuildKit's own cap id has this typo
+    for name, value in options.get("headers", {}).items():
+        attrs["http.header." + name] = value
+        caps.append("source.http.header")
+    if "auth_header_secret" in options:
+        attrs["http.authheadersecret"] = options["auth_header_secret"]
+        caps.append("source.http.auth")
+    node = g.SourceNode(text, tuple(sorted(attrs.items())), tuple(caps), None, call.location)
+    return g.State(g.Ref(node), platform=call.session.target)

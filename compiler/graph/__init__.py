@@ -1,0 +1,1 @@
+"""Immutable build-graph values: platforms, operations and states."""

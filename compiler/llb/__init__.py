@@ -1,0 +1,1 @@
+"""Marshalling the op graph to BuildKit's pb.Definition."""

@@ -1,0 +1,268 @@
+"""One graph node -> one pb.Op, its bytes, digest and capabilities.
+
+The rules (input numbering, mount order, defaults, caps) follow BuildKit's own
+`client/llb`; see ../shared/research/llb-facts.md §2 for each with its source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from compiler.graph import nodes as g
+from compiler.graph.platform import Platform
+from compiler.pb import ops_pb2 as pb
+
+# Index meaning "no input" (scratch) or "no output" (solver/pb/const.go).
+EMPTY = -1
+
+# Resolves an input Ref (None = scratch) to (digest, output index).
+Resolve = Callable[[g.Ref], tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedOp:
+    data: bytes
+    digest: str
+    caps: tuple[str, ...]
+    inputs: tuple[tuple[str, int], ...]
+
+
+def op_bytes(op: pb.Op) -> bytes:
+    """Serialize like Go's protobuf: fields by number, but the `op` oneof last.
+
+    upb orders strictly by field number, which would put the oneof before
+    `platform`/`constraints` and change every digest (llb-facts §3). Concatenated
+    serializations are valid wire format, so encode the two parts separately.
+    """
+    body_field = op.WhichOneof("op")
+    head = pb.Op()
+    head.CopyFrom(op)
+    if body_field is not None:
+        head.ClearField(body_field)
+    tail = pb.Op()
+    if body_field is not None:
+        getattr(tail, body_field).CopyFrom(getattr(op, body_field))
+    return head.SerializeToString(deterministic=True) + tail.SerializeToString(deterministic=True)
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def platform_pb(platform: Platform) -> pb.Platform:
+    return pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant)
+
+
+class _Inputs:
+    """Op.inputs, deduplicated by (digest, index), in the order they are met."""
+
+    def __init__(self, resolve: Resolve) -> None:
+        self._resolve = resolve
+        self.items: list[tuple[str, int]] = []
+
+    def index(self, ref: g.Ref | None) -> int:
+        if ref is None:
+            return EMPTY
+        key = self._resolve(ref)
+        if key not in self.items:
+            self.items.append(key)
+        return self.items.index(key)
+
+    def append(self, ref: g.Ref) -> int:
+        """Add without deduplication (MergeOp lists repeated inputs twice)."""
+        self.items.append(self._resolve(ref))
+        return len(self.items) - 1
+
+
+def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
+    inputs = _Inputs(resolve)
+    op = pb.Op()
+    if isinstance(node, g.SourceNode):
+        caps = _source(op, node)
+    elif isinstance(node, g.ExecNode):
+        caps = _exec(op, node, inputs)
+    elif isinstance(node, g.FileNode):
+        caps = _file(op, node, inputs)
+    elif isinstance(node, g.MergeNode):
+        for ref in node.sources:
+            op.merge.inputs.add().input = inputs.append(ref)
+        caps = ("mergeop",)
+    elif isinstance(node, g.DiffNode):
+        op.diff.lower.input = inputs.index(node.lower)
+        op.diff.upper.input = inputs.index(node.upper)
+        caps = ("diffop",)
+    else:  # pragma: no cover - the Node union is closed
+        raise TypeError(f"unknown node {node!r}")
+    for digest, index in inputs.items:
+        op.inputs.add(digest=digest, index=index)
+    if node.platform is not None:
+        op.platform.CopyFrom(platform_pb(node.platform))
+    op.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
+    data = op_bytes(op)
+    return EncodedOp(data, digest_of(data), tuple(sorted(set(caps))), tuple(inputs.items))
+
+
+def _source(op: pb.Op, node: g.SourceNode) -> tuple[str, ...]:
+    op.source.identifier = node.identifier
+    for key, value in node.attrs:
+        op.source.attrs[key] = value
+    return node.caps
+
+
+# ---------------------------------------------------------------- exec
+
+
+def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
+    caps = ["exec.meta.base"]
+    exec_op = op.exec
+    meta = exec_op.meta
+    meta.args.extend(node.args)
+    meta.env.extend(node.env)
+    meta.cwd = node.cwd
+    meta.user = node.user
+    meta.hostname = node.hostname
+    # llb always sets this: unmount stubs created for mount points, recursively.
+    meta.removeMountStubsRecursive = True
+    for host, ip in node.extra_hosts:
+        meta.extraHosts.add(Host=host, IP=ip)
+    if node.ulimits:
+        caps.append("exec.meta.ulimit")
+        for limit in node.ulimits:
+            meta.ulimit.add(Name=limit.name, Soft=limit.soft, Hard=limit.hard)
+    if node.valid_exit_codes:
+        caps.append("exec.validexitcode")
+        meta.validExitCodes.extend(node.valid_exit_codes)
+    exec_op.network = node.network
+    if node.network != pb.UNSET:
+        caps.append("exec.meta.network")
+    exec_op.security = node.security
+    if node.security != pb.SANDBOX:
+        caps.append("exec.meta.security")
+
+    output = 0
+    for mount in node.filesystem_mounts():
+        m = exec_op.mounts.add(dest=mount.dest)
+        if isinstance(mount, g.BindMount):
+            m.input = inputs.index(mount.source)
+            if mount.source is not None:
+                caps.append("exec.mount.bind")
+            if mount.selector:
+                m.selector = mount.selector
+                caps.append("exec.mount.selector")
+            m.readonly = mount.readonly
+            if mount.readonly:
+                m.output = EMPTY
+            else:
+                m.output = output
+                output += 1
+        elif isinstance(mount, g.CacheMount):
+            m.input = EMPTY
+            m.output = EMPTY
+            m.mountType = pb.CACHE
+            m.cacheOpt.ID = mount.id
+            m.cacheOpt.sharing = mount.sharing
+            caps += ["exec.mount.cache", "exec.mount.cache.sharing"]
+        else:
+            m.input = EMPTY
+            m.output = EMPTY
+            m.mountType = pb.TMPFS
+            m.TmpfsOpt.size = mount.size
+            caps.append("exec.mount.tmpfs")
+            if mount.size > 0:
+                caps.append("exec.mount.tmpfs.size")
+
+    # Secrets, then SSH sockets, after the sorted mounts and in the order given;
+    # llb leaves their output at 0 (the daemon ignores it for these types).
+    for mount in node.mounts:
+        if isinstance(mount, g.SecretMount):
+            m = exec_op.mounts.add(input=EMPTY, dest=mount.dest, mountType=pb.SECRET)
+            m.secretOpt.CopyFrom(
+                pb.SecretOpt(ID=mount.id, uid=mount.uid, gid=mount.gid, mode=mount.mode, optional=mount.optional)
+            )
+            caps.append("exec.mount.secret")
+    for mount in node.mounts:
+        if isinstance(mount, g.SSHMount):
+            m = exec_op.mounts.add(input=EMPTY, dest=mount.dest, mountType=pb.SSH)
+            m.SSHOpt.CopyFrom(
+                pb.SSHOpt(ID=mount.id, uid=mount.uid, gid=mount.gid, mode=mount.mode, optional=mount.optional)
+            )
+            caps.append("exec.mount.ssh")
+    for secret in node.secret_env:
+        exec_op.secretenv.add(ID=secret.id, name=secret.name, optional=secret.optional)
+    if node.secret_env:
+        caps += ["exec.mount.secret", "exec.secretenv"]
+    return tuple(caps)
+
+
+# ---------------------------------------------------------------- file
+
+
+def _user_opt(target: pb.UserOpt, value: str | int, base_index: int) -> None:
+    if isinstance(value, int):
+        target.byID = value
+    else:
+        target.byName.name = value
+        target.byName.input = base_index
+
+
+def _owner(target: pb.ChownOpt, owner: g.Owner, base_index: int) -> None:
+    if owner.user is not None:
+        _user_opt(target.user, owner.user, base_index)
+    if owner.group is not None:
+        _user_opt(target.group, owner.group, base_index)
+
+
+def _file(op: pb.Op, node: g.FileNode, inputs: _Inputs) -> tuple[str, ...]:
+    action = node.action
+    fa = op.file.actions.add()
+    fa.input = inputs.index(node.base)
+    fa.secondaryInput = EMPTY
+    fa.output = 0  # the only (so last) action of this FileOp
+    if isinstance(action, g.Copy):
+        fa.secondaryInput = inputs.index(action.source)
+        c = fa.copy
+        c.src = action.src
+        c.dest = action.dest
+        c.mode = action.mode
+        c.followSymlink = action.follow_symlink
+        c.dirCopyContents = action.copy_dir_contents
+        c.createDestPath = action.create_dest_path
+        c.allowWildcard = action.allow_wildcard
+        c.allowEmptyWildcard = action.allow_empty_wildcard
+        c.timestamp = -1
+        c.include_patterns.extend(action.include)
+        c.exclude_patterns.extend(action.exclude)
+        if action.owner is not None:
+            _owner(c.owner, action.owner, fa.input)
+    elif isinstance(action, g.Mkdir):
+        d = fa.mkdir
+        d.path = action.path
+        d.mode = action.mode
+        d.makeParents = action.make_parents
+        d.timestamp = -1
+        if action.owner is not None:
+            _owner(d.owner, action.owner, fa.input)
+    elif isinstance(action, g.Mkfile):
+        f = fa.mkfile
+        f.path = action.path
+        f.mode = action.mode
+        f.data = action.data
+        f.timestamp = -1
+        if action.owner is not None:
+            _owner(f.owner, action.owner, fa.input)
+    elif isinstance(action, g.Rm):
+        r = fa.rm
+        r.path = action.path
+        r.allowNotFound = action.allow_not_found
+        r.allowWildcard = action.allow_wildcard
+    else:
+        s = fa.symlink
+        s.oldpath = action.oldpath
+        s.newpath = action.newpath
+        s.timestamp = -1
+        if action.owner is not None:
+            _owner(s.owner, action.owner, fa.input)
+    # llb never emits the finer file.* caps (llb-facts §2.8): file.base only.
+    return ("file.base",)

@@ -1,0 +1,378 @@
+-- The sandbox and the bk API as Lua sees it. Runs once per evaluation, in a fresh
+-- Lua 5.1 state, before any user code. It receives `host` (Python callables) and
+-- returns the functions Python drives the evaluation with.
+--
+-- Everything this file needs is captured in locals first; then the global table
+-- is emptied and refilled with only the sandboxed facilities, so no path from a
+-- script leads back to `debug`, `io`, `package`, `python` or the host.
+
+local host, hook_count, stdlib_prefix = ...
+
+local type, error, pairs, ipairs, select, tostring, tonumber =
+  type, error, pairs, ipairs, select, tostring, tonumber
+local setmetatable, getmetatable, rawget, rawset, rawequal, next, unpack =
+  setmetatable, getmetatable, rawget, rawset, rawequal, next, unpack
+local pcall, xpcall, newproxy, loadstring, load, setfenv, getfenv =
+  pcall, xpcall, newproxy, loadstring, load, setfenv, getfenv
+local assert, collectgarbage, gcinfo = assert, collectgarbage, gcinfo
+local debug_getinfo, debug_sethook = debug.getinfo, debug.sethook
+local co_create, co_resume, co_yield, co_status, co_running =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running
+local string_sub, string_byte, string_format, string_find =
+  string.sub, string.byte, string.format, string.find
+local table_concat, table_maxn = table.concat, table.maxn
+local host_call, host_describe, host_print, host_tick, host_require, host_getenv =
+  host.call, host.describe, host.print, host.tick, host.require, host.getenv
+
+local function pack(...)
+  return { n = select("#", ...), ... }
+end
+
+---------------------------------------------------------------- limits
+
+-- A count hook asks the host whether the time is up. Once it is, the hook fires on
+-- every instruction, so a script cannot swallow the error with pcall and go on.
+local TIMEOUT = "\0luakit-timeout"
+local function hook()
+  if host_tick() then
+    debug_sethook(hook, "", 1)
+    error(TIMEOUT, 0)
+  end
+end
+
+local function guarded_thread(f)
+  local co = co_create(f)
+  debug_sethook(co, hook, "", hook_count)
+  return co
+end
+
+local function guarded_wrap(f)
+  local co = guarded_thread(f)
+  return function(...)
+    local r = pack(co_resume(co, ...))
+    if not r[1] then
+      error(r[2], 0)
+    end
+    return unpack(r, 2, r.n)
+  end
+end
+
+---------------------------------------------------------------- call sites
+
+-- The first frame outside the bundled stdlib: errors and source locations point
+-- at the user's line, also when a prelude helper made the call.
+local function call_site(level)
+  local first
+  while true do
+    local info = debug_getinfo(level + 1, "Sl")
+    if not info then
+      break
+    end
+    if info.what ~= "C" then
+      first = first or info
+      if string_sub(info.source, 1, #stdlib_prefix) ~= stdlib_prefix then
+        return info.source, info.currentline
+      end
+    end
+    level = level + 1
+  end
+  if first then
+    return first.source, first.currentline
+  end
+  return "", 0
+end
+
+---------------------------------------------------------------- handles
+
+local handle_of = setmetatable({}, { __mode = "k" })
+local prototypes = {}
+local methods = {}
+
+local function wrap(kind, id)
+  local proxy = newproxy(prototypes[kind])
+  handle_of[proxy] = id
+  return proxy
+end
+
+local function finish(status, a, b)
+  if status == "handle" then
+    return wrap(a, b)
+  elseif status == "value" then
+    return a
+  elseif status == "none" then
+    return
+  end
+  error(a, 0)
+end
+
+local function api(name)
+  return function(...)
+    local source, line = call_site(2)
+    return finish(host_call(name, source, line, ...))
+  end
+end
+
+local function define_kind(kind, index)
+  local proto = newproxy(true)
+  local mt = getmetatable(proto)
+  mt.__metatable = "luakit." .. kind
+  mt.__tostring = function(self)
+    return host_describe(handle_of[self])
+  end
+  mt.__index = index
+  prototypes[kind] = proto
+end
+
+local state_methods = {}
+for _, name in ipairs({ "run", "copy", "mkdir", "mkfile", "rm", "symlink", "with_metadata", "get_mount" }) do
+  state_methods[name] = api("State:" .. name)
+end
+
+define_kind("State", function(self, key)
+  local method = state_methods[key]
+  if method == nil then
+    local source, line = call_site(2)
+    finish(host_call("State.__index", source, line, key))
+  end
+  return method
+end)
+define_kind("Mount", function(self, key)
+  local source, line = call_site(2)
+  finish(host_call("Mount.__index", source, line, key))
+end)
+define_kind("Platform", function(self, key)
+  local source, line = call_site(2)
+  finish(host_call("Platform.__index", source, line, key))
+end)
+
+local bk = {}
+for _, name in ipairs({
+  "image", "local_", "git", "http", "https", "scratch",
+  "merge", "diff", "export", "platform", "arg",
+  "cache", "secret", "ssh", "tmpfs", "bind",
+}) do
+  bk[name] = api("bk." .. name)
+end
+
+---------------------------------------------------------------- sandboxed globals
+
+local function no_binary(chunk)
+  if type(chunk) == "string" and string_byte(chunk, 1) == 27 then
+    error("binary chunks are not allowed in build scripts", 3)
+  end
+end
+
+local function safe_loadstring(chunk, chunkname)
+  no_binary(chunk)
+  return loadstring(chunk, chunkname)
+end
+
+local function safe_load(chunk, chunkname)
+  if type(chunk) == "function" then
+    local parts = {}
+    while true do
+      local piece = chunk()
+      if piece == nil or piece == "" then
+        break
+      end
+      if type(piece) ~= "string" then
+        error("load: reader function must return a string", 2)
+      end
+      parts[#parts + 1] = piece
+    end
+    chunk = table_concat(parts)
+  end
+  no_binary(chunk)
+  return loadstring(chunk, chunkname)
+end
+
+local function safe_print(...)
+  local parts = {}
+  local n = select("#", ...)
+  for i = 1, n do
+    parts[i] = tostring((select(i, ...)))
+  end
+  local source, line = call_site(2)
+  host_print(source, line, table_concat(parts, "\t"))
+end
+
+-- require: modules come from the script's folder or the bundled stdlib, through
+-- the host, which refuses anything outside those roots. Each file runs once.
+local loaded = {}
+local loading = {}
+local package_table = { loaded = {}, path = "", cpath = "" }
+
+local function load_module(name, mode)
+  if type(name) ~= "string" then
+    error(string_format("bad argument #1 to '%s' (string expected, got %s)", mode, type(name)), 3)
+  end
+  local source, line = call_site(3)
+  local status, text, chunkname = host_require(name, mode, source, line)
+  if status ~= "ok" then
+    error(text, 0)
+  end
+  local f, err = loadstring(text, "@" .. chunkname)
+  if not f then
+    error(err, 0)
+  end
+  return f, chunkname
+end
+
+local function safe_require(name)
+  local cached = package_table.loaded[name]
+  if cached ~= nil then
+    return cached
+  end
+  local f, path = load_module(name, "require")
+  if loaded[path] ~= nil then
+    package_table.loaded[name] = loaded[path]
+    return loaded[path]
+  end
+  if loading[path] then
+    error(string_format("loop or previous error loading module '%s'", name), 2)
+  end
+  loading[path] = true
+  local result = f(name)
+  if result == nil then
+    result = true
+  end
+  loading[path] = nil
+  loaded[path] = result
+  package_table.loaded[name] = result
+  return result
+end
+
+local function safe_dofile(name)
+  local f = load_module(name, "dofile")
+  return f()
+end
+
+local function safe_loadfile(name)
+  local ok, f = pcall(load_module, name, "loadfile")
+  if not ok then
+    return nil, f
+  end
+  return f
+end
+
+local function copy_table(t, except)
+  local c = {}
+  for k, v in pairs(t) do
+    if not (except and except[k]) then
+      c[k] = v
+    end
+  end
+  return c
+end
+
+local safe_string = string
+safe_string.dump = nil -- the shared string table, so ("").dump is gone too
+
+local safe_os = {
+  time = os.time,
+  clock = os.clock,
+  date = os.date,
+  difftime = os.difftime,
+  getenv = function(name)
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'getenv' (string expected, got " .. type(name) .. ")", 2)
+    end
+    return host_getenv(name)
+  end,
+}
+
+local safe_coroutine = {
+  create = guarded_thread,
+  wrap = guarded_wrap,
+  resume = co_resume,
+  yield = co_yield,
+  status = co_status,
+  running = co_running,
+}
+
+local sandbox = {
+  _VERSION = _VERSION,
+  assert = assert, error = error, ipairs = ipairs, pairs = pairs, next = next,
+  select = select, tonumber = tonumber, tostring = tostring, type = type,
+  unpack = unpack, pcall = pcall, xpcall = xpcall,
+  rawequal = rawequal, rawget = rawget, rawset = rawset,
+  setmetatable = setmetatable, getmetatable = getmetatable,
+  getfenv = getfenv, setfenv = setfenv, newproxy = newproxy,
+  collectgarbage = collectgarbage, gcinfo = gcinfo,
+  load = safe_load, loadstring = safe_loadstring,
+  loadfile = safe_loadfile, dofile = safe_dofile,
+  require = safe_require, print = safe_print,
+  string = safe_string,
+  table = copy_table(table),
+  math = copy_table(math),
+  os = safe_os,
+  coroutine = safe_coroutine,
+  package = package_table,
+  bk = bk,
+}
+
+-- Empty the real global table and refill it: C functions' environments and
+-- getfenv(0) all lead here, so this is the only global table there is.
+local G = _G
+local keys = {}
+for k in pairs(G) do
+  keys[#keys + 1] = k
+end
+for _, k in ipairs(keys) do
+  G[k] = nil
+end
+for k, v in pairs(sandbox) do
+  G[k] = v
+end
+G._G = G
+
+---------------------------------------------------------------- driving
+
+local function error_handler(err)
+  if err == TIMEOUT then
+    return { timeout = true }
+  end
+  local source, line = call_site(2)
+  return { message = err, source = source, line = line }
+end
+
+-- Runs the main script. Returns nil on success, or a table describing the error.
+local function run_main(text, chunkname)
+  local f, err = loadstring(text, "@" .. chunkname)
+  if not f then
+    return { syntax = true, message = err }
+  end
+  debug_sethook(hook, "", hook_count)
+  local ok, problem = xpcall(f, error_handler)
+  debug_sethook()
+  if ok then
+    return nil
+  end
+  if type(problem) ~= "table" then
+    -- errors the handler could not see, e.g. "not enough memory"
+    return { message = problem, source = "", line = 0 }
+  end
+  return problem
+end
+
+local function handle(value)
+  return handle_of[value]
+end
+
+local function kind(value)
+  if type(value) ~= "userdata" then
+    return nil
+  end
+  local mt = getmetatable(value)
+  if type(mt) == "string" and string_sub(mt, 1, 7) == "luakit." then
+    return string_sub(mt, 8)
+  end
+  return nil
+end
+
+-- Lua-side length of an array table (Python sees tables through lupa).
+local function array_length(t)
+  return #t
+end
+
+return run_main, handle, kind, array_length

@@ -1,0 +1,108 @@
+"""Where `require`, `dofile` and `loadfile` may read Lua files from.
+
+Two roots only: the script's own folder and the stdlib bundled in this package.
+Names are `a.b`, `a/b` or `a/b.lua`; `a/b/init.lua` is found too. Absolute
+paths, `..` and symlinks that leave a root are refused, so a script can read
+nothing else on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+STDLIB_PREFIX = "luakit/"  # display-name prefix of stdlib files
+
+
+class ModuleError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
+    display_prefix: str  # prepended to relative paths to make display names
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFile:
+    display_name: str
+    text: str
+
+
+def module_path(name: str, mode: str) -> str:
+    """The relative path for a module name, or ModuleError for a name that escapes."""
+    if not name or "\\" in name or "\0" in name:
+        raise ModuleError(f"{mode}: invalid module name '{name}'")
+    if name.startswith("/"):
+        raise ModuleError(f"{mode}: '{name}': absolute paths are not allowed; name a file in the script's folder")
+    if mode == "require":
+        stem = name[:-4] if name.endswith(".lua") else name
+        rel = stem.replace(".", "/") if "/" not in stem else stem
+    else:
+        rel = name
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise ModuleError(f"{mode}: '{name}': paths may not contain '..' or empty parts")
+    return rel
+
+
+class ModuleResolver:
+    def __init__(self, roots: list[Root]) -> None:
+        self.roots = roots
+
+    def find(self, name: str, mode: str = "require") -> ModuleFile:
+        rel = module_path(name, mode)
+        if mode == "require":
+            candidates = [rel + ".lua", rel + "/init.lua"]
+        else:
+            candidates = [rel]
+        searched: list[str] = []
+        for root in self.roots:
+            for candidate in candidates:
+                display = _display(root, candidate)
+                searched.append(display)
+                if root.directory is None:
+                    continue
+                found = _read_inside(root.directory, candidate)
+                if found is not None:
+                    return ModuleFile(display, found)
+        listing = "".join(f"\n\tno file '{s}'" for s in searched)
+        what = "module" if mode == "require" else "file"
+        raise ModuleError(f"{what} '{name}' not found:{listing}")
+
+
+def _display(root: Root, rel: str) -> str:
+    return posixpath.normpath(posixpath.join(root.display_prefix, rel)) if root.display_prefix else rel
+
+
+def _read_inside(directory: Path, rel: str) -> str | None:
+    path = directory / rel
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    base = directory.resolve()
+    if real != base and base not in real.parents:
+        raise ModuleError(f"'{rel}' resolves outside the script's folder")
+    if not real.is_file():
+        return None
+    try:
+        return real.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModuleError(f"cannot read '{rel}': {exc}") from exc
+
+
+def roots_for(script_path: str | None, display_name: str) -> list[Root]:
+    """The script's folder (when the script is a file), then the stdlib."""
+    roots: list[Root] = []
+    display_dir = posixpath.dirname(display_name)
+    if script_path is not None:
+        roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir))
+    else:
+        roots.append(Root(None, display_dir))
+    roots.append(Root(STDLIB_DIR, STDLIB_PREFIX.rstrip("/")))
+    return roots

@@ -1,0 +1,116 @@
+"""A fresh, sandboxed Lua 5.1 state per evaluation (lupa), and its limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Protocol
+
+from lupa import lua51
+
+from compiler.runtime.modules import STDLIB_PREFIX
+
+# Instructions between two looks at the clock; ~0.1 ms of Lua work.
+HOOK_COUNT = 10_000
+
+
+class Host(Protocol):
+    """What the bridge calls back into (implemented by compiler.evaluate)."""
+
+    def call(self, name: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]: ...
+    def describe(self, handle: int) -> bytes: ...
+    def print(self, source: bytes, line: int, text: bytes) -> None: ...
+    def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
+    def getenv(self, name: bytes) -> bytes | None: ...
+
+
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires = time.monotonic() + seconds
+        self.expired = False
+
+    def tick(self) -> bool:
+        if not self.expired and time.monotonic() >= self.expires:
+            self.expired = True
+        return self.expired
+
+
+def _deny_attributes(obj: object, name: object, is_setting: bool) -> object:
+    # No Lua code may reach into a Python object (lupa asks before every access).
+    raise AttributeError("not accessible from build scripts")
+
+
+@dataclass
+class LuaOutcome:
+    """How the main chunk ended: None fields mean success."""
+
+    syntax_error: str | None = None
+    error: Any = None
+    error_source: str = ""
+    error_line: int = 0
+    timed_out: bool = False
+    out_of_memory: bool = False
+
+
+class Sandbox:
+    def __init__(self, host: Host, memory_limit: int, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self.lua = lua51.LuaRuntime(
+            encoding=None,
+            max_memory=memory_limit,
+            register_eval=False,
+            register_builtins=False,
+            unpack_returned_tuples=True,
+            attribute_filter=_deny_attributes,
+        )
+        bridge = resources.files("compiler.runtime").joinpath("bridge.lua").read_bytes()
+        host_table = self.lua.table_from(
+            {
+                b"call": host.call,
+                b"describe": host.describe,
+                b"print": host.print,
+                b"tick": deadline.tick,
+                b"require": host.require,
+                b"getenv": host.getenv,
+            }
+        )
+        self._run_main, self.handle, self.kind, _ = self.lua.execute(
+            bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode()
+        )
+
+    def memory_used(self) -> int:
+        return int(self.lua.get_memory_used() or 0)
+
+    def run(self, text: str, chunkname: str) -> LuaOutcome:
+        try:
+            problem = self._run_main(text.encode(), chunkname.encode())
+        except lua51.LuaMemoryError:
+            return LuaOutcome(out_of_memory=True, timed_out=self.deadline.expired)
+        if self.deadline.expired:
+            return LuaOutcome(timed_out=True)
+        if problem is None:
+            return LuaOutcome()
+        if problem[b"syntax"]:
+            return LuaOutcome(syntax_error=_text(problem[b"message"]))
+        message = problem[b"message"]
+        if problem[b"timeout"]:
+            return LuaOutcome(timed_out=True)
+        if isinstance(message, bytes) and message.endswith(b"not enough memory"):
+            return LuaOutcome(out_of_memory=True)
+        return LuaOutcome(
+            error=message,
+            error_source=_text(problem[b"source"] or b""),
+            error_line=int(problem[b"line"] or 0),
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+Callback = Callable[..., Any]
