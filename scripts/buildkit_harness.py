@@ -78,9 +78,10 @@ BUSYBOX_DOCKERFILE = textwrap.dedent(
     FROM scratch
     COPY busybox /bin/busybox
     COPY passwd group /etc/
-    RUN ["/bin/busybox", "--install", "-s", "/bin"]
-    RUN ["/bin/busybox", "sh", "-c", "mkdir -p -m 1777 /tmp && mkdir -p -m 0700 /root && mkdir -p /home/app && chown 1000:1000 /home/app"]
     ENV PATH={PATH_ENV}
+    RUN ["/bin/busybox", "--install", "-s", "/bin"]
+    RUN mkdir -p -m 1777 /tmp && mkdir -p -m 0700 /root \\
+        && mkdir -p /home/app && chown 1000:1000 /home/app
     """
 )
 
@@ -192,17 +193,28 @@ def ensure_buildkit(version: str = BUILDKIT_VERSION) -> Path:
         # directives, so download the module and build inside its directory.
         out = subprocess.run(
             [go, "mod", "download", "-json", f"{BUILDKIT_MODULE}@{version}"],
-            cwd=scratch, check=True, stdout=subprocess.PIPE,
+            cwd=scratch,
+            check=True,
+            stdout=subprocess.PIPE,
         ).stdout
         moddir = json.loads(out)["Dir"]
         staging = Path(scratch) / "bin"
         staging.mkdir()
         env = dict(os.environ, CGO_ENABLED="0")
         _run_logged(
-            [go, "build", "-trimpath",
-             "-ldflags", f"-X {BUILDKIT_MODULE}/version.Version={version}",
-             "-o", str(staging) + "/", "./cmd/buildkitd", "./cmd/buildctl"],
-            cwd=moddir, env=env,
+            [
+                go,
+                "build",
+                "-trimpath",
+                "-ldflags",
+                f"-X {BUILDKIT_MODULE}/version.Version={version}",
+                "-o",
+                str(staging) + "/",
+                "./cmd/buildkitd",
+                "./cmd/buildctl",
+            ],
+            cwd=moddir,
+            env=env,
         )
         bindir.mkdir(parents=True, exist_ok=True)
         for name in ("buildctl", "buildkitd"):  # buildkitd last: its presence marks completion
@@ -280,25 +292,24 @@ def unmount_under(root: Path) -> list[str]:
 
 
 def _stop_group(proc: subprocess.Popen, name: str, timeout: float = 20.0) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        log(f"{name} (pid {proc.pid}) ignored SIGTERM for {timeout}s; SIGKILL")
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log(f"{name} (pid {proc.pid}) ignored SIGTERM for {timeout}s; SIGKILL")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
     # Anything left in the group (e.g. a container shim) goes too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def dump_llb(definition: bytes, *, buildctl: str | os.PathLike | None = None, timeout: float = 60) -> list[dict]:
+def dump_llb(
+    definition: bytes, *, buildctl: str | os.PathLike | None = None, timeout: float = 60
+) -> list[dict]:
     """Decode a serialized ``pb.Definition`` with ``buildctl debug dump-llb`` (no daemon needed).
 
     Returns one dict per op, in the order of ``Definition.def``:
@@ -310,11 +321,15 @@ def dump_llb(definition: bytes, *, buildctl: str | os.PathLike | None = None, ti
     """
     exe = str(buildctl or buildctl_path())
     proc = subprocess.run(
-        [exe, "debug", "dump-llb"], input=definition, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, timeout=timeout,
+        [exe, "debug", "dump-llb"],
+        input=definition,
+        capture_output=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
-        raise AssertionError(f"buildctl debug dump-llb failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}")
+        raise AssertionError(
+            f"buildctl debug dump-llb failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}"
+        )
     return [json.loads(line) for line in proc.stdout.decode().splitlines() if line.strip()]
 
 
@@ -363,8 +378,10 @@ class BuildKit:
         buildctl_path: Path of the pinned ``buildctl``.
         addr: buildkitd address for ``buildctl --addr`` (``unix://.../buildkitd.sock``
             or the value of ``BUILDKIT_HOST``).
-        registry: ``"127.0.0.1:<port>"`` of the private registry, or ``None`` when
-            using an external daemon (``BUILDKIT_HOST``).
+        registry: ``"127.0.0.1:<port>"`` of the private registry. With an external daemon
+            (``BUILDKIT_HOST``) it is ``None`` unless ``LUAKIT_E2E_REGISTRY`` names a
+            plain-HTTP registry that both this process and that daemon can reach
+            (``scripts/buildkit-up`` prints both variables).
         busybox_ref: ``"<registry>/busybox:latest"`` once pushed, else ``None``.
         workdir: Temporary directory holding logs, config, buildkitd root, registry data.
 
@@ -379,8 +396,12 @@ class BuildKit:
         base_images: bool = True,
         tmp_parent: str | None = None,
         debug: bool = False,
+        registry: str | None = None,
     ) -> None:
         self.external = host if host is not None else (os.environ.get("BUILDKIT_HOST") or None)
+        self._external_registry = (
+            (registry or os.environ.get("LUAKIT_E2E_REGISTRY") or None) if self.external else None
+        )
         self.start_timeout = start_timeout
         self.want_base_images = base_images
         self.tmp_parent = tmp_parent
@@ -423,6 +444,7 @@ class BuildKit:
             self._start_buildkitd()
             self.timings["daemon_start"] = time.monotonic() - t0
         else:
+            self.registry = self._external_registry
             t0 = time.monotonic()
             self._wait_for_daemon(None)
             self.timings["daemon_start"] = time.monotonic() - t0
@@ -462,8 +484,12 @@ class BuildKit:
         logf = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed in close()
         self._logs.append(logf)
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-            preexec_fn=_child_setup, cwd=self.workdir,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_child_setup,
+            cwd=self.workdir,
         )
         self._procs.append((name, proc))
         return proc
@@ -519,7 +545,10 @@ class BuildKit:
                     time.sleep(0.1)
             _stop_group(proc, "registry")
             self._procs.remove(("registry", proc))
-            log(f"registry did not come up on port {port} (attempt {attempt + 1}):\n{self.log_tail('registry')}")
+            log(
+                f"registry did not come up on port {port} (attempt {attempt + 1}):\n"
+                + self.log_tail("registry")
+            )
         raise RuntimeError("could not start docker-registry:\n" + self.log_tail("registry"))
 
     def _buildkitd_config(self) -> str:
@@ -530,9 +559,10 @@ class BuildKit:
         reg = ""
         if self.registry:
             reg = f'[registry."{self.registry}"]\n  http = true\n  insecure = true\n'
-        return textwrap.dedent(
-            f"""\
-            root = "{self.workdir / 'root'}"
+        return (
+            textwrap.dedent(
+                f"""\
+            root = "{self.workdir / "root"}"
             debug = {str(self.debug).lower()}
             insecure-entitlements = ["security.insecure", "network.host"]
 
@@ -549,7 +579,9 @@ class BuildKit:
               enabled = false
 
             """
-        ) + reg
+            )
+            + reg
+        )
 
     def _start_buildkitd(self) -> None:
         assert self.workdir is not None
@@ -572,7 +604,8 @@ class BuildKit:
             try:
                 r = subprocess.run(
                     [str(self.buildctl_path), "--addr", str(self.addr), "debug", "workers"],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10,
+                    capture_output=True,
+                    timeout=10,
                 )
                 if r.returncode == 0 and len(r.stdout.splitlines()) > 1:
                     return
@@ -594,21 +627,27 @@ class BuildKit:
         timeout: float = DEFAULT_BUILD_TIMEOUT,
         check: bool = True,
     ) -> BuildResult:
-        """Run ``buildctl --addr <addr> <args...>``; raise AssertionError with stderr tail on failure if ``check``."""
+        """Run ``buildctl --addr <addr> <args...>``.
+
+        With ``check``, a non-zero exit raises AssertionError with buildctl's stderr tail.
+        """
         cmd = [str(self.buildctl_path), "--addr", str(self.addr), *args]
         t0 = time.monotonic()
         try:
             proc = subprocess.run(
-                cmd, input=input if input is not None else b"",
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                cmd,
+                input=input if input is not None else b"",
+                capture_output=True,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired as e:
             err = (e.stderr or b"").decode(errors="replace")
             raise AssertionError(
                 f"buildctl timed out after {timeout:.0f}s: {' '.join(cmd)}\n--- stderr tail ---\n{_tail(err)}"
             ) from None
-        res = BuildResult(cmd, proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"),
-                          time.monotonic() - t0)
+        res = BuildResult(
+            cmd, proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"), time.monotonic() - t0
+        )
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"buildctl failed with exit code {proc.returncode}: {' '.join(cmd)}\n"
@@ -707,8 +746,14 @@ class BuildKit:
             df_dir = Path(d) / "dockerfile"
             df_dir.mkdir()
             (df_dir / "Dockerfile").write_text(dockerfile)
-            args = ["build", "--frontend", "dockerfile.v0",
-                    *self._common_args({"context": ctx, "dockerfile": df_dir}, output, secrets, ssh, allow, progress)]
+            args = [
+                "build",
+                "--frontend",
+                "dockerfile.v0",
+                *self._common_args(
+                    {"context": ctx, "dockerfile": df_dir}, output, secrets, ssh, allow, progress
+                ),
+            ]
             for k, v in (opts or {}).items():
                 args += ["--opt", f"{k}={v}"]
             return self.buildctl(*args, *extra_args, timeout=timeout, check=check)
@@ -747,7 +792,8 @@ class BuildKit:
         if not _is_static_elf(BUSYBOX_BINARY):
             raise RuntimeError(f"{BUSYBOX_BINARY} is not a static binary (install busybox-static)")
         return self.build_base_image(
-            "busybox:latest", BUSYBOX_DOCKERFILE,
+            "busybox:latest",
+            BUSYBOX_DOCKERFILE,
             {"busybox": BUSYBOX_BINARY, "passwd": ETC_PASSWD, "group": ETC_GROUP},
         )
 
@@ -790,7 +836,9 @@ class BuildKit:
         body, _ = self._registry_get(f"http://{host}/v2/{name}/blobs/{manifest['config']['digest']}")
         return json.loads(body)
 
-    def image_files(self, ref: str, dest: os.PathLike | str, *, timeout: float = DEFAULT_BUILD_TIMEOUT) -> Path:
+    def image_files(
+        self, ref: str, dest: os.PathLike | str, *, timeout: float = DEFAULT_BUILD_TIMEOUT
+    ) -> Path:
         """Export the root filesystem of image ``ref`` into directory ``dest`` (``FROM ref`` with a
         ``type=local`` export, so whiteouts are applied by BuildKit). Returns ``dest``."""
         dest = Path(dest)
@@ -819,7 +867,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         for k, v in bk.timings.items():
             log(f"{k}: {v:.1f}s")
         print(f"export BUILDKIT_HOST={bk.addr}")
-        print(f"# registry: {bk.registry}")
+        print(f"export LUAKIT_E2E_REGISTRY={bk.registry}")
         print(f"# busybox image: {bk.busybox_ref}")
         print(f"# logs: {bk.workdir}/buildkitd.log {bk.workdir}/registry.log")
         print(f"# buildctl: {bk.buildctl_path}")
@@ -856,6 +904,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "up":
         # `up` ignores BUILDKIT_HOST: its whole point is to start a daemon.
         os.environ.pop("BUILDKIT_HOST", None)
+        os.environ.pop("LUAKIT_E2E_REGISTRY", None)
         return _cmd_up(args)
     return 2
 

@@ -224,6 +224,8 @@ def user_id(value: Any) -> str | int:
         if not value:
             raise Invalid("a user name or id", "must not be empty")
         return int(value) if value.isdigit() else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid("a user name or id")
     return uint32(value)
 
 

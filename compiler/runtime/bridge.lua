@@ -68,7 +68,8 @@ local function call_site(level)
     if not info then
       break
     end
-    if info.what ~= "C" then
+    -- skip C functions and the "(tail call)" markers Lua 5.1 leaves for lost frames
+    if info.what ~= "C" and info.what ~= "tail" and info.currentline > 0 then
       first = first or info
       if string_sub(info.source, 1, #stdlib_prefix) ~= stdlib_prefix then
         return info.source, info.currentline

@@ -4,7 +4,8 @@ Every test in tests/e2e gets the ``e2e`` marker (deselect with ``-m "not e2e"``)
 The session-scoped ``buildkit`` fixture installs what is missing (see
 scripts/buildkit_harness.py), starts a private registry + buildkitd, pushes a busybox
 base image and stops everything at the end of the session. With ``BUILDKIT_HOST`` set it
-uses that daemon instead (no registry then: tests needing one skip).
+uses that daemon instead (no registry then, unless LUAKIT_E2E_REGISTRY is set: tests
+needing one skip).
 
 When the daemon cannot be started the tests skip -- except when ``CI`` is set: then they
 fail, so that the e2e suite can never be skipped silently in CI.
@@ -46,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if E2E_DIR == item.path.parent or E2E_DIR in item.path.parents:
+        if item.path.parent == E2E_DIR or E2E_DIR in item.path.parents:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -77,7 +78,9 @@ def buildkit() -> Iterator[buildkit_harness.BuildKit]:
 def registry(buildkit: buildkit_harness.BuildKit) -> str:
     """``"127.0.0.1:<port>"`` of the harness's registry; skips in ``BUILDKIT_HOST`` mode."""
     if buildkit.registry is None:
-        unavailable("no local registry: BUILDKIT_HOST points at an external daemon")
+        unavailable(
+            "no local registry: BUILDKIT_HOST points at an external daemon and LUAKIT_E2E_REGISTRY is unset"
+        )
     return buildkit.registry
 
 
@@ -91,4 +94,6 @@ def busybox_ref(buildkit: buildkit_harness.BuildKit, registry: str) -> str:
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for bk in _started:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in bk.timings.items())
-        terminalreporter.write_line(f"buildkit harness ({buildkit_harness.BUILDKIT_VERSION}, {bk.addr}): {timings}")
+        terminalreporter.write_line(
+            f"buildkit harness ({buildkit_harness.BUILDKIT_VERSION}, {bk.addr}): {timings}"
+        )

@@ -12,9 +12,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
 from buildkit_harness import PATH_ENV, BuildKit
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 # --------------------------------------------------------------------------- tiny pb schema
 
@@ -53,7 +52,11 @@ def _schema():
                 ("dest", 3, _F.TYPE_STRING, opt, None),
                 ("output", 4, _F.TYPE_INT64, opt, None),
             ),
-            _msg("ExecOp", ("meta", 1, _F.TYPE_MESSAGE, opt, ".pb.Meta"), ("mounts", 2, _F.TYPE_MESSAGE, rep, ".pb.Mount")),
+            _msg(
+                "ExecOp",
+                ("meta", 1, _F.TYPE_MESSAGE, opt, ".pb.Meta"),
+                ("mounts", 2, _F.TYPE_MESSAGE, rep, ".pb.Mount"),
+            ),
             _msg(
                 "Op",
                 ("inputs", 1, _F.TYPE_MESSAGE, rep, ".pb.Input"),
@@ -66,7 +69,10 @@ def _schema():
     )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fd)
-    return {n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"pb.{n}")) for n in ("Op", "Definition")}
+    return {
+        n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"pb.{n}"))
+        for n in ("Op", "Definition")
+    }
 
 
 def _digest(data: bytes) -> str:

@@ -1,0 +1,1 @@
+"""Human views of a marshalled graph: DOT and JSON (`luakit dag`)."""
