@@ -27,6 +27,9 @@ if str(SCRIPTS_DIR) not in sys.path:
 
 import buildkit_harness  # noqa: E402
 
+if str(E2E_DIR) not in sys.path:
+    sys.path.insert(0, str(E2E_DIR))
+
 _started: list[buildkit_harness.BuildKit] = []
 
 
