@@ -221,7 +221,7 @@ class _Evaluator:
         near = _NEAR.search(text)
         source_lines = next(s.text for s in self.sources if s.name == file).split("\n")
         if near and near.group("token") and line <= len(source_lines):
-            column = source_lines[line - 1].find(near.group("token"))
+            column = source_lines[line - 1].rfind(near.group("token"))
             if column >= 0:
                 location = Location(file, line, column, line, column + len(near.group("token")))
         return Problem(text, location, "syntax")

@@ -299,7 +299,8 @@ def _nested(key: str, item: Any, err: Invalid) -> str:
 
 
 def unknown_option(key: str, schema: Mapping[str, Reader]) -> str:
-    close = difflib.get_close_matches(key, list(schema), n=1)
+    prefixed = [name for name in sorted(schema) if name.startswith(key) or key.startswith(name)]
+    close = prefixed[:1] or difflib.get_close_matches(key, list(schema), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f" (valid options: {', '.join(sorted(schema))})"
     return f"unknown option '{key}'{hint}"
 

@@ -89,6 +89,12 @@ class Sandbox:
             problem = self._run_main(text.encode(), chunkname.encode())
         except lua51.LuaMemoryError:
             return LuaOutcome(out_of_memory=True, timed_out=self.deadline.expired)
+        except lua51.LuaError as exc:
+            # After the deadline the hook fires on every instruction, error
+            # handlers included, so a time-out can surface here.
+            if self.deadline.expired:
+                return LuaOutcome(timed_out=True)
+            return LuaOutcome(error=str(exc).encode())
         if self.deadline.expired:
             return LuaOutcome(timed_out=True)
         if problem is None:

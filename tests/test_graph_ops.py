@@ -1,0 +1,181 @@
+"""merge, diff, with_metadata, export, platform, arg; the final vertex and source map."""
+
+import json
+
+from compiler.pb import ops_pb2 as pb
+from tests.helpers import build, error, run_script
+
+
+def test_merge_inputs_in_order_without_dedup_and_scratch_filtered():
+    d = build(
+        """
+        local a = bk.image("alpine"):run("a")
+        local b = bk.image("alpine"):run("b")
+        bk.export(bk.merge(a, bk.scratch(), b, a))
+        """
+    )
+    op = d.one("merge")
+    assert [i.input for i in op.merge.inputs] == [0, 1, 2]
+    assert op.merge.inputs[0].SerializeToString() == b""  # input 0 still emitted as an empty message
+    assert op.SerializeToString().count(b"\x32") >= 1
+    assert op.inputs[0].digest == op.inputs[2].digest
+    assert d.caps(op) == {"mergeop"}
+    assert not op.HasField("platform")
+
+
+def test_merge_of_a_table_and_degenerate_cases():
+    d = build('local a = bk.image("alpine"); bk.export(bk.merge({ a, a:run("x") }))')
+    assert len(d.one("merge").merge.inputs) == 2
+    d = build('local a = bk.image("alpine"); bk.export(bk.merge(a, bk.scratch()))')
+    assert d.of_kind("merge") == []  # one real input: that state itself
+    assert error('bk.merge(bk.image("a"))') == "build.lua:1:1: bk.merge: requires at least 2 states"
+    assert "bk.merge: argument 2 must be a State, got string" in error('bk.merge(bk.image("a"), "b")')
+
+
+def test_diff():
+    d = build('local a = bk.image("alpine"); bk.export(bk.diff(a, a:run("apk add nginx")))')
+    op = d.one("diff")
+    assert (op.diff.lower.input, op.diff.upper.input) == (0, 1)
+    assert op.diff.HasField("lower")
+    assert d.caps(op) == {"diffop"}
+    d = build('local a = bk.image("alpine"); bk.export(bk.diff(a, bk.scratch()))')
+    assert d.one("diff").diff.upper.input == -1
+    d = build('local a = bk.image("alpine"); bk.export(bk.diff(bk.scratch(), a))')
+    assert d.of_kind("diff") == []
+    assert error("bk.diff(bk.image('a'))") == "build.lua:1:1: bk.diff: requires lower and upper state arguments"
+
+
+def test_with_metadata_is_a_new_state_with_customname_and_progress_group():
+    d = build(
+        """
+        local base = bk.image("alpine")
+        local built = base:run("make")
+        local named = built:with_metadata({ description = "compile", progress_group = "build", ignore_cache = true })
+        bk.export(bk.merge(named, built:run("x")))
+        """
+    )
+    exec_op = [op for op in d.of_kind("exec") if list(op.exec.meta.args)[-1] == "make"][0]
+    meta = d.metadata(exec_op)
+    assert meta.description["llb.customname"] == "compile"
+    assert (meta.progress_group.id, meta.progress_group.name) == ("build", "build")
+    assert meta.ignore_cache
+    assert {"meta.description", "meta.ignorecache"} <= set(meta.caps)
+    final_digest = d.digests[-1]
+    final_meta = d.definition.metadata[
+        [k for k in d.definition.metadata if k not in d.digests][0]
+    ]
+    assert {"constraints", "platform", "meta.description", "meta.ignorecache"} == set(final_meta.caps)
+    assert final_digest  # the final vertex is not among the ops
+
+
+def test_with_metadata_errors():
+    assert "bk.scratch() has no operation to describe" in error('bk.scratch():with_metadata({ description = "x" })')
+    assert "state:with_metadata: unknown option 'desc' (did you mean 'description'?)" in error(
+        'bk.image("a"):with_metadata({ desc = "x" })'
+    )
+
+
+def test_final_vertex_and_export_of_get_mount_output():
+    d = build('bk.export(bk.image("alpine"))')
+    final = d.final
+    assert final.WhichOneof("op") is None
+    assert not final.HasField("platform") and not final.HasField("constraints")
+    assert final.inputs[0].digest == d.digests[0]
+
+
+def test_export_of_scratch_is_an_empty_definition():
+    evaluation = run_script("bk.export(bk.scratch())")
+    assert evaluation.ok
+    definition = pb.Definition.FromString(evaluation.definition_bytes())
+    assert list(getattr(definition, "def")) == []
+
+
+def test_export_config_is_validated_and_kept():
+    evaluation = run_script(
+        """
+        bk.export(bk.image("alpine"), {
+          entrypoint = { "/server" }, cmd = { "--port", "8080" }, env = { B = "2", A = "1" },
+          user = "nobody", workdir = "/srv", expose = { "8080/tcp", 53 .. "/udp", 9090 },
+          labels = { ["org.opencontainers.image.title"] = "x" }, volumes = { "/data" },
+          stop_signal = "SIGTERM", os = "linux", arch = "arm64",
+        })
+        """
+    )
+    assert evaluation.ok, evaluation.problems
+    config = evaluation.export.config
+    assert config == {
+        "architecture": "arm64",
+        "os": "linux",
+        "config": {
+            "User": "nobody",
+            "ExposedPorts": {"53/udp": {}, "8080/tcp": {}, "9090/tcp": {}},
+            "Env": ["A=1", "B=2"],
+            "Entrypoint": ["/server"],
+            "Cmd": ["--port", "8080"],
+            "Volumes": {"/data": {}},
+            "WorkingDir": "/srv",
+            "Labels": {"org.opencontainers.image.title": "x"},
+            "StopSignal": "SIGTERM",
+        },
+    }
+    json.dumps(config)
+
+
+def test_export_errors():
+    assert "bk.export: already called" in error('local s = bk.image("a"); bk.export(s); bk.export(s)')
+    assert "bk.export: argument 1 must be the State to export, got nil" in error("bk.export(nil)")
+    assert "bk.export: entrypoint must be a list of strings like" in error('bk.export(bk.image("a"), { entrypoint = "/x" })')
+    assert "bk.export: expose[1] must be a port like" in error('bk.export(bk.image("a"), { expose = { "http" } })')
+    assert "bk.export: unknown option 'entry' (did you mean 'entrypoint'?)" in error(
+        'bk.export(bk.image("a"), { entry = {} })'
+    )
+    assert error('local s = bk.image("a")') == "build.lua: no bk.export() call - nothing to build"
+
+
+def test_platform_values():
+    evaluation = run_script(
+        """
+        local p = bk.platform("linux", "arm64")
+        assert(tostring(p) == "linux/arm64", tostring(p))
+        assert(tostring(bk.platform("linux/arm/v6")) == "linux/arm/v6")
+        assert(type(p) == "userdata")
+        bk.export(bk.scratch())
+        """
+    )
+    assert evaluation.ok, evaluation.problems
+    assert "Platform has no fields" in error('local p = bk.platform("linux/amd64"); local x = p.os')
+    assert "invalid platform 'linux'" in error('bk.platform("linux")')
+
+
+def test_build_args():
+    evaluation = run_script(
+        """
+        assert(bk.arg("VERSION") == "1.2", bk.arg("VERSION"))
+        assert(bk.arg("MISSING") == nil)
+        assert(bk.arg("MISSING", "dflt") == "dflt")
+        assert(os.getenv("VERSION") == "1.2")
+        assert(os.getenv("HOME") == nil, "the host environment must not leak")
+        bk.export(bk.scratch())
+        """,
+        build_args={"VERSION": "1.2"},
+    )
+    assert evaluation.ok, evaluation.problems
+
+
+def test_state_method_typo():
+    assert "State has no method 'runn' (did you mean 'run'?)" in error('bk.image("a"):runn("x")')
+    assert "a Mount has no fields" in error('local m = bk.cache("/c"); local x = m.dest')
+
+
+def test_tostring_of_values():
+    evaluation = run_script(
+        """
+        local s = bk.image("alpine")
+        assert(tostring(s):match("^State%(source at build.lua:2"), tostring(s))
+        assert(tostring(bk.scratch()) == "State(scratch)")
+        assert(tostring(bk.cache("/c")) == "Mount(cache /c)")
+        assert(getmetatable(s) == "luakit.State")
+        bk.export(s)
+        """
+    )
+    assert evaluation.ok, evaluation.problems
