@@ -1,0 +1,176 @@
+"""The `luakit` command as users run it: stdout, stderr, exit codes, flags."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.helpers import decode
+
+SCRIPT = """
+local base = bk.image("alpine:3.19")
+print("to stderr, never stdout")
+local result = base:run({ "sh", "-c", 'echo "quoted \\\\ \\"x\\""' }, { env = { V = os.getenv("V") or "none" } })
+bk.export(result)
+"""
+
+
+def luakit(*args, cwd=None, timeout=60):
+    return subprocess.run(
+        [sys.executable, "-m", "compiler.cli", *args], capture_output=True, cwd=cwd, timeout=timeout
+    )
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "build.lua"
+    path.write_text(SCRIPT)
+    return path
+
+
+def test_build_writes_only_the_definition_to_stdout(script):
+    proc = luakit("build", str(script))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode() == "to stderr, never stdout\n"
+    d = decode(proc.stdout)
+    assert d.one("exec").exec.meta.env[-1] == "V=none"
+
+
+def test_build_output_file_equals_stdout(script, tmp_path):
+    out = tmp_path / "def.pb"
+    assert luakit("build", "-o", str(out), str(script)).returncode == 0
+    assert out.read_bytes() == luakit("build", str(script)).stdout
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+    assert luakit("build", f"--output={out}", str(script)).returncode == 0
+
+
+def test_args_in_both_flag_forms_and_the_frontend_arg_alias(script):
+    for flags in (["--arg", "V=1"], ["--arg=V=1"], ["--frontend-arg", "V=1"], ["--frontend-arg=V=1"]):
+        proc = luakit("build", *flags, str(script))
+        assert proc.returncode == 0, proc.stderr
+        assert decode(proc.stdout).one("exec").exec.meta.env[-1] == "V=1"
+
+
+def test_platform_flag(script):
+    proc = luakit("build", "--platform=linux/arm64", str(script))
+    d = decode(proc.stdout)
+    assert d.one("exec").platform.Architecture == "arm64"
+    assert luakit("build", "--platform", "nonsense", str(script)).returncode == 2
+
+
+def test_validate_is_silent_on_success_and_locates_errors(tmp_path, script):
+    proc = luakit("validate", str(script))
+    assert (proc.returncode, proc.stdout) == (0, b"")
+    bad = tmp_path / "bad.lua"
+    bad.write_text('local s = bk.image("alpine")\ns:run("x", { cwdd = "/" })\n')
+    proc = luakit("validate", str(bad))
+    assert proc.returncode == 1
+    assert proc.stdout == b""
+    assert proc.stderr.decode() == f"{bad}:2:3: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n"
+
+
+def test_relative_script_path_is_what_errors_show(tmp_path):
+    (tmp_path / "b.lua").write_text("x = = 1")
+    proc = luakit("build", "b.lua", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "b.lua:1:5: unexpected symbol near '='\n"
+    assert proc.stdout == b""
+
+
+def test_no_export_and_missing_file(tmp_path):
+    (tmp_path / "n.lua").write_text("local x = 1")
+    proc = luakit("build", "n.lua", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "n.lua: no bk.export() call - nothing to build\n")
+    proc = luakit("build", "missing.lua", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "missing.lua: cannot read script: No such file or directory\n")
+
+
+def test_usage_errors_exit_2(script):
+    assert luakit().returncode == 2
+    assert luakit("build").returncode == 2
+    assert luakit("frobnicate").returncode == 2
+    assert luakit("build", "--timeout", "-1", str(script)).returncode == 2
+    assert luakit("dag", "--filter", "bogus", str(script)).returncode == 2
+
+
+def test_version():
+    for args in (["version"], ["--version"]):
+        proc = luakit(*args)
+        assert proc.returncode == 0
+        assert proc.stdout.decode().startswith("luakit 0.")
+
+
+def test_timeout_flag_ends_runaway_scripts(tmp_path):
+    (tmp_path / "loop.lua").write_text("while true do end")
+    start = time.monotonic()
+    proc = luakit("build", "--timeout", "1", "loop.lua", cwd=tmp_path)
+    assert time.monotonic() - start < 5
+    assert (proc.returncode, proc.stderr.decode()) == (1, "loop.lua: script evaluation timed out after 1s\n")
+
+
+def test_watchdog_ends_a_script_stuck_in_one_c_call(tmp_path):
+    # One string.find call that backtracks for minutes: no Lua hook can run inside it.
+    (tmp_path / "stuck.lua").write_text('local s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")')
+    start = time.monotonic()
+    proc = luakit("build", "--timeout", "1", "stuck.lua", cwd=tmp_path, timeout=60)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "stuck.lua: script evaluation timed out after 1s\n"
+    assert elapsed < 1 + 5 + 3
+
+
+def test_memory_limit_flag(tmp_path):
+    (tmp_path / "bomb.lua").write_text("local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end")
+    proc = luakit("build", "--memory-limit", "64", "bomb.lua", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "bomb.lua: script exceeded the memory limit of 64 MiB\n")
+
+
+def test_refuses_to_write_binary_to_a_terminal(script):
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "compiler.cli", "build", str(script)], stdout=slave, stderr=subprocess.PIPE, timeout=60
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert b"refusing to write the binary definition to a terminal" in proc.stderr
+
+
+def test_dag_json_digests_equal_build_digests(script):
+    d = decode(luakit("build", str(script)).stdout)
+    proc = luakit("dag", "--format", "json", str(script))
+    assert proc.returncode == 0, proc.stderr
+    graph = json.loads(proc.stdout)
+    assert [op["digest"] for op in graph["ops"]] == d.digests
+    exec_op = graph["ops"][1]
+    assert exec_op["kind"] == "exec"
+    assert exec_op["location"] == {"file": str(script), "line": 4, "column": 20, "end_line": 4, "end_column": 109}
+    assert exec_op["details"]["meta"]["args"][0] == "sh"
+    assert graph["export"]["digest"] == d.digests[-1]
+    assert graph["export"]["config"] is None
+
+
+def test_dag_filter_keeps_edges_through_hidden_ops(tmp_path):
+    (tmp_path / "f.lua").write_text(
+        'local a = bk.image("alpine"):run("a"):mkdir("/x"):run("b")\nbk.export(a)'
+    )
+    graph = json.loads(luakit("dag", "--format=json", "--filter", "exec", "f.lua", cwd=tmp_path).stdout)
+    assert [op["kind"] for op in graph["ops"]] == ["exec", "exec"]
+    assert graph["edges"] == [{"from": graph["ops"][0]["digest"], "to": graph["ops"][1]["digest"]}]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is installed by .ci/run")
+def test_dag_dot_renders_with_graphviz(script):
+    proc = luakit("dag", str(script))
+    assert proc.returncode == 0
+    text = proc.stdout.decode()
+    assert '\\"quoted' in text  # quotes in commands are escaped
+    svg = subprocess.run(["dot", "-Tsvg"], input=proc.stdout, capture_output=True, timeout=60)
+    assert svg.returncode == 0, svg.stderr
+    assert b"<svg" in svg.stdout
