@@ -322,10 +322,8 @@ class _Evaluator:
         return v.Opaque(kind or "userdata")
 
     def _to_lua(self, result: Any) -> tuple[Any, ...]:
-        if result is None:
-            return (b"none",)
-        if isinstance(result, str):
-            return (b"value", result.encode())
+        if result is None or isinstance(result, str):
+            return (b"value", result.encode() if result is not None else None)
         kind = {g.State: b"State", v.MountValue: b"Mount", Platform: b"Platform"}[type(result)]
         self.session.values.append(result)
         return (b"handle", kind, len(self.session.values) - 1)

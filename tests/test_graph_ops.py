@@ -179,3 +179,8 @@ def test_tostring_of_values():
         """
     )
     assert evaluation.ok, evaluation.problems
+
+
+def test_arg_without_default_is_one_nil():
+    evaluation = run_script('assert(select("#", bk.arg("UNSET")) == 1)\nassert(tostring(bk.arg("UNSET")) == "nil")\nbk.export(bk.scratch())')
+    assert evaluation.ok, evaluation.problems

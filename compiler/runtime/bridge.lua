@@ -100,8 +100,6 @@ local function finish(status, a, b)
     return wrap(a, b)
   elseif status == "value" then
     return a
-  elseif status == "none" then
-    return
   end
   error(a, 0)
 end
