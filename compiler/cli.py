@@ -15,7 +15,15 @@ from collections.abc import Sequence
 
 from compiler import __version__
 from compiler.errors import Location
-from compiler.evaluate import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, MiB, EvalOptions, Evaluation, ScriptSource, evaluate
+from compiler.evaluate import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TIMEOUT,
+    EvalOptions,
+    Evaluation,
+    MiB,
+    ScriptSource,
+    evaluate,
+)
 from compiler.graph import platform as platforms
 from compiler.render.dot import render_dot
 from compiler.render.json_view import render_json
@@ -73,14 +81,30 @@ def _parser() -> argparse.ArgumentParser:
     def evaluation_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("script", metavar="SCRIPT", help="the build script, e.g. build.lua")
         p.add_argument(
-            "--arg", "--frontend-arg", dest="args", action="append", type=_build_arg, default=[],
-            metavar="KEY=VALUE", help="a build argument, read with bk.arg(KEY) or os.getenv(KEY) (repeatable)",
+            "--arg",
+            "--frontend-arg",
+            dest="args",
+            action="append",
+            type=_build_arg,
+            default=[],
+            metavar="KEY=VALUE",
+            help="a build argument, read with bk.arg(KEY) or os.getenv(KEY) (repeatable)",
         )
         p.add_argument("--platform", type=_platform, help="target platform os/arch[/variant] for every op")
-        p.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                       help=f"evaluation time limit (default {DEFAULT_TIMEOUT:g})")
-        p.add_argument("--memory-limit", type=_positive, default=DEFAULT_MEMORY_LIMIT / MiB, metavar="MIB",
-                       help=f"evaluation memory limit in MiB (default {DEFAULT_MEMORY_LIMIT // MiB})")
+        p.add_argument(
+            "--timeout",
+            type=_positive,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help=f"evaluation time limit (default {DEFAULT_TIMEOUT:g})",
+        )
+        p.add_argument(
+            "--memory-limit",
+            type=_positive,
+            default=DEFAULT_MEMORY_LIMIT / MiB,
+            metavar="MIB",
+            help=f"evaluation memory limit in MiB (default {DEFAULT_MEMORY_LIMIT // MiB})",
+        )
 
     build = commands.add_parser("build", help="write the LLB definition (pipe it to buildctl)")
     evaluation_flags(build)
@@ -92,8 +116,13 @@ def _parser() -> argparse.ArgumentParser:
     dag = commands.add_parser("dag", help="show the op graph as Graphviz DOT or JSON")
     evaluation_flags(dag)
     dag.add_argument("--format", choices=("dot", "json"), default="dot")
-    dag.add_argument("--filter", type=_kind, action="append", metavar="KIND",
-                     help=f"only ops of KIND ({', '.join(KINDS)}); repeatable")
+    dag.add_argument(
+        "--filter",
+        type=_kind,
+        action="append",
+        metavar="KIND",
+        help=f"only ops of KIND ({', '.join(KINDS)}); repeatable",
+    )
     dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     commands.add_parser("version", help="print the version")

@@ -270,7 +270,7 @@ class _Evaluator:
         if name == "Mount.__index":
             raise ScriptError("a Mount has no fields or methods; pass it to state:run{ mounts = { ... } }")
         if name == "Platform.__index":
-            raise ScriptError("a Platform has no fields; use tostring(platform) for \"os/arch\"")
+            raise ScriptError('a Platform has no fields; use tostring(platform) for "os/arch"')
         if name in METHODS:
             if not args or not isinstance(args[0], g.State):
                 method = name.split(":", 1)[1]

@@ -20,9 +20,7 @@ bk.export(result)
 
 
 def luakit(*args, cwd=None, timeout=60):
-    return subprocess.run(
-        [sys.executable, "-m", "compiler.cli", *args], capture_output=True, cwd=cwd, timeout=timeout
-    )
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture
@@ -86,7 +84,10 @@ def test_no_export_and_missing_file(tmp_path):
     proc = luakit("build", "n.lua", cwd=tmp_path)
     assert (proc.returncode, proc.stderr.decode()) == (1, "n.lua: no bk.export() call - nothing to build\n")
     proc = luakit("build", "missing.lua", cwd=tmp_path)
-    assert (proc.returncode, proc.stderr.decode()) == (1, "missing.lua: cannot read script: No such file or directory\n")
+    assert (proc.returncode, proc.stderr.decode()) == (
+        1,
+        "missing.lua: cannot read script: No such file or directory\n",
+    )
 
 
 def test_usage_errors_exit_2(script):
@@ -126,14 +127,20 @@ def test_watchdog_ends_a_script_stuck_in_one_c_call(tmp_path):
 def test_memory_limit_flag(tmp_path):
     (tmp_path / "bomb.lua").write_text("local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end")
     proc = luakit("build", "--memory-limit", "64", "bomb.lua", cwd=tmp_path)
-    assert (proc.returncode, proc.stderr.decode()) == (1, "bomb.lua: script exceeded the memory limit of 64 MiB\n")
+    assert (proc.returncode, proc.stderr.decode()) == (
+        1,
+        "bomb.lua: script exceeded the memory limit of 64 MiB\n",
+    )
 
 
 def test_refuses_to_write_binary_to_a_terminal(script):
     master, slave = os.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "compiler.cli", "build", str(script)], stdout=slave, stderr=subprocess.PIPE, timeout=60
+            [sys.executable, "-m", "compiler.cli", "build", str(script)],
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            timeout=60,
         )
     finally:
         os.close(slave)
@@ -150,16 +157,20 @@ def test_dag_json_digests_equal_build_digests(script):
     assert [op["digest"] for op in graph["ops"]] == d.digests
     exec_op = graph["ops"][1]
     assert exec_op["kind"] == "exec"
-    assert exec_op["location"] == {"file": str(script), "line": 4, "column": 20, "end_line": 4, "end_column": 109}
+    assert exec_op["location"] == {
+        "file": str(script),
+        "line": 4,
+        "column": 20,
+        "end_line": 4,
+        "end_column": 109,
+    }
     assert exec_op["details"]["meta"]["args"][0] == "sh"
     assert graph["export"]["digest"] == d.digests[-1]
     assert graph["export"]["config"] is None
 
 
 def test_dag_filter_keeps_edges_through_hidden_ops(tmp_path):
-    (tmp_path / "f.lua").write_text(
-        'local a = bk.image("alpine"):run("a"):mkdir("/x"):run("b")\nbk.export(a)'
-    )
+    (tmp_path / "f.lua").write_text('local a = bk.image("alpine"):run("a"):mkdir("/x"):run("b")\nbk.export(a)')
     graph = json.loads(luakit("dag", "--format=json", "--filter", "exec", "f.lua", cwd=tmp_path).stdout)
     assert [op["kind"] for op in graph["ops"]] == ["exec", "exec"]
     assert graph["edges"] == [{"from": graph["ops"][0]["digest"], "to": graph["ops"][1]["digest"]}]

@@ -5,7 +5,7 @@ from tests.helpers import error, problems, run_script
 
 def test_syntax_error_points_at_the_token():
     assert error("local x = = 1") == "build.lua:1:11: unexpected symbol near '='"
-    assert error("local a = {\nb = 1\n") .startswith("build.lua:3:")
+    assert error("local a = {\nb = 1\n").startswith("build.lua:3:")
 
 
 def test_runtime_errors_keep_lua_messages_with_a_column():
@@ -41,10 +41,19 @@ def test_first_line_comment_is_ignored_and_lines_keep():
 
 def test_problems_never_contain_python_tracebacks():
     scripts = [
-        "bk.image({})", "bk.image('a'):run({ {} })", "bk.merge(1, 2)", "bk.local_(nil)",
-        "bk.git('ftp://x')", "bk.export(bk.image('a'), 5)", "bk.cache()", "bk.ssh('x')",
-        "bk.image('a'):copy()", "bk.image('a'):mkfile('/x', {})", "local t = {} t[1] = t bk.image('a', t)",
-        "bk.image('a', { platform = { os = 'linux' } })", "bk.arg({})",
+        "bk.image({})",
+        "bk.image('a'):run({ {} })",
+        "bk.merge(1, 2)",
+        "bk.local_(nil)",
+        "bk.git('ftp://x')",
+        "bk.export(bk.image('a'), 5)",
+        "bk.cache()",
+        "bk.ssh('x')",
+        "bk.image('a'):copy()",
+        "bk.image('a'):mkfile('/x', {})",
+        "local t = {} t[1] = t bk.image('a', t)",
+        "bk.image('a', { platform = { os = 'linux' } })",
+        "bk.arg({})",
     ]
     for script in scripts:
         for message in problems(script):
@@ -54,7 +63,9 @@ def test_problems_never_contain_python_tracebacks():
 
 def test_errors_in_modules_point_into_the_module(tmp_path):
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "bad.lua").write_text("local M = {}\nfunction M.f() local s = bk.image('') return s end\nreturn M\n")
+    (tmp_path / "lib" / "bad.lua").write_text(
+        "local M = {}\nfunction M.f() local s = bk.image('') return s end\nreturn M\n"
+    )
     script = tmp_path / "build.lua"
     script.write_text('local bad = require("lib.bad")\nbad.f()\n')
     evaluation = run_script(script.read_text(), name="build.lua", path=str(script))

@@ -17,7 +17,10 @@ SEED_README = ROOT.parent / "shared" / "seed" / "luakit-README.md"
 
 def luakit_build(script: Path) -> bytes:
     proc = subprocess.run(
-        [sys.executable, "-m", "compiler.cli", "build", script.name], capture_output=True, cwd=script.parent, timeout=60
+        [sys.executable, "-m", "compiler.cli", "build", script.name],
+        capture_output=True,
+        cwd=script.parent,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout

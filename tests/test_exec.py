@@ -74,7 +74,10 @@ def test_extra_hosts_ulimits_secret_env():
     meta = op.exec.meta
     assert [(h.Host, h.IP) for h in meta.extraHosts] == [("a.local", "::1"), ("db.local", "10.0.0.2")]
     assert [(u.Name, u.Soft, u.Hard) for u in meta.ulimit] == [("nofile", 1024, 4096), ("nproc", 100, 100)]
-    assert [(s.ID, s.name, s.optional) for s in op.exec.secretenv] == [("k", "KEY", True), ("tok", "TOKEN", False)]
+    assert [(s.ID, s.name, s.optional) for s in op.exec.secretenv] == [
+        ("k", "KEY", True),
+        ("tok", "TOKEN", False),
+    ]
     assert {"exec.meta.ulimit", "exec.secretenv", "exec.mount.secret"} <= caps
 
 
@@ -108,8 +111,12 @@ def test_cache_tmpfs_secret_ssh_mounts():
     assert (ssh.ID, ssh.mode) == ("default", 0o600)
     assert "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0" in op.exec.meta.env
     assert {
-        "exec.mount.cache", "exec.mount.cache.sharing", "exec.mount.tmpfs", "exec.mount.tmpfs.size",
-        "exec.mount.secret", "exec.mount.ssh",
+        "exec.mount.cache",
+        "exec.mount.cache.sharing",
+        "exec.mount.tmpfs",
+        "exec.mount.tmpfs.size",
+        "exec.mount.secret",
+        "exec.mount.ssh",
     } <= caps
 
 

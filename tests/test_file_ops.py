@@ -63,8 +63,11 @@ def test_copy_from_scratch_uses_minus_one():
 
 @pytest.mark.parametrize(
     "code, mode",
-    [('base:mkdir("/app")', 0o755), ('base:mkdir("/app", { mode = "0700" })', 0o700),
-     ('base:mkdir("/app", { mode = 448 })', 0o700)],
+    [
+        ('base:mkdir("/app")', 0o755),
+        ('base:mkdir("/app", { mode = "0700" })', 0o700),
+        ('base:mkdir("/app", { mode = 448 })', 0o700),
+    ],
 )
 def test_mkdir_modes(code, mode):
     _, action = file_action(code)

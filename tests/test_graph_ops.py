@@ -61,9 +61,7 @@ def test_with_metadata_is_a_new_state_with_customname_and_progress_group():
     assert meta.ignore_cache
     assert {"meta.description", "meta.ignorecache"} <= set(meta.caps)
     final_digest = d.digests[-1]
-    final_meta = d.definition.metadata[
-        [k for k in d.definition.metadata if k not in d.digests][0]
-    ]
+    final_meta = d.definition.metadata[[k for k in d.definition.metadata if k not in d.digests][0]]
     assert {"constraints", "platform", "meta.description", "meta.ignorecache"} == set(final_meta.caps)
     assert final_digest  # the final vertex is not among the ops
 
@@ -124,7 +122,9 @@ def test_export_config_is_validated_and_kept():
 def test_export_errors():
     assert "bk.export: already called" in error('local s = bk.image("a"); bk.export(s); bk.export(s)')
     assert "bk.export: argument 1 must be the State to export, got nil" in error("bk.export(nil)")
-    assert "bk.export: entrypoint must be a list of strings like" in error('bk.export(bk.image("a"), { entrypoint = "/x" })')
+    assert "bk.export: entrypoint must be a list of strings like" in error(
+        'bk.export(bk.image("a"), { entrypoint = "/x" })'
+    )
     assert "bk.export: expose[1] must be a port like" in error('bk.export(bk.image("a"), { expose = { "http" } })')
     assert "bk.export: unknown option 'entry' (did you mean 'entrypoint'?)" in error(
         'bk.export(bk.image("a"), { entry = {} })'
@@ -182,5 +182,7 @@ def test_tostring_of_values():
 
 
 def test_arg_without_default_is_one_nil():
-    evaluation = run_script('assert(select("#", bk.arg("UNSET")) == 1)\nassert(tostring(bk.arg("UNSET")) == "nil")\nbk.export(bk.scratch())')
+    evaluation = run_script(
+        'assert(select("#", bk.arg("UNSET")) == 1)\nassert(tostring(bk.arg("UNSET")) == "nil")\nbk.export(bk.scratch())'
+    )
     assert evaluation.ok, evaluation.problems

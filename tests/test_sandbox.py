@@ -13,11 +13,30 @@ EXPORT = "\nbk.export(bk.scratch())"
 @pytest.mark.parametrize(
     "expr",
     [
-        "io", "debug", "python", "module", "package.loadlib", "package.loaders", "package.searchers",
-        "os.execute", "os.exit", "os.remove", "os.rename", "os.setenv", "os.tmpname", "os.setlocale",
-        "string.dump", '("").dump',
-        "getfenv(0).io", "getfenv(print).python", "getfenv(string.format).debug", "getfenv(bk.image).debug",
-        "getfenv(1).debug", "_G.debug", "getmetatable('').__index.dump", "rawget(_G, 'python')",
+        "io",
+        "debug",
+        "python",
+        "module",
+        "package.loadlib",
+        "package.loaders",
+        "package.searchers",
+        "os.execute",
+        "os.exit",
+        "os.remove",
+        "os.rename",
+        "os.setenv",
+        "os.tmpname",
+        "os.setlocale",
+        "string.dump",
+        '("").dump',
+        "getfenv(0).io",
+        "getfenv(print).python",
+        "getfenv(string.format).debug",
+        "getfenv(bk.image).debug",
+        "getfenv(1).debug",
+        "_G.debug",
+        "getmetatable('').__index.dump",
+        "rawget(_G, 'python')",
     ],
 )
 def test_dangerous_globals_are_absent(expr):
@@ -45,19 +64,23 @@ def test_api_objects_are_opaque():
 def test_binary_chunks_are_refused():
     found = problems('loadstring("\\27Lua\\81\\0")()' + EXPORT)
     assert found and "binary chunks are not allowed" in found[0]
-    found = problems('load(function() return nil end)' + EXPORT)
+    found = problems("load(function() return nil end)" + EXPORT)
     assert found == []
 
 
 def test_loaded_chunks_run_in_the_sandbox():
-    evaluation = run_script('local f = loadstring("return io, debug, python"); assert(select("#", f()) == 3 and f() == nil)' + EXPORT)
+    evaluation = run_script(
+        'local f = loadstring("return io, debug, python"); assert(select("#", f()) == 3 and f() == nil)' + EXPORT
+    )
     assert evaluation.ok, [str(p) for p in evaluation.problems]
 
 
 def test_host_environment_does_not_leak():
     os.environ["LUAKIT_SECRET_TEST"] = "leak"
     try:
-        evaluation = run_script('assert(os.getenv("LUAKIT_SECRET_TEST") == nil); assert(os.getenv("PATH") == nil)' + EXPORT)
+        evaluation = run_script(
+            'assert(os.getenv("LUAKIT_SECRET_TEST") == nil); assert(os.getenv("PATH") == nil)' + EXPORT
+        )
     finally:
         del os.environ["LUAKIT_SECRET_TEST"]
     assert evaluation.ok
@@ -90,7 +113,9 @@ def test_symlink_out_of_the_script_folder_is_refused(tmp_path):
 
 def test_print_goes_to_the_log_not_stdout(capfd):
     seen = []
-    evaluation = run_script('print("hello", 42, nil, true)' + EXPORT, on_print=lambda loc, text: seen.append((loc.line, text)))
+    evaluation = run_script(
+        'print("hello", 42, nil, true)' + EXPORT, on_print=lambda loc, text: seen.append((loc.line, text))
+    )
     assert evaluation.ok
     assert seen == [(1, "hello\t42\tnil\ttrue")]
     assert capfd.readouterr().out == ""

@@ -116,13 +116,30 @@ def test_local_name_validation():
 @pytest.mark.parametrize(
     "url, opts, identifier, fullurl",
     [
-        ("https://github.com/moby/buildkit.git", "{ ref = 'v0.11.6' }", "git://github.com/moby/buildkit.git#v0.11.6",
-         "https://github.com/moby/buildkit.git"),
-        ("github.com/moby/buildkit", "{}", "git://github.com/moby/buildkit", "https://github.com/moby/buildkit"),
-        ("git@github.com:moby/buildkit.git", "{ ref = 'main' }", "git://github.com/moby/buildkit.git#main",
-         "git@github.com:moby/buildkit.git"),
-        ("git://127.0.0.1:9418/repo.git", "{ ref = 'main', subdir = 'docs' }",
-         "git://127.0.0.1:9418/repo.git#main:docs", "git://127.0.0.1:9418/repo.git"),
+        (
+            "https://github.com/moby/buildkit.git",
+            "{ ref = 'v0.11.6' }",
+            "git://github.com/moby/buildkit.git#v0.11.6",
+            "https://github.com/moby/buildkit.git",
+        ),
+        (
+            "github.com/moby/buildkit",
+            "{}",
+            "git://github.com/moby/buildkit",
+            "https://github.com/moby/buildkit",
+        ),
+        (
+            "git@github.com:moby/buildkit.git",
+            "{ ref = 'main' }",
+            "git://github.com/moby/buildkit.git#main",
+            "git@github.com:moby/buildkit.git",
+        ),
+        (
+            "git://127.0.0.1:9418/repo.git",
+            "{ ref = 'main', subdir = 'docs' }",
+            "git://127.0.0.1:9418/repo.git#main:docs",
+            "git://127.0.0.1:9418/repo.git",
+        ),
         ("https://example.com/r.git#v1", "{}", "git://example.com/r.git#v1", "https://example.com/r.git"),
     ],
 )
@@ -169,14 +186,22 @@ def test_http_options():
         "http.authheadersecret": "auth",
     }
     assert d.caps(op) == {
-        "source.http", "source.http.checksum", "source.http.perm", "soruce.http.uidgid",
-        "source.http.header", "source.http.auth",
+        "source.http",
+        "source.http.checksum",
+        "source.http.perm",
+        "soruce.http.uidgid",
+        "source.http.header",
+        "source.http.auth",
     }
 
 
 def test_http_errors():
-    assert "checksum must be a digest like 'sha256:<64 hex digits>'" in error('bk.http("http://h/x", { checksum = "md5:1" })')
-    assert "only sends the Accept and User-Agent" in error('bk.http("http://h/x", { headers = { Authorization = "x" } })')
+    assert "checksum must be a digest like 'sha256:<64 hex digits>'" in error(
+        'bk.http("http://h/x", { checksum = "md5:1" })'
+    )
+    assert "only sends the Accept and User-Agent" in error(
+        'bk.http("http://h/x", { headers = { Authorization = "x" } })'
+    )
     assert "not an http:// or https:// URL" in error('bk.https("ftp://h/x")')
     assert "username/password are not supported" in error('bk.http("http://h/x", { username = "a", password = "b" })')
 

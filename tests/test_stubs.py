@@ -73,6 +73,6 @@ def test_state_methods_in_the_bridge_match_the_registry():
     assert names
     declared = set(re.findall(r'"(\w+)"', names.group(1)))
     assert {f"State:{n}" for n in declared} == set(METHODS)
-    bk_names = re.search(r'for _, name in ipairs\(\{\n(.*?)\}\) do\n  bk\[name\]', bridge, re.S)
+    bk_names = re.search(r"for _, name in ipairs\(\{\n(.*?)\}\) do\n  bk\[name\]", bridge, re.S)
     assert bk_names
     assert {f"bk.{n}" for n in re.findall(r'"(\w+)"', bk_names.group(1))} == set(FUNCTIONS)

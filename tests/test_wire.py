@@ -71,7 +71,8 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
     (tmp_path / "lib" / "b.lua").write_text("return { labels = { x = '1', y = '2' } }")
     script = tmp_path / "build.lua"
     script.write_text(
-        "local a = require('lib.a') local b = require('lib.b')\n" + RICH.replace('env = { B = "2", A = "1" }', "env = a.env")
+        "local a = require('lib.a') local b = require('lib.b')\n"
+        + RICH.replace('env = { B = "2", A = "1" }', "env = a.env")
     )
     outputs = {_build_in_subprocess(script, seed) for seed in ("0", "1", "12345")}
     assert len(outputs) == 1
@@ -102,7 +103,7 @@ def test_buildkit_decodes_our_definition_field_by_field(buildctl):
         d for d in ours.definition.metadata if d not in ours.digests
     ]
     by_digest = {entry["Digest"]: entry for entry in theirs}
-    for op, digest in zip(ours.ops, ours.digests):
+    for op, digest in zip(ours.ops, ours.digests, strict=True):
         entry = by_digest[digest]
         kind = op.WhichOneof("op")
         body = entry["Op"]["Op"][kind]
@@ -111,7 +112,9 @@ def test_buildkit_decodes_our_definition_field_by_field(buildctl):
             meta = body["meta"]
             assert meta["args"] == ["/bin/sh", "-c", "make"]
             assert meta["env"] == [
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1", "B=2",
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "A=1",
+                "B=2",
                 "SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0",
             ]
             assert (meta["cwd"], meta["user"], meta["hostname"]) == ("/src", "app", "h")

@@ -17,9 +17,23 @@ DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 _NETWORK = {"sandbox": 0, "host": 1, "none": 2}
 _SECURITY = {"sandbox": 0, "insecure": 1}
-_ULIMITS = (
-    "core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack".split()
-)
+_ULIMITS = [
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -29,7 +43,7 @@ def _env(value: Any) -> tuple[tuple[str, str], ...]:
         pairs = []
         for i, item in enumerate(value.array(), 1):
             if not isinstance(item, str) or "=" not in item or item.startswith("="):
-                raise v.Invalid("a list of \"KEY=value\" strings", f"[{i}] must be a \"KEY=value\" string")
+                raise v.Invalid('a list of "KEY=value" strings', f'[{i}] must be a "KEY=value" string')
             key, _, val = item.partition("=")
             pairs.append((key, val))
         return tuple(pairs)
@@ -49,7 +63,7 @@ def _exit_codes(value: Any) -> tuple[int, ...]:
         return tuple(v.bounded(0, 255)(item) for item in value.array())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (v.bounded(0, 255)(value),)
-    raise v.Invalid("a number, a list of numbers or a range like \"0..5\"")
+    raise v.Invalid('a number, a list of numbers or a range like "0..5"')
 
 
 def _mounts(value: Any) -> tuple[g.Mount, ...]:
@@ -99,7 +113,7 @@ def _ulimits(value: Any) -> tuple[g.Ulimit, ...]:
 
 def _secret_env(value: Any) -> tuple[g.SecretEnv, ...]:
     if not isinstance(value, v.Table) or (value.items and value.is_array()):
-        raise v.Invalid("a table of env names to secret ids, like { TOKEN = \"token\" }")
+        raise v.Invalid('a table of env names to secret ids, like { TOKEN = "token" }')
     out = []
     for name in sorted(value.items, key=str):
         if not isinstance(name, str) or not _ENV_NAME.match(name):
@@ -228,9 +242,7 @@ def get_mount(call: Call, state: g.State, dest: Any = None) -> g.State:
     path = absolute(target, exec_node.cwd)
     index = exec_node.output_index(path)
     if index is None or path == "/":
-        writable = [
-            m.dest for m in exec_node.mounts if isinstance(m, g.BindMount) and not m.readonly
-        ]
+        writable = [m.dest for m in exec_node.mounts if isinstance(m, g.BindMount) and not m.readonly]
         listing = ", ".join(f"'{d}'" for d in writable) or "none"
         raise call.error(
             f"no writable bind mount at '{path}' (writable mounts: {listing}; "

@@ -39,7 +39,9 @@ def _result(call: Call, state: g.State, action: g.FileAction) -> g.State:
     return g.State(g.Ref(node), platform=state.platform, image=state.image)
 
 
-def copy(call: Call, state: g.State, source: Any = None, src: Any = None, dest: Any = None, opts: Any = None) -> g.State:
+def copy(
+    call: Call, state: g.State, source: Any = None, src: Any = None, dest: Any = None, opts: Any = None
+) -> g.State:
     if not isinstance(source, g.State):
         raise call.error(f"argument 1 (from) must be a State, got {v.type_name(source)}")
     src_path = _path(call, "src", src)
@@ -72,7 +74,7 @@ def mkdir(call: Call, state: g.State, path: Any = None, opts: Any = None) -> g.S
 def mkfile(call: Call, state: g.State, path: Any = None, data: Any = None, opts: Any = None) -> g.State:
     p = _path(call, "path", path)
     if data is None:
-        raise call.error("data argument required (use \"\" for an empty file)")
+        raise call.error('data argument required (use "" for an empty file)')
     content = v.check(call.where, "data", v.data, data)
     o = v.options(call.where, opts, MKFILE_OPTIONS)
     call.session.charge(len(content))

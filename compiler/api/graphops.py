@@ -60,7 +60,7 @@ METADATA_OPTIONS: dict[str, v.Reader] = {
 
 def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
     if opts is None:
-        raise call.error("options argument required, e.g. { description = \"compile\" }")
+        raise call.error('options argument required, e.g. { description = "compile" }')
     o = v.options(call.where, opts, METADATA_OPTIONS)
     if state.ref is None:
         raise call.error("bk.scratch() has no operation to describe")
@@ -89,7 +89,7 @@ def _port(value: Any) -> str:
     text = v.string(value)
     m = re.fullmatch(r"(\d+)(?:/(tcp|udp|sctp))?", text.strip().lower())
     if not m or not 1 <= int(m.group(1)) <= 65535:
-        raise v.Invalid("a port", f"must be a port like \"8080\" or \"53/udp\", got '{text}'")
+        raise v.Invalid("a port", f'must be a port like "8080" or "53/udp", got \'{text}\'')
     return f"{int(m.group(1))}/{m.group(2) or 'tcp'}"
 
 
@@ -119,7 +119,10 @@ def _user(value: Any) -> str:
 
 def _argv(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise v.Invalid("a list of strings", f"must be a list of strings like {{\"/bin/app\", \"--flag\"}}, got string '{value}'")
+        raise v.Invalid(
+            "a list of strings",
+            f'must be a list of strings like {{"/bin/app", "--flag"}}, got string \'{value}\'',
+        )
     return v.string_list(value)
 
 
@@ -162,7 +165,11 @@ def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]
         config["StopSignal"] = o["stop_signal"]
     result: dict[str, Any] = {}
     if "arch" in o or "os" in o:
-        chosen = normalize(o.get("os", "linux"), o.get("arch", platform.architecture if platform else "amd64"), o.get("variant", ""))
+        chosen = normalize(
+            o.get("os", "linux"),
+            o.get("arch", platform.architecture if platform else "amd64"),
+            o.get("variant", ""),
+        )
         platform = chosen
     if platform is not None:
         result["architecture"] = platform.architecture
@@ -187,7 +194,7 @@ def export(call: Call, state: Any = None, config: Any = None) -> None:
 
 def platform(call: Call, spec: Any = None, arch: Any = None, variant: Any = None) -> Platform:
     if spec is None:
-        raise call.error("requires an os/arch string like \"linux/arm64\", or os and arch")
+        raise call.error('requires an os/arch string like "linux/arm64", or os and arch')
     os_name = v.check(call.where, "argument 1", v.nonempty_string, spec)
     if arch is None:
         try:

@@ -58,7 +58,7 @@ def secret(call: Call, dest: Any = None, opts: Any = None) -> v.MountValue:
 
 def ssh(call: Call, opts: Any = None, *extra: Any) -> v.MountValue:
     if isinstance(opts, str):
-        raise call.error("takes an options table, e.g. bk.ssh({ dest = \"/run/ssh.sock\" })")
+        raise call.error('takes an options table, e.g. bk.ssh({ dest = "/run/ssh.sock" })')
     options = v.options(call.where, opts, SSH_OPTIONS)
     return v.MountValue(
         g.SSHMount(
@@ -86,6 +86,4 @@ def bind(call: Call, state: Any = None, dest: Any = None, opts: Any = None) -> v
     selector = options.get("selector", "")
     if selector:
         selector = posixpath.normpath("/" + selector).lstrip("/") or ""
-    return v.MountValue(
-        g.BindMount(target, state.ref, selector=selector, readonly=options.get("readonly", True))
-    )
+    return v.MountValue(g.BindMount(target, state.ref, selector=selector, readonly=options.get("readonly", True)))

@@ -66,8 +66,7 @@ def local(call: Call, name: Any = None, opts: Any = None) -> g.State:
     text = v.check(call.where, "name", v.nonempty_string, name)
     if not _LOCAL_NAME.match(text) or len(text) > 256:
         raise call.error(
-            f"invalid local name '{text}': use letters, digits, '.', '_' or '-' "
-            "(the NAME of buildctl --local NAME=DIR)"
+            f"invalid local name '{text}': use letters, digits, '.', '_' or '-' (the NAME of buildctl --local NAME=DIR)"
         )
     options = v.options(call.where, opts, LOCAL_OPTIONS)
     attrs: list[tuple[str, str]] = []
@@ -186,7 +185,9 @@ def _headers(value: Any) -> dict[str, str]:
     for name in headers:
         if name.lower() not in _HEADERS:
             raise v.Invalid(
-                "headers", f"['{name}']: BuildKit only sends the Accept and User-Agent headers; use auth_header_secret for Authorization"
+                "headers",
+                f"['{name}']: BuildKit only sends the Accept and User-Agent headers; "
+                "use auth_header_secret for Authorization",
             )
     return {name.lower(): value for name, value in headers.items()}
 

@@ -208,14 +208,17 @@ def mode(value: Any) -> int:
         text = value.strip()
         digits = text[2:] if text[:2] in ("0o", "0O") else text
         if not digits or any(c not in "01234567" for c in digits):
-            raise Invalid("an octal string like \"0755\" or a number", f"must be an octal string like \"0755\", got '{value}'")
+            raise Invalid(
+                'an octal string like "0755" or a number',
+                f"must be an octal string like \"0755\", got '{value}'",
+            )
         n = int(digits, 8)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         n = integer(value)
     else:
-        raise Invalid("an octal string like \"0755\" or a number")
+        raise Invalid('an octal string like "0755" or a number')
     if not 0 <= n <= 0o7777:
-        raise Invalid("a mode", f"must be a mode between 0 and 07777 (\"0755\" as a string is octal), got {n}")
+        raise Invalid("a mode", f'must be a mode between 0 and 07777 ("0755" as a string is octal), got {n}')
     return n
 
 
@@ -230,7 +233,7 @@ def user_id(value: Any) -> str | int:
 
 
 def owner(value: Any) -> g.Owner:
-    """"user", "user:group", a uid, or {user=..., group=...}."""
+    """ "user", "user:group", a uid, or {user=..., group=...}."""
     if isinstance(value, str):
         user, _, group = value.partition(":")
         return g.Owner(user_id(user), user_id(group) if group else None)
@@ -258,7 +261,7 @@ def platform(value: Any) -> Platform:
         opts = read_table("platform", value, {"os": string, "arch": string, "architecture": string, "variant": string})
         arch = opts.get("arch") or opts.get("architecture")
         if not opts.get("os") or not arch:
-            raise Invalid("a platform", "must have os and arch, e.g. {os=\"linux\", arch=\"arm64\"}")
+            raise Invalid("a platform", 'must have os and arch, e.g. {os="linux", arch="arm64"}')
         return normalize(opts["os"], arch, opts.get("variant", ""))
     raise Invalid('a platform ("linux/arm64", {os=..., arch=...} or bk.platform(...))')
 
@@ -274,7 +277,10 @@ def read_table(where: str, value: Any, schema: Mapping[str, Reader]) -> dict[str
     for key in sorted(value.items, key=str):
         item = value.items[key]
         if not isinstance(key, str):
-            raise Invalid("a table", f"has a {type_name(key)} key; options are named, like {{ {next(iter(schema))} = ... }}")
+            raise Invalid(
+                "a table",
+                f"has a {type_name(key)} key; options are named, like {{ {next(iter(schema))} = ... }}",
+            )
         reader = schema.get(key)
         if reader is None:
             raise Invalid("a table", unknown_option(key, schema))

@@ -134,10 +134,10 @@ def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
     if node.valid_exit_codes:
         caps.append("exec.validexitcode")
         meta.validExitCodes.extend(node.valid_exit_codes)
-    exec_op.network = node.network
+    exec_op.network = pb.NetMode.ValueType(node.network)
     if node.network != pb.UNSET:
         caps.append("exec.meta.network")
-    exec_op.security = node.security
+    exec_op.security = pb.SecurityMode.ValueType(node.security)
     if node.security != pb.SANDBOX:
         caps.append("exec.meta.security")
 
@@ -175,22 +175,20 @@ def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
 
     # Secrets, then SSH sockets, after the sorted mounts and in the order given;
     # llb leaves their output at 0 (the daemon ignores it for these types).
-    for mount in node.mounts:
-        if isinstance(mount, g.SecretMount):
-            m = exec_op.mounts.add(input=EMPTY, dest=mount.dest, mountType=pb.SECRET)
-            m.secretOpt.CopyFrom(
-                pb.SecretOpt(ID=mount.id, uid=mount.uid, gid=mount.gid, mode=mount.mode, optional=mount.optional)
-            )
-            caps.append("exec.mount.secret")
-    for mount in node.mounts:
-        if isinstance(mount, g.SSHMount):
-            m = exec_op.mounts.add(input=EMPTY, dest=mount.dest, mountType=pb.SSH)
-            m.SSHOpt.CopyFrom(
-                pb.SSHOpt(ID=mount.id, uid=mount.uid, gid=mount.gid, mode=mount.mode, optional=mount.optional)
-            )
-            caps.append("exec.mount.ssh")
-    for secret in node.secret_env:
-        exec_op.secretenv.add(ID=secret.id, name=secret.name, optional=secret.optional)
+    for secret in (m for m in node.mounts if isinstance(m, g.SecretMount)):
+        m = exec_op.mounts.add(input=EMPTY, dest=secret.dest, mountType=pb.SECRET)
+        m.secretOpt.CopyFrom(
+            pb.SecretOpt(ID=secret.id, uid=secret.uid, gid=secret.gid, mode=secret.mode, optional=secret.optional)
+        )
+        caps.append("exec.mount.secret")
+    for socket in (m for m in node.mounts if isinstance(m, g.SSHMount)):
+        m = exec_op.mounts.add(input=EMPTY, dest=socket.dest, mountType=pb.SSH)
+        m.SSHOpt.CopyFrom(
+            pb.SSHOpt(ID=socket.id, uid=socket.uid, gid=socket.gid, mode=socket.mode, optional=socket.optional)
+        )
+        caps.append("exec.mount.ssh")
+    for env_secret in node.secret_env:
+        exec_op.secretenv.add(ID=env_secret.id, name=env_secret.name, optional=env_secret.optional)
     if node.secret_env:
         caps += ["exec.mount.secret", "exec.secretenv"]
     return tuple(caps)
