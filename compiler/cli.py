@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 
@@ -25,9 +24,7 @@ from compiler.evaluate import (
     evaluate,
 )
 from compiler.graph import platform as platforms
-from compiler.render.dot import render_dot
-from compiler.render.json_view import render_json
-from compiler.render.views import KINDS
+from compiler.render import KINDS
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE = 0, 1, 2
 
@@ -176,6 +173,8 @@ def _write(data: bytes, output: str | None, binary: bool) -> None:
         sys.stdout.buffer.flush()
         return
     assert output is not None
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(output))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".luakit-")
     try:
@@ -203,6 +202,9 @@ def run(argv: Sequence[str]) -> int:
     if ns.command == "build":
         _write(marshalled.to_bytes(), ns.output, binary=True)
         return EXIT_OK
+    from compiler.render.dot import render_dot
+    from compiler.render.json_view import render_json
+
     kinds = set(ns.filter) if ns.filter else None
     config = evaluation.export.config if evaluation.export else None
     text = render_json(marshalled, config, kinds) if ns.format == "json" else render_dot(marshalled, kinds)

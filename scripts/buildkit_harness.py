@@ -307,9 +307,7 @@ def _stop_group(proc: subprocess.Popen, name: str, timeout: float = 20.0) -> Non
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def dump_llb(
-    definition: bytes, *, buildctl: str | os.PathLike | None = None, timeout: float = 60
-) -> list[dict]:
+def dump_llb(definition: bytes, *, buildctl: str | os.PathLike | None = None, timeout: float = 60) -> list[dict]:
     """Decode a serialized ``pb.Definition`` with ``buildctl debug dump-llb`` (no daemon needed).
 
     Returns one dict per op, in the order of ``Definition.def``:
@@ -399,9 +397,7 @@ class BuildKit:
         registry: str | None = None,
     ) -> None:
         self.external = host if host is not None else (os.environ.get("BUILDKIT_HOST") or None)
-        self._external_registry = (
-            (registry or os.environ.get("LUAKIT_E2E_REGISTRY") or None) if self.external else None
-        )
+        self._external_registry = (registry or os.environ.get("LUAKIT_E2E_REGISTRY") or None) if self.external else None
         self.start_timeout = start_timeout
         self.want_base_images = base_images
         self.tmp_parent = tmp_parent
@@ -545,10 +541,7 @@ class BuildKit:
                     time.sleep(0.1)
             _stop_group(proc, "registry")
             self._procs.remove(("registry", proc))
-            log(
-                f"registry did not come up on port {port} (attempt {attempt + 1}):\n"
-                + self.log_tail("registry")
-            )
+            log(f"registry did not come up on port {port} (attempt {attempt + 1}):\n" + self.log_tail("registry"))
         raise RuntimeError("could not start docker-registry:\n" + self.log_tail("registry"))
 
     def _buildkitd_config(self) -> str:
@@ -598,9 +591,7 @@ class BuildKit:
         last = ""
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(
-                    f"buildkitd exited with {proc.returncode} during startup:\n{self.log_tail()}"
-                )
+                raise RuntimeError(f"buildkitd exited with {proc.returncode} during startup:\n{self.log_tail()}")
             try:
                 r = subprocess.run(
                     [str(self.buildctl_path), "--addr", str(self.addr), "debug", "workers"],
@@ -750,9 +741,7 @@ class BuildKit:
                 "build",
                 "--frontend",
                 "dockerfile.v0",
-                *self._common_args(
-                    {"context": ctx, "dockerfile": df_dir}, output, secrets, ssh, allow, progress
-                ),
+                *self._common_args({"context": ctx, "dockerfile": df_dir}, output, secrets, ssh, allow, progress),
             ]
             for k, v in (opts or {}).items():
                 args += ["--opt", f"{k}={v}"]
@@ -821,9 +810,7 @@ class BuildKit:
             for m in manifest.get("manifests", []):
                 p = m.get("platform") or {}
                 if p.get("os") == os_ and p.get("architecture") == arch:
-                    body, _ = self._registry_get(
-                        f"http://{host}/v2/{name}/manifests/{m['digest']}", MANIFEST_ACCEPT
-                    )
+                    body, _ = self._registry_get(f"http://{host}/v2/{name}/manifests/{m['digest']}", MANIFEST_ACCEPT)
                     return json.loads(body)
             raise AssertionError(f"{ref}: no manifest for {os_}/{arch} in index: {manifest}")
         return manifest
@@ -836,9 +823,7 @@ class BuildKit:
         body, _ = self._registry_get(f"http://{host}/v2/{name}/blobs/{manifest['config']['digest']}")
         return json.loads(body)
 
-    def image_files(
-        self, ref: str, dest: os.PathLike | str, *, timeout: float = DEFAULT_BUILD_TIMEOUT
-    ) -> Path:
+    def image_files(self, ref: str, dest: os.PathLike | str, *, timeout: float = DEFAULT_BUILD_TIMEOUT) -> Path:
         """Export the root filesystem of image ``ref`` into directory ``dest`` (``FROM ref`` with a
         ``type=local`` export, so whiteouts are applied by BuildKit). Returns ``dest``."""
         dest = Path(dest)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 from typing import Any
 
@@ -81,6 +80,8 @@ def _mounts(value: Any) -> tuple[g.Mount, ...]:
 
 
 def _extra_hosts(value: Any) -> tuple[tuple[str, str], ...]:
+    import ipaddress  # only when extra_hosts is used: it is slow to import
+
     hosts = v.string_map(value)
     for host, ip in hosts.items():
         try:

@@ -8,7 +8,6 @@ opaque handles become the graph values they stand for. Readers raise
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -305,6 +304,8 @@ def _nested(key: str, item: Any, err: Invalid) -> str:
 
 
 def unknown_option(key: str, schema: Mapping[str, Reader]) -> str:
+    import difflib  # only on this error path: it is slow to import
+
     prefixed = [name for name in sorted(schema) if name.startswith(key) or key.startswith(name)]
     close = prefixed[:1] or difflib.get_close_matches(key, list(schema), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f" (valid options: {', '.join(sorted(schema))})"

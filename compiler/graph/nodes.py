@@ -9,7 +9,6 @@ with equal content still marshal to one op with one digest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from compiler.errors import Location
 from compiler.graph.platform import Platform
@@ -97,7 +96,7 @@ class SSHMount:
     optional: bool = False
 
 
-Mount = Union[BindMount, CacheMount, TmpfsMount, SecretMount, SSHMount]
+Mount = BindMount | CacheMount | TmpfsMount | SecretMount | SSHMount
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +214,7 @@ class Symlink:
     owner: Owner | None = None
 
 
-FileAction = Union[Copy, Mkdir, Mkfile, Rm, Symlink]
+FileAction = Copy | Mkdir | Mkfile | Rm | Symlink
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -266,7 +265,7 @@ class DiffNode:
         return (self.lower, self.upper)
 
 
-Node = Union[SourceNode, ExecNode, FileNode, MergeNode, DiffNode]
+Node = SourceNode | ExecNode | FileNode | MergeNode | DiffNode
 
 
 # ---------------------------------------------------------------- states

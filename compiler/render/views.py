@@ -10,8 +10,6 @@ from google.protobuf import json_format
 from compiler.llb.marshal import Marshalled, MarshalledOp
 from compiler.pb import ops_pb2 as pb
 
-KINDS = ("source", "exec", "file", "merge", "diff")
-
 
 @dataclass(frozen=True)
 class OpView:

@@ -56,10 +56,7 @@ class ModuleResolver:
 
     def find(self, name: str, mode: str = "require") -> ModuleFile:
         rel = module_path(name, mode)
-        if mode == "require":
-            candidates = [rel + ".lua", rel + "/init.lua"]
-        else:
-            candidates = [rel]
+        candidates = [rel + ".lua", rel + "/init.lua"] if mode == "require" else [rel]
         searched: list[str] = []
         for root in self.roots:
             for candidate in candidates:

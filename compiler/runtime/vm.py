@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 from lupa import lua51
 
 from compiler.runtime.modules import STDLIB_PREFIX
+
+_BRIDGE = Path(__file__).with_name("bridge.lua")
 
 # Instructions between two looks at the clock; ~0.1 ms of Lua work.
 HOOK_COUNT = 10_000
@@ -66,7 +68,7 @@ class Sandbox:
             unpack_returned_tuples=True,
             attribute_filter=_deny_attributes,
         )
-        bridge = resources.files("compiler.runtime").joinpath("bridge.lua").read_bytes()
+        bridge = _BRIDGE.read_bytes()
         host_table = self.lua.table_from(
             {
                 b"call": host.call,

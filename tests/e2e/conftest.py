@@ -81,9 +81,7 @@ def buildkit() -> Iterator[buildkit_harness.BuildKit]:
 def registry(buildkit: buildkit_harness.BuildKit) -> str:
     """``"127.0.0.1:<port>"`` of the harness's registry; skips in ``BUILDKIT_HOST`` mode."""
     if buildkit.registry is None:
-        unavailable(
-            "no local registry: BUILDKIT_HOST points at an external daemon and LUAKIT_E2E_REGISTRY is unset"
-        )
+        unavailable("no local registry: BUILDKIT_HOST points at an external daemon and LUAKIT_E2E_REGISTRY is unset")
     return buildkit.registry
 
 
@@ -97,6 +95,4 @@ def busybox_ref(buildkit: buildkit_harness.BuildKit, registry: str) -> str:
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for bk in _started:
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in bk.timings.items())
-        terminalreporter.write_line(
-            f"buildkit harness ({buildkit_harness.BUILDKIT_VERSION}, {bk.addr}): {timings}"
-        )
+        terminalreporter.write_line(f"buildkit harness ({buildkit_harness.BUILDKIT_VERSION}, {bk.addr}): {timings}")

@@ -44,7 +44,9 @@ def test_readme_cli_usage_validate_and_output_file(buildkit, tmp_path):
     assert validate.stdout == b""
     pb = tmp_path / "output.pb"
     built = subprocess.run(
-        [*cli, "build", "-o", str(pb), str(tmp_path / "build.lua"), *base_arg], capture_output=True, timeout=120
+        [*cli, "build", "-o", str(pb), str(tmp_path / "build.lua"), *base_arg],
+        capture_output=True,
+        timeout=120,
     )
     assert built.returncode == 0, built.stderr
     assert built.stdout == b""
@@ -242,6 +244,7 @@ def test_go_multi_stage_cache_mounts_are_not_in_the_result(buildkit, busybox_ref
     assert "cache" in (out / "app" / "mod-listing.txt").read_text().split()
     # Not in the snapshot: the image's empty dirs only.
     assert list((out / "go" / "pkg" / "mod").iterdir()) == []
-    assert not (out / "root" / ".cache" / "go-build").exists() or list(
-        (out / "root" / ".cache" / "go-build").iterdir()
-    ) == []
+    assert (
+        not (out / "root" / ".cache" / "go-build").exists()
+        or list((out / "root" / ".cache" / "go-build").iterdir()) == []
+    )

@@ -160,9 +160,12 @@ def test_network_none_vs_default(buildkit, tmp_path):
 
 
 def test_network_host_needs_entitlement(buildkit, tmp_path):
-    script = COLLECT + """
+    script = (
+        COLLECT
+        + """
         bk.export(collect({ base:run("mkdir -p /tmp/o && echo host > /tmp/o/net", { network = "host" }) }))
         """
+    )
     denied = scenario(buildkit, _sub(tmp_path, "denied"), script, check=False)
     assert denied.build.returncode != 0
     assert "network.host" in denied.build.stderr
@@ -177,7 +180,9 @@ def _cap_eff(status: str) -> int:
 
 
 def test_security_insecure(buildkit, tmp_path):
-    script = COLLECT + """
+    script = (
+        COLLECT
+        + """
         local cmd = "mkdir -p /tmp/o /mnt/t && cat /proc/self/status > /tmp/o/status_%s"
           .. " && (mount -t tmpfs tmpfs /mnt/t 2>/dev/null && echo mounted || echo denied) > /tmp/o/mount_%s"
         bk.export(collect({
@@ -185,6 +190,7 @@ def test_security_insecure(buildkit, tmp_path):
           base:run(string.format(cmd, "insecure", "insecure"), { security = "insecure" }),
         }))
         """
+    )
     result = scenario(buildkit, _sub(tmp_path, "ok"), script, allow=["security.insecure"])
     out = result.out
     sandbox_caps = _cap_eff(_read(out, "status_sandbox"))
@@ -294,7 +300,9 @@ def test_secret_env(buildkit, tmp_path):
     secret_value = f"s3cr3t-{uuid.uuid4().hex}"
     secret_file = tmp_path / "tok.txt"
     secret_file.write_text(secret_value)
-    script = COLLECT + """
+    script = (
+        COLLECT
+        + """
         bk.export(collect({
           base:run("mkdir -p /tmp/o && echo ${#TOKEN} > /tmp/o/len"
             .. " && ([ \\"$TOKEN\\" = \\"$EXPECTED\\" ] && echo match || echo mismatch) > /tmp/o/match"
@@ -306,6 +314,7 @@ def test_secret_env(buildkit, tmp_path):
             }),
         }))
         """
+    )
     result = scenario(
         buildkit,
         _sub(tmp_path, "ok"),

@@ -68,6 +68,9 @@ def test_copy_keeps_source_modes_and_copies_directory_contents(buildkit, tmp_pat
           :copy(ctx, "tool.sh", "/bin/tool.sh")
           :copy(ctx, "private.txt", "/private.txt")
           :copy(ctx, "dir", "/dest")
+          :copy(ctx, "dir", "/whole", { copy_dir_contents = false })
+          :copy(ctx, "dir", "/into/", { copy_dir_contents = false })
+          :copy(ctx, "dir", "/contents_into/")
         bk.export(out)
         """,
     )
@@ -80,7 +83,14 @@ def test_copy_keeps_source_modes_and_copies_directory_contents(buildkit, tmp_pat
     assert (out / "dest/sub/b.txt").read_text() == "B\n"
     assert not (out / "dest/dir").exists()
     assert _mode(out / "dest/a.txt") == 0o640
-    assert sorted(p.name for p in out.iterdir()) == ["bin", "dest", "private.txt"]
+    assert (out / "contents_into/a.txt").read_text() == "A\n"
+    # copy_dir_contents = false copies the directory itself, like `cp -r`: to a new name,
+    # or into a destination ending in "/".
+    assert (out / "whole/a.txt").read_text() == "A\n"
+    assert (out / "whole/sub/b.txt").read_text() == "B\n"
+    assert (out / "into/dir/a.txt").read_text() == "A\n"
+    assert (out / "into/dir/sub/b.txt").read_text() == "B\n"
+    assert sorted(p.name for p in out.iterdir()) == ["bin", "contents_into", "dest", "into", "private.txt", "whole"]
 
 
 def test_copy_mode_and_owner(buildkit, tmp_path):
@@ -148,6 +158,8 @@ def test_copy_include_exclude_wildcards_symlinks_and_dest_path(buildkit, tmp_pat
           :copy(ctx, "link.txt", "/followed")
           :copy(ctx, "link.txt", "/nofollow", { follow_symlink = false })
           :copy(ctx, "one.txt", "/deep/er/path/one.txt")
+          :copy(ctx, "one.txt", "relative/dest.txt")
+          :copy(ctx, "*.nomatch", "/empty-wildcard/")
         bk.export(out)
         """,
     )
@@ -157,7 +169,12 @@ def test_copy_include_exclude_wildcards_symlinks_and_dest_path(buildkit, tmp_pat
     exc = sorted(str(p.relative_to(out / "exc")) for p in (out / "exc").rglob("*") if p.is_file())
     assert exc == ["keep.txt", "nested/deep.txt"]
     # "*.txt" matches one.txt, two.txt, target.txt and the link link.txt (followed).
-    assert sorted(p.name for p in (out / "wild").iterdir()) == ["link.txt", "one.txt", "target.txt", "two.txt"]
+    assert sorted(p.name for p in (out / "wild").iterdir()) == [
+        "link.txt",
+        "one.txt",
+        "target.txt",
+        "two.txt",
+    ]
     assert (out / "wild/two.txt").read_text() == "two\n"
     assert not (out / "wild/three.md").exists()
     # Default: a symlink given as src is followed -> a regular file with the target's contents.
@@ -168,6 +185,31 @@ def test_copy_include_exclude_wildcards_symlinks_and_dest_path(buildkit, tmp_pat
     assert os.readlink(out / "nofollow") == "target.txt"
     # create_dest_path defaults to true.
     assert (out / "deep/er/path/one.txt").read_text() == "one\n"
+    # Relative destinations are relative to "/".
+    assert (out / "relative/dest.txt").read_text() == "one\n"
+    # A wildcard matching nothing is fine by default (allow_empty_wildcard = true).
+    assert not any(p.is_file() for p in out.joinpath("empty-wildcard").rglob("*"))
+
+
+def test_copy_wildcard_options_fail(buildkit, tmp_path):
+    _context(tmp_path, {"one.txt": "one\n"})
+    for i, (src, opts) in enumerate(
+        [("*.nomatch", "{ allow_empty_wildcard = false }"), ("*.txt", "{ allow_wildcard = false }")]
+    ):
+        sub = tmp_path / f"case{i}"
+        sub.mkdir()
+        _context(sub, {"one.txt": "one\n"})
+        failed = scenario(
+            buildkit,
+            sub,
+            f"""
+            local ctx = bk.local_("context")
+            bk.export(bk.scratch():copy(ctx, "{src}", "/dest/", {opts}))
+            """,
+            check=False,
+        )
+        assert failed.build.returncode != 0, (src, opts)
+        assert src in failed.build.stderr, failed.build.stderr
 
 
 def test_copy_create_dest_path_false_fails_when_parent_missing(buildkit, tmp_path):
@@ -236,6 +278,36 @@ def test_mkdir_mkfile_symlink(buildkit, tmp_path):
     assert os.readlink(out / "abs_link") == "/d_default/plain.txt"
 
 
+def test_mkdir_mkfile_symlink_owner(buildkit, tmp_path):
+    result = scenario(
+        buildkit,
+        tmp_path,
+        """
+        local base = bk.image(bk.arg("BASE"))
+        local st = base:mkdir("/t")
+          :mkdir("/t/dir_default")
+          :mkdir("/t/dir_app", { owner = "app" })
+          :mkdir("/t/p1/p2", { make_parents = true, owner = "1000:65534", mode = "0750" })
+          :mkfile("/t/file_default", "x")
+          :mkfile("/t/file_app", "x", { owner = "app:app", mode = "0640" })
+          :mkfile("/t/file_table", "x", { owner = { user = 1000, group = "nobody" } })
+          :symlink("/t/file_app", "/t/link_uid", { owner = 1000 })
+        local checked = st:run("cd /t && stat -c '%n %u:%g %a' dir_default dir_app p1 p1/p2 file_default file_app file_table > /stat.txt"
+          .. " && stat -c '%n %u:%g %F' link_uid >> /stat.txt")
+        bk.export(bk.scratch():copy(checked, "/stat.txt", "/stat.txt"))
+        """,
+    )
+    stats = _stat_lines((result.out / "stat.txt").read_text())
+    assert stats["dir_default"] == "0:0 755"
+    assert stats["dir_app"] == "1000:1000 755"
+    assert stats["p1/p2"] == "1000:65534 750"
+    assert stats["p1"].split()[0] == "1000:65534"  # make_parents: parents get the owner too
+    assert stats["file_default"] == "0:0 644"
+    assert stats["file_app"] == "1000:1000 640"
+    assert stats["file_table"] == "1000:65534 644"
+    assert stats["link_uid"] == "1000:1000 symbolic link"
+
+
 def test_mkdir_without_make_parents_fails(buildkit, tmp_path):
     failed = scenario(
         buildkit,
@@ -298,7 +370,10 @@ def test_rm(buildkit, tmp_path):
         check=False,
     )
     assert missing.build.returncode != 0
-    assert "not-there" in missing.build.stderr
+    assert "no such file or directory" in missing.build.stderr
+    # The failing file op points back at its Lua line (Definition.Source).
+    assert "build.lua:2\n" in missing.build.stderr
+    assert any(">>>" in line and ':rm("/d/not-there")' in line for line in missing.build.stderr.splitlines())
 
 
 def test_rm_without_allow_wildcard_is_literal(buildkit, tmp_path):

@@ -69,10 +69,7 @@ def _schema():
     )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fd)
-    return {
-        n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"pb.{n}"))
-        for n in ("Op", "Definition")
-    }
+    return {n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"pb.{n}")) for n in ("Op", "Definition")}
 
 
 def _digest(data: bytes) -> str:

@@ -258,4 +258,3 @@ def test_with_metadata_description_in_progress(buildkit, tmp_path):
     assert {"compile the thing", "test the thing", "lint the thing"} <= set(descriptions), meta
     groups = [m.get("progress_group", {}).get("id") for m in meta]
     assert groups.count("grp") == 2, meta
-
