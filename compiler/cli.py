@@ -151,11 +151,9 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | None:
         evaluation = evaluate(script, options)
     finally:
         watchdog.cancel()
-    if not evaluation.ok:
-        for problem in evaluation.problems:
-            print(problem, file=sys.stderr)
-        return None
-    return evaluation
+    for problem in evaluation.problems:
+        print(problem, file=sys.stderr)
+    return evaluation if evaluation.ok else None
 
 
 def _give_up(script: str, timeout: float) -> None:

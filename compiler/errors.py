@@ -27,7 +27,8 @@ class Location:
 class Problem:
     """Something wrong with a script, found while evaluating or checking it.
 
-    `kind` is one of: "syntax", "runtime", "api", "sandbox", "limit", "export", "io".
+    `kind` is one of: "syntax", "runtime", "api", "limit", "export", "unused".
+    `severity` is "error" (the script cannot be built) or "warning".
     """
 
     message: str
@@ -36,9 +37,10 @@ class Problem:
     severity: str = "error"
 
     def __str__(self) -> str:
+        message = f"warning: {self.message}" if self.severity == "warning" else self.message
         if self.location is None:
-            return self.message
-        return f"{self.location}: {self.message}"
+            return message
+        return f"{self.location}: {message}"
 
 
 class ScriptError(Exception):

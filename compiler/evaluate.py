@@ -113,6 +113,44 @@ def _standalone_digest(node: g.Node) -> str:
     return Digester().digest(node)
 
 
+def unused_steps(evaluation: Evaluation) -> list[Problem]:
+    """Warnings for steps whose result never reaches the export: BuildKit skips them.
+
+    Only the last step of each unused chain is reported, once per call site.
+    """
+    marshalled = evaluation.marshalled
+    exported = {op.digest for op in marshalled.ops}
+    unused: dict[str, CallRecord] = {}
+    for call in evaluation.calls:
+        state = call.value
+        if not isinstance(state, g.State) or state.ref is None or call.location is None:
+            continue
+        digest = marshalled.digester.digest(state.ref.node)
+        if digest not in exported:
+            unused.setdefault(digest, call)
+    consumed = {
+        marshalled.digester.digest(ref.node)
+        for call in unused.values()
+        for ref in call.value.ref.node.inputs()
+        if ref is not None
+    }
+    warnings = []
+    seen: set[Location] = set()
+    for digest, call in unused.items():
+        if digest in consumed or call.location in seen:
+            continue
+        seen.add(call.location)
+        warnings.append(
+            Problem(
+                f"{call.function}: this result is never used by bk.export, so BuildKit will not run it",
+                call.location,
+                "unused",
+                "warning",
+            )
+        )
+    return warnings
+
+
 def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evaluation:
     """Run `script` in a fresh sandbox. Pure: same script and options, same result."""
     return _Evaluator(script, options or EvalOptions()).run()
@@ -167,7 +205,7 @@ class _Evaluator:
             self.problems.append(self._runtime_problem(outcome.error, outcome.error_source, outcome.error_line))
         elif self.session.export is None:
             self.problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, "export"))
-        return Evaluation(
+        evaluation = Evaluation(
             self.script,
             self.options,
             self.sources,
@@ -176,6 +214,9 @@ class _Evaluator:
             self.calls,
             self.logs,
         )
+        if evaluation.ok and evaluation.export is not None:
+            self.problems.extend(unused_steps(evaluation))
+        return evaluation
 
     def _register(self, name: str, text: str) -> str:
         self.sources.append(SourceFile(name, text))

@@ -186,3 +186,49 @@ def test_arg_without_default_is_one_nil():
         'assert(select("#", bk.arg("UNSET")) == 1)\nassert(tostring(bk.arg("UNSET")) == "nil")\nbk.export(bk.scratch())'
     )
     assert evaluation.ok, evaluation.problems
+
+
+def test_unused_steps_are_warned_once_per_chain():
+    evaluation = run_script(
+        """
+        local base = bk.image("alpine")
+        local forgotten = base:run("make test")
+        forgotten:run("make lint")
+        local used = base:run("make")
+        bk.export(used)
+        """
+    )
+    assert evaluation.ok
+    assert [str(p) for p in evaluation.problems] == [
+        "build.lua:4:11: warning: state:run: this result is never used by bk.export, so BuildKit will not run it"
+    ]
+
+
+def test_image_defaults_from_a_resolver_flow_into_runs():
+    from compiler.graph.nodes import ImageDefaults
+
+    class Resolver:
+        def __init__(self):
+            self.asked = []
+
+        def resolve(self, identifier, platform):
+            self.asked.append(identifier)
+            return ImageDefaults(env=("PATH=/custom/bin", "LANG=C.UTF-8"), workdir="/srv", user="app")
+
+    resolver = Resolver()
+    d = build(
+        """
+        local base = bk.image("node:20")
+        local r = base:run("npm ci", { env = { NODE_ENV = "production" } })
+        local c = r:copy(bk.local_("context"), ".", "app")
+        bk.export(c:run("ls", { cwd = "sub" }))
+        bk.image("unresolved", { resolve_digest = false })
+        """,
+        image_resolver=resolver,
+    )
+    first, second = d.of_kind("exec")
+    assert list(first.exec.meta.env) == ["PATH=/custom/bin", "LANG=C.UTF-8", "NODE_ENV=production"]
+    assert (first.exec.meta.cwd, first.exec.meta.user) == ("/srv", "app")
+    assert d.one("file").file.actions[0].copy.dest == "/srv/app"
+    assert second.exec.meta.cwd == "/srv/sub"
+    assert resolver.asked == ["docker-image://docker.io/library/node:20"]

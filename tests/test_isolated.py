@@ -1,0 +1,35 @@
+"""Evaluation in a child process: results come back flat; a stuck child is killed."""
+
+import time
+
+from compiler import EvalOptions, ScriptSource
+from compiler.isolated import evaluate_isolated
+from tests.helpers import decode
+
+
+def test_report_carries_problems_definition_and_call_ops():
+    script = ScriptSource('local b = bk.image("alpine")\nlocal r = b:run("x")\nprint("hi")\nbk.export(r, { user = "app" })')
+    result = evaluate_isolated(script, EvalOptions())
+    assert result.ok and result.problems == []
+    assert [text for _, text in result.logs] == ["hi"]
+    assert result.export_config == {"config": {"User": "app"}}
+    d = decode(result.definition)
+    assert [(c.function, c.kind, c.digest, c.location.line) for c in result.calls] == [
+        ("bk.image", "source", d.digests[0], 1),
+        ("state:run", "exec", d.digests[1], 2),
+        ("bk.export", None, None, 4),
+    ]
+
+
+def test_problems_come_back_with_locations():
+    result = evaluate_isolated(ScriptSource('bk.image("alpine"):run("x", { cwdd = "/" })'))
+    assert [str(p) for p in result.problems] == ["build.lua:1:20: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
+    assert result.definition is None
+
+
+def test_a_child_stuck_in_c_code_is_killed():
+    script = ScriptSource('local s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")\nbk.export(bk.scratch())')
+    start = time.monotonic()
+    result = evaluate_isolated(script, EvalOptions(timeout=1))
+    assert time.monotonic() - start < 1 + 2 + 3
+    assert [str(p) for p in result.problems] == ["build.lua: script evaluation timed out after 1s"]
