@@ -137,7 +137,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
     warnings = []
     seen: set[Location] = set()
     for digest, call in unused.items():
-        if digest in consumed or call.location in seen:
+        if digest in consumed or call.location is None or call.location in seen:
             continue
         seen.add(call.location)
         warnings.append(
