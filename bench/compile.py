@@ -37,7 +37,8 @@ bk.export(s)
 """
 
 CHILD = """
-import json, resource, sys, time
+import gc, json, resource, sys, time
+gc.disable()  # as the luakit CLI does
 t0 = time.perf_counter()
 from compiler import ScriptSource, evaluate
 t1 = time.perf_counter()

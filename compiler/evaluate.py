@@ -178,6 +178,7 @@ class _Evaluator:
         self.session_resolver = options.image_resolver
         self.sources: list[SourceFile] = []
         self.locators: dict[str, CallLocator] = {}
+        self.call_locations: dict[tuple[bytes, int, str], Location | None] = {}
         self.problems: list[Problem] = []
         self.calls: list[CallRecord] = []
         self.logs: list[tuple[Location | None, str]] = []
@@ -288,7 +289,11 @@ class _Evaluator:
         if self.deadline.tick():
             return (b"error", _TIMEOUT_SENTINEL)
         name = name_bytes.decode()
-        location = self._call_location(source, line, name)
+        key = (source, line, name)
+        if key in self.call_locations:  # calls in loops: one lookup per call site
+            location = self.call_locations[key]
+        else:
+            location = self.call_locations[key] = self._call_location(source, line, name)
         where = user_name(name)
         try:
             converted = [self._convert(arg, 0) for arg in args]

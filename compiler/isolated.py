@@ -11,6 +11,7 @@ for each API call, the op it produced.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
 import resource
@@ -76,6 +77,7 @@ def _child(conn: multiprocessing.connection.Connection, script: ScriptSource, op
     # A backstop for memory the Lua allocator does not see (Python-side graph
     # data is also charged against the limit, so this is rarely reached).
     resource.setrlimit(resource.RLIMIT_AS, (options.memory_limit + ADDRESS_SPACE_HEADROOM,) * 2)
+    gc.disable()  # one short evaluation of an acyclic graph, as in the CLI
     try:
         conn.send(report(script, options))
     finally:

@@ -16,7 +16,8 @@
 --   as octal (`"0755"`, `"644"`), or as a number, which is taken as given
 --   (`493` is 0755). A number literal `0755` means decimal 755 and is almost
 --   certainly wrong.
--- * Relative paths in `copy`, `mkdir`, `mkfile` and `rm` are relative to `/`.
+-- * Relative paths in `copy`, `mkdir`, `mkfile` and `rm` are relative to the
+--   image's working directory when its config is known, else to `/`.
 
 --------------------------------------------------------------------------------
 -- Shared types
@@ -120,7 +121,7 @@ bk = {}
 ---@class (exact) bk.ImageOptions
 ---@field platform? bk.PlatformSpec Platform to pull, as `"os/arch[/variant]"`, `{os=,arch=,variant=}` or a `bk.platform(...)` value. Default: the build's target platform. Example: `platform = "linux/arm64"`.
 ---@field resolve_mode? bk.ResolveMode When to consult the registry: `"default"`, `"pull"` (always check) or `"local"` (prefer a local copy). Default: `"default"`.
----@field resolve_digest? boolean Accepted for compatibility with scripts written for the Go luakit. When true and an image-config resolver is available, the image config is looked up (giving `run` its env and working dir) and the ref is pinned to its digest. Default: `true`.
+---@field resolve_digest? boolean Accepted for compatibility with scripts written for the Go luakit. When true and an image-config resolver is available, the image config is looked up, giving later `run`s its env, working dir and user (as Dockerfile `FROM` does); `false` skips the lookup. Default: `true`.
 
 ---A container image from a registry, as the root filesystem of a new state.
 ---`ref` is a Docker-style reference, normalized the way Docker does it:
@@ -348,7 +349,7 @@ function bk.arg(name, default) end
 ---bk.cache("/go/pkg/mod", { id = "gomod", sharing = "locked" })
 ---```
 ---@class (exact) bk.CacheOptions
----@field id? string Cache id; mounts with the same id share contents across steps and builds. Default: the destination path (as Dockerfile `RUN --mount=type=cache`). Example: `id = "gomod"`.
+---@field id? string Cache id; mounts with the same id share contents across steps and builds. Default: the destination path. Ids are namespaced exactly as Dockerfile `RUN --mount=type=cache` does (a `/` is prepended), so luakit and Dockerfile builds on one daemon share caches with the same id. Example: `id = "gomod"`.
 ---@field sharing? bk.CacheSharing How concurrent builds share the cache: `"shared"`, `"private"` or `"locked"`. Default: `"shared"`.
 
 ---A persistent cache directory mounted at `dest` during a `run`. Its contents
@@ -398,7 +399,7 @@ function bk.secret(dest, opts) end
 ---bk.ssh({ id = "github", optional = true })
 ---```
 ---@class (exact) bk.SSHOptions
----@field dest? string Socket path inside the container; `SSH_AUTH_SOCK` is set to it. Default: `"/run/buildkit/ssh_agent.0"`. Example: `dest = "/run/ssh.sock"`.
+---@field dest? string Socket path inside the container; `SSH_AUTH_SOCK` is set to it. Default: `"/run/buildkit/ssh_agent.N"`, N counting the ssh mounts of the step from 0. Example: `dest = "/run/ssh.sock"`.
 ---@field id? string SSH agent id (`buildctl --ssh ID=...`). Default: `"default"`.
 ---@field uid? integer Owner uid of the socket. Default: `0`.
 ---@field gid? integer Owner gid of the socket. Default: `0`.
@@ -444,7 +445,7 @@ function bk.tmpfs(dest, opts) end
 ---bk.bind(src, "/src", { selector = "app", readonly = false })
 ---```
 ---@class (exact) bk.BindOptions
----@field selector? string Path inside `state` to mount instead of its root. Default: the root. Example: `selector = "config"`.
+---@field selector? string Path inside `state` to mount instead of its root. Default: the root. With `readonly = false`, `get_mount` returns the whole source state with the changes made under the selected directory. Example: `selector = "config"`.
 ---@field readonly? boolean Mount read-only. A writable bind mount's final contents can be read with `State:get_mount(dest)` on the `run` result. Default: `true`.
 
 ---Another state's filesystem mounted at `dest` during a `run`.
@@ -484,7 +485,7 @@ function bk.bind(state, dest, opts) end
 ---@class (exact) bk.RunOptions
 ---@field env? bk.Env Extra environment variables: a map (applied with keys sorted) or a list of `"K=V"`. Default: none added. Example: `env = { GOOS = "linux" }`.
 ---@field cwd? string Working directory. Default: the image's working dir, else `"/"`. Example: `cwd = "/app"`.
----@field user? string User (and group) to run as, `"user[:group]"`. Default: unset (root). Example: `user = "nobody"`.
+---@field user? string User (and group) to run as, `"user[:group]"`. Default: the image's user when its config is known, else unset (root). Example: `user = "nobody"`.
 ---@field network? bk.NetworkMode `"sandbox"`, `"host"` or `"none"`. Default: `"sandbox"`.
 ---@field security? bk.SecurityMode `"sandbox"` or `"insecure"` (privileged). Default: `"sandbox"`.
 ---@field mounts? Mount[] Mounts from `bk.cache`, `bk.secret`, `bk.ssh`, `bk.tmpfs` and `bk.bind`. Default: none. Example: `mounts = { bk.cache("/root/.npm") }`.

@@ -113,6 +113,10 @@ class Ulimit:
     hard: int
 
 
+def _dest_bytes(mount: BindMount | CacheMount | TmpfsMount) -> bytes:
+    return mount.dest.encode()  # llb sorts mounts with Go's bytewise strings.Compare
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class ExecNode:
     """A process run on a root filesystem. `root` is the "/" mount's source."""
@@ -140,8 +144,10 @@ class ExecNode:
     def filesystem_mounts(self) -> list[BindMount | CacheMount | TmpfsMount]:
         """The root and the other non-secret mounts, sorted by destination like llb."""
         root = BindMount("/", self.root, readonly=self.readonly_rootfs)
+        if not self.mounts:
+            return [root]
         others = [m for m in self.mounts if isinstance(m, (BindMount, CacheMount, TmpfsMount))]
-        return sorted([root, *others], key=lambda m: m.dest.encode())
+        return sorted([root, *others], key=_dest_bytes)
 
     def output_index(self, dest: str) -> int | None:
         """The output number of the writable bind mount at `dest`, or None."""

@@ -29,21 +29,23 @@ class Digester:
     def encode(self, node: g.Node) -> EncodedOp:
         """Encode `node` and everything under it, without recursion (deep graphs)."""
         done = self._by_node
-        if id(node) in done:
-            return done[id(node)]
-        stack: list[g.Node] = [node]
+        found = done.get(id(node))
+        if found is not None:
+            return found
+        # (node, expanded): a node is encoded after all of its inputs.
+        stack: list[tuple[g.Node, bool]] = [(node, False)]
         while stack:
-            top = stack[-1]
+            top, expanded = stack.pop()
             if id(top) in done:
-                stack.pop()
                 continue
-            pending = [r.node for r in top.inputs() if r is not None and id(r.node) not in done]
-            if pending:
-                stack.extend(reversed(pending))
+            if expanded:
+                done[id(top)] = encode(top, self._resolve)
+                self._keep.append(top)
                 continue
-            stack.pop()
-            done[id(top)] = encode(top, self._resolve)
-            self._keep.append(top)
+            stack.append((top, True))
+            for ref in top.inputs():
+                if ref is not None and id(ref.node) not in done:
+                    stack.append((ref.node, False))
         return done[id(node)]
 
     def _resolve(self, ref: g.Ref) -> tuple[str, int]:
