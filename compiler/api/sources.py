@@ -100,6 +100,14 @@ GIT_OPTIONS: dict[str, v.Reader] = {
     "mount_ssh_sock": v.nonempty_string,
 }
 
+# Optional git options: (option, BuildKit attr, cap). Booleans become "true".
+_GIT_ATTRS = (
+    ("keep_git_dir", "git.keepgitdir", "source.git.keepgitdir"),
+    ("checksum", "git.checksum", "source.git.checksum"),
+    ("skip_submodules", "git.skipsubmodules", "source.git.skipsubmodules"),
+    ("known_ssh_hosts", "git.knownsshhosts", "source.git.knownsshhosts"),
+)
+
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
 
 
@@ -151,18 +159,11 @@ def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
     caps = ["source.git", "source.git.fullurl"]
     if "auth_token_secret" in options or "auth_header_secret" in options:
         caps.append("source.git.httpauth")
-    if options.get("keep_git_dir"):
-        attrs["git.keepgitdir"] = "true"
-        caps.append("source.git.keepgitdir")
-    if options.get("checksum"):
-        attrs["git.checksum"] = options["checksum"]
-        caps.append("source.git.checksum")
-    if options.get("skip_submodules"):
-        attrs["git.skipsubmodules"] = "true"
-        caps.append("source.git.skipsubmodules")
-    if options.get("known_ssh_hosts"):
-        attrs["git.knownsshhosts"] = options["known_ssh_hosts"]
-        caps.append("source.git.knownsshhosts")
+    for key, attr, cap in _GIT_ATTRS:
+        value = options.get(key)
+        if value:
+            attrs[attr] = "true" if value is True else value
+            caps.append(cap)
     if is_ssh or "mount_ssh_sock" in options:
         attrs["git.mountsshsock"] = options.get("mount_ssh_sock", "default")
         caps.append("source.git.mountsshsock")

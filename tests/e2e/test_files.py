@@ -12,20 +12,14 @@ import os
 import stat
 from pathlib import Path
 
-from scenario import scenario
+from scenario import scenario, write_files
 
 
 def _context(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     """Pre-create the scenario's context dir (so modes / symlinks can be set before the build)."""
     context = tmp_path / "context"
     context.mkdir(exist_ok=True)
-    for name, content in files.items():
-        path = context / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+    write_files(context, files)
     return context
 
 
