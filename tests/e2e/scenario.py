@@ -64,7 +64,7 @@ def scenario(
 ) -> Scenario:
     """Write `script` (+ `files`) into a context dir, compile with luakit, build on BuildKit."""
     context = tmp_path / "context"
-    context.mkdir(exist_ok=True)
+    context.mkdir(parents=True, exist_ok=True)
     (context / "build.lua").write_text(textwrap.dedent(script))
     write_files(context, files or {})
     all_args = {"BASE": buildkit.busybox_ref, **(args or {})}
