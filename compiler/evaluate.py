@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any
 
 from lupa import lua51
 
 from compiler.api import values as v
-from compiler.api.call import Call, Export, Session
+from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
 from compiler.api.registry import FUNCTIONS, METHODS, user_name
 from compiler.errors import Location, Problem, ScriptError
 from compiler.graph import nodes as g
@@ -31,19 +31,6 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_LIMIT = 512 * MiB
 _TIMEOUT_SENTINEL = b"\0luakit-timeout"
 _MAX_TABLE_DEPTH = 64
-
-
-class ImageResolver(Protocol):
-    """Looks up a base image's config (env, workdir, user) for later runs."""
-
-    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None: ...
-
-
-class NoImageResolver:
-    """The default: no lookups; runs get the default PATH and cwd "/"."""
-
-    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None:
-        return None
 
 
 @dataclass(frozen=True)
@@ -174,8 +161,9 @@ class _Evaluator:
     def __init__(self, script: ScriptSource, options: EvalOptions) -> None:
         self.script = script
         self.options = options
-        self.session = Session(options.target_platform, dict(options.build_args), options.memory_limit)
-        self.session_resolver = options.image_resolver
+        self.session = Session(
+            options.target_platform, dict(options.build_args), options.memory_limit, options.image_resolver
+        )
         self.sources: list[SourceFile] = []
         self.locators: dict[str, CallLocator] = {}
         self.call_locations: dict[tuple[bytes, int, str], Location | None] = {}
@@ -322,22 +310,7 @@ class _Evaluator:
                 method = name.split(":", 1)[1]
                 raise ScriptError(f"{where}: call it on a State with a colon: state:{method}(...)")
             return METHODS[name].impl(call, *args)
-        function = FUNCTIONS[name]
-        if name == "bk.image":
-            return self._image(call, args)
-        return function.impl(call, *args)
-
-    def _image(self, call: Call, args: list[Any]) -> g.State:
-        state = FUNCTIONS["bk.image"].impl(call, *args)
-        opts = args[1] if len(args) > 1 and isinstance(args[1], v.Table) else None
-        wants_config = not (opts and opts.items.get("resolve_digest") is False)
-        if wants_config and state.ref is not None:
-            node = state.ref.node
-            assert isinstance(node, g.SourceNode)
-            defaults = self.session_resolver.resolve(node.identifier, node.platform)
-            if defaults is not None:
-                return g.State(state.ref, platform=state.platform, image=defaults)
-        return state
+        return FUNCTIONS[name].impl(call, *args)
 
     def _api_error(self, where: str, message: str, location: Location | None) -> tuple[Any, ...]:
         if not message.startswith(where) and not message.startswith("State has"):

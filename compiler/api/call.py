@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from compiler.errors import Location, ScriptError
 from compiler.graph import nodes as g
@@ -18,13 +18,27 @@ class Export:
     location: Location | None
 
 
+class ImageResolver(Protocol):
+    """Looks up a base image's config (env, workdir, user) for later runs."""
+
+    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None: ...
+
+
+class NoImageResolver:
+    """The default: no lookups; runs get the default PATH and cwd "/"."""
+
+    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None:
+        return None
+
+
 @dataclass
 class Session:
-    """Mutable per-evaluation bookkeeping the API writes to (export, budget)."""
+    """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget)."""
 
     target: Platform | None
     build_args: Mapping[str, str]
     memory_budget: int
+    resolver: ImageResolver = field(default_factory=NoImageResolver)
     export: Export | None = None
     charged: int = 0
     values: list[Any] = field(default_factory=list)

@@ -36,7 +36,7 @@ _ULIMITS = [
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _env(value: Any) -> tuple[tuple[str, str], ...]:
+def env_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     """A map (applied in key order) or a list of "K=V" (applied in list order)."""
     if isinstance(value, v.Table) and value.items and value.is_array():
         pairs = []
@@ -129,7 +129,7 @@ def _secret_env(value: Any) -> tuple[g.SecretEnv, ...]:
 
 
 RUN_OPTIONS: dict[str, v.Reader] = {
-    "env": _env,
+    "env": env_pairs,
     "cwd": v.nonempty_string,
     "user": v.nonempty_string,
     "network": v.one_of(*_NETWORK),
@@ -153,7 +153,7 @@ def _command(call: Call, cmd: Any) -> tuple[str, ...]:
         args = []
         for i, item in enumerate(cmd.array(), 1):
             if isinstance(item, (int, float)) and not isinstance(item, bool):
-                item = v._number_text(item)
+                item = v.number_text(item)
             if not isinstance(item, str):
                 raise call.error(f"command[{i}] must be a string, got {v.type_name(item)}")
             args.append(item)

@@ -8,6 +8,7 @@ from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call, Export
+from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform, normalize, parse
 
@@ -106,9 +107,7 @@ def _ports(value: Any) -> tuple[str, ...]:
 
 
 def _env_list(value: Any) -> tuple[str, ...]:
-    from compiler.api.exec import _env
-
-    return tuple(f"{k}={val}" for k, val in _env(value))
+    return tuple(f"{k}={val}" for k, val in env_pairs(value))
 
 
 def _user(value: Any) -> str:
@@ -209,7 +208,7 @@ def platform(call: Call, spec: Any = None, arch: Any = None, variant: Any = None
 def arg(call: Call, name: Any = None, default: Any = None) -> str | None:
     key = v.check(call.where, "name", v.nonempty_string, name)
     if isinstance(default, (int, float)) and not isinstance(default, bool):
-        default = v._number_text(default)
+        default = v.number_text(default)
     if default is not None and not isinstance(default, str):
         raise call.error(f"default must be a string, got {v.type_name(default)}")
     return call.session.build_args.get(key, default)

@@ -37,7 +37,9 @@ def image(call: Call, ref: Any = None, opts: Any = None) -> g.State:
             caps.append("source.image.resolvemode")
     platform = call.node_platform(options.get("platform"))
     node = g.SourceNode("docker-image://" + name, tuple(attrs), tuple(caps), platform, call.location)
-    return g.State(g.Ref(node), platform=platform)
+    # Like Dockerfile FROM: the image's env, workdir and user become the defaults of later steps.
+    defaults = call.session.resolver.resolve(node.identifier, platform) if options.get("resolve_digest", True) else None
+    return g.State(g.Ref(node), platform=platform, image=defaults)
 
 
 def scratch(call: Call, *extra: Any) -> g.State:

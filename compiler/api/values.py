@@ -173,14 +173,14 @@ def string_map(value: Any) -> dict[str, str]:
         if not isinstance(key, str):
             raise Invalid("a table of string keys", f"keys must be strings, got {type_name(key)}")
         if isinstance(item, (int, float)) and not isinstance(item, bool):
-            item = _number_text(item)
+            item = number_text(item)
         if not isinstance(item, str):
             raise Invalid("a table of string values", f"['{key}'] must be a string, got {type_name(item)}")
         out[key] = item
     return out
 
 
-def _number_text(n: int | float) -> str:
+def number_text(n: int | float) -> str:
     return str(int(n)) if float(n).is_integer() else repr(n)
 
 
