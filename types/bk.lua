@@ -324,6 +324,8 @@ function bk.export(state, opts) end
 ---@param arch? string Architecture, e.g. `"arm64"`.
 ---@param variant? string Variant, e.g. `"v7"`.
 ---@return Platform
+---@overload fun(spec: string): Platform
+---@overload fun(os: string, arch: string, variant?: string): Platform
 function bk.platform(spec_or_os, arch, variant) end
 
 ---A build argument (`luakit build --arg NAME=VALUE`), or `default` when it was
@@ -337,6 +339,7 @@ function bk.platform(spec_or_os, arch, variant) end
 ---@param name string Argument name.
 ---@param default? string Value when the argument was not given.
 ---@return string|nil
+---@overload fun(name: string, default: string): string
 function bk.arg(name, default) end
 
 --------------------------------------------------------------------------------
