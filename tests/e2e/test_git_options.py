@@ -13,8 +13,6 @@ import contextlib
 import http.server
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +23,7 @@ from pathlib import Path
 import pytest
 from buildkit_harness import free_port
 from scenario import scenario
+from servers import git, start_git_daemon, stop, wait_port
 
 # --------------------------------------------------------------------------- helpers
 
@@ -36,60 +35,20 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _git(cwd: Path, *args: str) -> str:
-    env = dict(
-        os.environ,
-        GIT_AUTHOR_NAME="e2e",
-        GIT_AUTHOR_EMAIL="e2e@example.invalid",
-        GIT_COMMITTER_NAME="e2e",
-        GIT_COMMITTER_EMAIL="e2e@example.invalid",
-        GIT_CONFIG_NOSYSTEM="1",
-        HOME=str(cwd),
-    )
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def _bare_repo(root: Path, name: str, files: dict[str, str]) -> Path:
     """A bare repo ``root/name`` with one commit on ``main`` holding ``files``."""
     work = root / f"{name}.work"
     work.mkdir(parents=True)
-    _git(work, "init", "-q", "-b", "main")
+    git(work, "init", "-q", "-b", "main")
     for rel, text in files.items():
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         (work / rel).write_text(text)
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", f"{name}: initial")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", f"{name}: initial")
     bare = root / name
-    _git(root, "clone", "-q", "--bare", str(work), str(bare))
-    _git(bare, "config", "uploadpack.allowAnySHA1InWant", "true")
+    git(root, "clone", "-q", "--bare", str(work), str(bare))
+    git(bare, "config", "uploadpack.allowAnySHA1InWant", "true")
     return bare
-
-
-def _wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {err!r}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not listening on {port} after {timeout}s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a process started with start_new_session=True, and its process group."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
 
 
 def _tree(out: Path) -> dict[str, str]:
@@ -118,37 +77,21 @@ def submodule_server(tmp_path_factory) -> Iterator[SubmoduleServer]:
 
     work = root / "super.work"
     work.mkdir()
-    _git(work, "init", "-q", "-b", "main")
+    git(work, "init", "-q", "-b", "main")
     (work / "README").write_text("superproject\n")
     # The submodule URL is what BuildKit's `git submodule update` fetches: the same daemon.
-    _git(work, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(served / "sub.git"), "lib")
-    _git(work, "config", "-f", ".gitmodules", "submodule.lib.url", f"git://127.0.0.1:{port}/sub.git")
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "super with submodule")
-    _git(root, "clone", "-q", "--bare", str(work), str(served / "super.git"))
-    _git(served / "super.git", "config", "uploadpack.allowAnySHA1InWant", "true")
+    git(work, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(served / "sub.git"), "lib")
+    git(work, "config", "-f", ".gitmodules", "submodule.lib.url", f"git://127.0.0.1:{port}/sub.git")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "super with submodule")
+    git(root, "clone", "-q", "--bare", str(work), str(served / "super.git"))
+    git(served / "super.git", "config", "uploadpack.allowAnySHA1InWant", "true")
 
-    proc = subprocess.Popen(
-        [
-            "git",
-            "daemon",
-            "--export-all",
-            f"--base-path={served}",
-            f"--port={port}",
-            "--listen=127.0.0.1",
-            "--reuseaddr",
-            "--enable=upload-pack",
-            str(served),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = start_git_daemon(served, port)
     try:
-        _wait_port(port, proc, "git daemon")
         yield SubmoduleServer(f"git://127.0.0.1:{port}/super.git")
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_git_submodules_checked_out_by_default_and_skipped_on_request(buildkit, tmp_path, submodule_server):
@@ -411,7 +354,7 @@ def ssh_server(tmp_path_factory) -> Iterator[SSHServer]:
             start_new_session=True,
         )
         procs.append(sshd_proc)
-        _wait_port(port, sshd_proc, "sshd")
+        wait_port(port, sshd_proc, "sshd")
 
         sock = root / "agent.sock"
         agent = subprocess.Popen(
@@ -441,7 +384,7 @@ def ssh_server(tmp_path_factory) -> Iterator[SSHServer]:
         )
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         if made_privsep:
             with contextlib.suppress(OSError):
                 privsep.rmdir()

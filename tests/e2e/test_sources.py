@@ -6,18 +6,14 @@ http.server thread) or by the harness registry; each server is stopped in a fina
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.server
 import os
 import platform
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +22,7 @@ from pathlib import Path
 import pytest
 from buildkit_harness import free_port
 from scenario import scenario
+from servers import git, start_git_daemon, stop
 
 HOST_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
     platform.machine().lower(), platform.machine().lower()
@@ -133,90 +130,43 @@ class GitServer:
     feature: str  # sha of the feature branch tip
 
 
-def _git(cwd: Path, *args: str) -> str:
-    env = dict(
-        os.environ,
-        GIT_AUTHOR_NAME="e2e",
-        GIT_AUTHOR_EMAIL="e2e@example.invalid",
-        GIT_COMMITTER_NAME="e2e",
-        GIT_COMMITTER_EMAIL="e2e@example.invalid",
-        GIT_CONFIG_NOSYSTEM="1",
-        HOME=str(cwd),
-    )
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"git daemon exited with {proc.returncode}: {proc.stderr.read()!r}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"git daemon not listening on {port} after {timeout}s")
-
-
 @pytest.fixture(scope="module")
 def git_server(tmp_path_factory) -> Iterator[GitServer]:
     root = tmp_path_factory.mktemp("git")
     work = root / "work"
     work.mkdir()
-    _git(work, "init", "-q", "-b", "main")
+    git(work, "init", "-q", "-b", "main")
     (work / "VERSION").write_text("1\n")
     (work / "docs").mkdir()
     (work / "docs" / "guide.md").write_text("guide v1\n")
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "first")
-    _git(work, "tag", "v1")
-    first = _git(work, "rev-parse", "HEAD")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "first")
+    git(work, "tag", "v1")
+    first = git(work, "rev-parse", "HEAD")
     (work / "VERSION").write_text("2\n")
     (work / "docs" / "guide.md").write_text("guide v2\n")
     (work / "NEW").write_text("added in the second commit\n")
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "second")
-    second = _git(work, "rev-parse", "HEAD")
-    _git(work, "checkout", "-q", "-b", "feature", first)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "second")
+    second = git(work, "rev-parse", "HEAD")
+    git(work, "checkout", "-q", "-b", "feature", first)
     (work / "FEATURE").write_text("feature branch\n")
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "feature")
-    feature = _git(work, "rev-parse", "HEAD")
-    _git(work, "checkout", "-q", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "feature")
+    feature = git(work, "rev-parse", "HEAD")
+    git(work, "checkout", "-q", "main")
 
     served = root / "served"
     served.mkdir()
-    _git(root, "clone", "-q", "--bare", str(work), str(served / "repo.git"))
-    _git(served / "repo.git", "config", "uploadpack.allowAnySHA1InWant", "true")
+    git(root, "clone", "-q", "--bare", str(work), str(served / "repo.git"))
+    git(served / "repo.git", "config", "uploadpack.allowAnySHA1InWant", "true")
 
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "git",
-            "daemon",
-            "--export-all",
-            f"--base-path={served}",
-            f"--port={port}",
-            "--listen=127.0.0.1",
-            "--reuseaddr",
-            "--enable=upload-pack",
-            str(served),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: per-connection children go with it
-    )
+    proc = start_git_daemon(served, port)
     try:
-        _wait_port(port, proc)
         yield GitServer(f"git://127.0.0.1:{port}/repo.git", first, second, feature)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        proc.stderr.close()
+        stop(proc)
 
 
 def _git_tree(out: Path) -> dict[str, str]:
