@@ -21,7 +21,7 @@ from compiler.api.registry import FUNCTIONS, METHODS, user_name
 from compiler.errors import Location, Problem, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
-from compiler.llb.marshal import Marshalled, SourceFile, marshal_state
+from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
 from compiler.runtime.callsite import CallLocator
 from compiler.runtime.modules import ModuleError, ModuleResolver, roots_for
 from compiler.runtime.vm import Deadline, Sandbox
@@ -90,14 +90,13 @@ class Evaluation:
     def definition_bytes(self) -> bytes:
         return self.marshalled.to_bytes()
 
+    @cached_property
+    def digester(self) -> Digester:
+        """One encoder for every node of this evaluation, shared with the marshalled export."""
+        return self.marshalled.digester if self.export else Digester()
+
     def node_digest(self, node: g.Node) -> str:
-        return self.marshalled.digester.digest(node) if self.export else _standalone_digest(node)
-
-
-def _standalone_digest(node: g.Node) -> str:
-    from compiler.llb.marshal import Digester
-
-    return Digester().digest(node)
+        return self.digester.digest(node)
 
 
 def unused_steps(evaluation: Evaluation) -> list[Problem]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler.errors import ScriptError
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform
+from compiler.graph.platform import Platform, normalize, parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +247,6 @@ def owner(value: Any) -> g.Owner:
 
 
 def platform(value: Any) -> Platform:
-    from compiler.graph.platform import normalize, parse
-
     if isinstance(value, Platform):
         return value
     if isinstance(value, str):
