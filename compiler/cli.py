@@ -1,15 +1,22 @@
 """The `luakit` command: argument parsing, output and exit codes only.
 
-Exit codes: 0 success, 1 a problem in the script, 2 a usage error.
-Nothing but the requested output ever goes to stdout; messages go to stderr.
+Exit codes: 0 success, 1 a problem in the script, 2 a usage error, 3 an
+input/output error (the script cannot be read, the output cannot be written),
+4 an internal error (a bug in luakit), 130 interrupted (143 terminated).
+Every failure ends with one line on stderr; nothing but the requested output
+ever goes to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
+import signal
+import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 
@@ -27,7 +34,7 @@ from compiler.evaluate import (
 from compiler.graph import platform as platforms
 from compiler.render import KINDS
 
-EXIT_OK, EXIT_SCRIPT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 # How long past --timeout to wait for a script stuck inside one C call (a huge
 # string.rep, a pathological pattern) before the process ends itself.
@@ -35,7 +42,15 @@ WATCHDOG_GRACE = 5.0
 
 
 class UsageError(Exception):
-    pass
+    """The command line asks for something luakit will not do: EXIT_USAGE."""
+
+
+class OutputError(Exception):
+    """The output could not be written (missing directory, full disk, closed pipe): EXIT_IO."""
+
+
+# Temporary files of an `-o FILE` write under way, removed if a signal ends the process.
+_pending: set[str] = set()
 
 
 def _build_arg(text: str) -> tuple[str, str]:
@@ -131,13 +146,34 @@ def _print_log(location: Location | None, text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _evaluate(ns: argparse.Namespace) -> Evaluation | None:
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _read_script(path: str) -> ScriptSource | int:
+    """The script, or the exit code after saying why it cannot be had."""
     try:
-        script = ScriptSource.from_file(ns.script)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        print(f"{ns.script}: cannot read script: {reason}", file=sys.stderr)
-        return None
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        print(f"{path}: cannot read script: {_reason(exc)}", file=sys.stderr)
+        return EXIT_IO
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        print(f"{path}:{line}:{column}: the script is not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=sys.stderr)
+        return EXIT_SCRIPT
+    return ScriptSource(text, name=path, path=path)
+
+
+def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
+    """The evaluation of a script without errors, or the exit code after printing why not."""
+    script = _read_script(ns.script)
+    if isinstance(script, int):
+        return script
     options = EvalOptions(
         build_args=dict(ns.args),
         target_platform=ns.platform,
@@ -154,7 +190,7 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | None:
         watchdog.cancel()
     for problem in evaluation.problems:
         print(problem, file=sys.stderr)
-    return evaluation if evaluation.ok else None
+    return evaluation if evaluation.ok else EXIT_SCRIPT
 
 
 def _give_up(script: str, timeout: float) -> None:
@@ -168,22 +204,77 @@ def _write(data: bytes, output: str | None, binary: bool) -> None:
             raise UsageError(
                 "refusing to write the binary definition to a terminal: pipe it to buildctl or use -o FILE"
             )
+        _write_stdout(data)
+    else:
+        assert output is not None
+        _write_file(data, output)
+
+
+def _write_stdout(data: bytes) -> None:
+    try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-        return
-    assert output is not None
-    import tempfile
+    except OSError as exc:
+        # What could not be written stays buffered; point stdout at /dev/null so
+        # the interpreter's last flush does not fail (and print) again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        if isinstance(exc, BrokenPipeError):
+            raise OutputError("cannot write to stdout: the pipe was closed by the program reading it") from None
+        raise OutputError(f"cannot write to stdout: {_reason(exc)}") from None
 
-    directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".luakit-")
+
+def _write_file(data: bytes, path: str) -> None:
+    """Write `path` atomically: a temporary file next to it, renamed over it.
+
+    A path that exists but is not a regular file (/dev/stdout, a fifo) is written
+    in place: renaming over it would replace the device or pipe.
+    """
+    try:
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+            with open(path, "wb") as f:
+                f.write(data)
+            return
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".luakit-")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+    _pending.add(tmp)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+    finally:
+        _pending.discard(tmp)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _end_on_signals() -> None:
+    """Ctrl-C and SIGTERM end the process with a message, even mid-evaluation.
+
+    The signals are blocked in every thread and taken by one waiting thread, so
+    they work while a script is inside one long C call, where no Python signal
+    handler (nor KeyboardInterrupt) would run.
+    """
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+    def wait() -> None:
+        received = signal.sigwait(signals)
+        for tmp in list(_pending):
+            _remove(tmp)
+        print("luakit: interrupted" if received == signal.SIGINT else "luakit: terminated", file=sys.stderr, flush=True)
+        os._exit(128 + received)
+
+    threading.Thread(target=wait, name="luakit-signals", daemon=True).start()
 
 
 def run(argv: Sequence[str]) -> int:
@@ -193,8 +284,8 @@ def run(argv: Sequence[str]) -> int:
         print(f"luakit {__version__}")
         return EXIT_OK
     evaluation = _evaluate(ns)
-    if evaluation is None:
-        return EXIT_SCRIPT
+    if isinstance(evaluation, int):
+        return evaluation
     if ns.command == "validate":
         return EXIT_OK
     marshalled = evaluation.marshalled
@@ -215,15 +306,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     # A short-lived process building one acyclic graph: the cyclic garbage
     # collector only costs time here (it makes large graphs superlinear).
     gc.disable()
+    _end_on_signals()
     try:
         code = run(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
         print(f"luakit: {exc}", file=sys.stderr)
         code = EXIT_USAGE
-    except BrokenPipeError:
-        code = EXIT_OK
-    except KeyboardInterrupt:
-        code = 130
+    except OutputError as exc:
+        print(f"luakit: {exc}", file=sys.stderr)
+        code = EXIT_IO
+    except Exception as exc:  # noqa: BLE001 - a bug in luakit still ends with one line
+        print(f"luakit: internal error ({type(exc).__name__}: {exc}); please report this bug", file=sys.stderr)
+        code = EXIT_INTERNAL
     sys.exit(code)
 
 

@@ -35,6 +35,9 @@ class Problem:
     location: Location | None
     kind: str = "runtime"
     severity: str = "error"
+    # Where the script was when the error was raised: the Lua frames, innermost
+    # first (a call inside a `require`d module leads back to the `require` line).
+    trace: tuple[Location, ...] = ()
 
     def __str__(self) -> str:
         message = f"warning: {self.message}" if self.severity == "warning" else self.message

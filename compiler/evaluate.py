@@ -7,30 +7,28 @@ a location, next to whatever the script built before it stopped.
 
 from __future__ import annotations
 
-import re
+import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from lupa import lua51
-
-from compiler.api import values as v
 from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
-from compiler.api.registry import FUNCTIONS, METHODS, user_name
+from compiler.api.dispatch import ENTRIES, dispatch
 from compiler.errors import Location, Problem, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
-from compiler.runtime.callsite import CallLocator
+from compiler.runtime.convert import Converter
 from compiler.runtime.modules import ModuleError, ModuleResolver, roots_for
+from compiler.runtime.sources import SourceSet, chunk_file
 from compiler.runtime.vm import Deadline, Sandbox
 
 MiB = 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_LIMIT = 512 * MiB
-_TIMEOUT_SENTINEL = b"\0luakit-timeout"
-_MAX_TABLE_DEPTH = 64
+_TIMEOUT_SENTINEL = b"\0luakit-timeout"  # the bridge's TIMEOUT: ends the script like the hook does
 
 
 @dataclass(frozen=True)
@@ -99,19 +97,45 @@ class Evaluation:
         return self.digester.digest(node)
 
 
+def reachable(state: g.State) -> set[int]:
+    """ids of the nodes under `state` (identity, not digest: no encoding needed)."""
+    seen: set[int] = set()
+    stack = [state.ref.node] if state.ref is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(ref.node for ref in node.inputs() if ref is not None)
+    return seen
+
+
 def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """Warnings for steps whose result never reaches the export: BuildKit skips them.
 
-    Only the last step of each unused chain is reported, once per call site.
+    Only the last step of each unused chain is reported, once per call site. A
+    step built twice (same op, same digest) counts as used when either copy is,
+    as in BuildKit; digests are only computed when some step is unreachable by
+    identity, so a script without unused steps costs one graph walk.
     """
+    if evaluation.export is None:
+        return []
+    used = reachable(evaluation.export.state)
+    candidates = [
+        call
+        for call in evaluation.calls
+        if isinstance(call.value, g.State)
+        and call.value.ref is not None
+        and call.location is not None
+        and id(call.value.ref.node) not in used
+    ]
+    if not candidates:
+        return []
     marshalled = evaluation.marshalled
     exported = {op.digest for op in marshalled.ops}
     unused: dict[str, CallRecord] = {}
-    for call in evaluation.calls:
-        state = call.value
-        if not isinstance(state, g.State) or state.ref is None or call.location is None:
-            continue
-        digest = marshalled.digester.digest(state.ref.node)
+    for call in candidates:
+        digest = marshalled.digester.digest(call.value.ref.node)
         if digest not in exported:
             unused.setdefault(digest, call)
     consumed = {
@@ -138,24 +162,22 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
 
 
 def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evaluation:
-    """Run `script` in a fresh sandbox. Pure: same script and options, same result."""
-    return _Evaluator(script, options or EvalOptions()).run()
+    """Run `script` in a fresh sandbox. Pure: same script and options, same result.
+
+    Work keyed by file content is shared between calls (call sites of a text,
+    compiled modules), so re-evaluating an edited script in a long-lived process
+    redoes only what the edit changed.
+    """
+    return _Host(script, options or EvalOptions()).run()
 
 
-def strip_first_line_comment(text: str) -> str:
-    """Lua files may start with `#!...` or `# syntax=...`; blank it, keeping line numbers."""
-    if text.startswith("#"):
-        newline = text.find("\n")
-        return "" if newline < 0 else text[newline:]
-    return text
+# Compiled modules, by (chunk name, text): an unchanged module is not compiled again.
+_CHUNK_CACHE_SIZE = 256
+_compiled_chunks: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
 
-_POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
-_NEAR = re.compile(r"near '(?P<token>.*)'$")
-
-
-class _Evaluator:
-    """Implements the bridge's host callbacks for one evaluation."""
+class _Host:
+    """The bridge's callbacks for one evaluation, wiring sources, conversion and dispatch."""
 
     def __init__(self, script: ScriptSource, options: EvalOptions) -> None:
         self.script = script
@@ -163,223 +185,121 @@ class _Evaluator:
         self.session = Session(
             options.target_platform, dict(options.build_args), options.memory_limit, options.image_resolver
         )
-        self.sources: list[SourceFile] = []
-        self.locators: dict[str, CallLocator] = {}
-        self.call_locations: dict[tuple[bytes, int, str], Location | None] = {}
-        self.problems: list[Problem] = []
+        self.sources = SourceSet()
         self.calls: list[CallRecord] = []
         self.logs: list[tuple[Location | None, str]] = []
         self.api_errors: dict[bytes, Problem] = {}
         self.modules = ModuleResolver(roots_for(script.path, script.name))
+        self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
-
-    # ------------------------------------------------------------ driving
+        self.values = Converter(self.sandbox.identify)
 
     def run(self) -> Evaluation:
-        text = self._register(self.script.name, self.script.text)
-        outcome = self.sandbox.run(text, self.script.name)
         name = self.script.name
+        outcome = self.sandbox.run(self.sources.add(name, self.script.text), name)
+        problems: list[Problem] = []
         if outcome.timed_out:
-            self.problems.append(
+            problems.append(
                 Problem(f"{name}: script evaluation timed out after {self.options.timeout:g}s", None, "limit")
             )
         elif outcome.out_of_memory:
             limit = self.options.memory_limit / MiB
-            self.problems.append(Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, "limit"))
+            problems.append(Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, "limit"))
         elif outcome.syntax_error is not None:
-            self.problems.append(self._syntax_problem(outcome.syntax_error))
+            problems.append(self.sources.syntax_problem(outcome.syntax_error))
         elif outcome.error is not None:
-            self.problems.append(self._runtime_problem(outcome.error, outcome.error_source, outcome.error_line))
+            problem = self._runtime_problem(outcome.error, outcome.error_source, outcome.error_line)
+            trace = tuple(loc for chunk, line in outcome.trace if (loc := self.sources.known_line(chunk, line)))
+            problems.append(dataclasses.replace(problem, trace=trace))
         elif self.session.export is None:
-            self.problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, "export"))
+            problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, "export"))
+        problems.extend(
+            Problem(message, location, "api", "warning") for message, location in getattr(self.session, "warnings", [])
+        )
         evaluation = Evaluation(
             self.script,
             self.options,
-            self.sources,
+            self.sources.files,
             self.session.export,
-            self.problems,
+            problems,
             self.calls,
             self.logs,
         )
-        if evaluation.ok and evaluation.export is not None:
-            self.problems.extend(unused_steps(evaluation))
+        if evaluation.ok:
+            problems.extend(unused_steps(evaluation))
         return evaluation
-
-    def _register(self, name: str, text: str) -> str:
-        self.sources.append(SourceFile(name, text))
-        self.locators[name] = CallLocator(text)
-        return strip_first_line_comment(text)
-
-    # ------------------------------------------------------------ locations
-
-    def _file(self, source: bytes) -> str:
-        text = source.decode("utf-8", "replace")
-        return text[1:] if text.startswith("@") else text
-
-    def _line_location(self, file: str, line: int) -> Location:
-        locator = self.locators.get(file)
-        first, last = locator.line_range(line) if locator else (0, 0)
-        return Location(file, line, first, line, last)
-
-    def _call_location(self, source: bytes, line: int, name: str) -> Location | None:
-        file = self._file(source)
-        if not file or line <= 0:
-            return None
-        locator = self.locators.get(file)
-        found = locator.locate(line, name.split(".")[-1].split(":")[-1]) if locator else None
-        if found is None:
-            return self._line_location(file, line)
-        column, end_line, end_column = found
-        return Location(file, line, column, end_line, end_column)
-
-    # ------------------------------------------------------------ problems
-
-    def _split_position(self, message: str) -> tuple[str, int, str] | None:
-        m = _POSITION.match(message)
-        if m and m.group("file") in self.locators:
-            return m.group("file"), int(m.group("line")), m.group("message")
-        return None
-
-    def _syntax_problem(self, message: str) -> Problem:
-        split = self._split_position(message)
-        if split is None:
-            return Problem(message, None, "syntax")
-        file, line, text = split
-        location = self._line_location(file, line)
-        near = _NEAR.search(text)
-        source_lines = next(s.text for s in self.sources if s.name == file).split("\n")
-        if near and near.group("token") and line <= len(source_lines):
-            column = source_lines[line - 1].rfind(near.group("token"))
-            if column >= 0:
-                location = Location(file, line, column, line, column + len(near.group("token")))
-        return Problem(text, location, "syntax")
 
     def _runtime_problem(self, error: Any, source: str, line: int) -> Problem:
         if isinstance(error, bytes) and error in self.api_errors:
             return self.api_errors[error]
-        if isinstance(error, bytes):
-            message = error.decode("utf-8", "replace")
-            split = self._split_position(message)
-            if split is not None:
-                file, err_line, text = split
-                return Problem(text, self._line_location(file, err_line), "runtime")
-        else:
-            message = f"error object is a {lua51.lua_type(error) or type(error).__name__} value"
-        file = source[1:] if source.startswith("@") else source
-        location = self._line_location(file, line) if file in self.locators and line > 0 else None
-        return Problem(message, location, "runtime")
+        return self.sources.runtime_problem(error, source, line)
 
     # ------------------------------------------------------------ host callbacks
+    # Each one ends in a value the bridge understands: an exception escaping into
+    # Lua would surface as an unlocated "error object" instead of a message.
 
-    def call(self, name_bytes: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]:
+    def call(self, name: bytes, chunkname: bytes, line: int, *args: Any) -> tuple[Any, ...]:
         if self.deadline.tick():
             return (b"error", _TIMEOUT_SENTINEL)
-        name = name_bytes.decode()
-        key = (source, line, name)
-        if key in self.call_locations:  # calls in loops: one lookup per call site
-            location = self.call_locations[key]
-        else:
-            location = self.call_locations[key] = self._call_location(source, line, name)
-        where = user_name(name)
+        entry = ENTRIES[name.decode()]
+        location = self.sources.call_location(chunkname, line, entry.where or name.decode())
         try:
-            converted = [self._convert(arg, 0) for arg in args]
-            result = self._dispatch(name, where, location, converted)
+            result = dispatch(entry, Call(entry.where, location, self.session), [self.values.from_lua(a) for a in args])
             self.session.charge(512)
         except ScriptError as err:
-            return self._api_error(where, err.message, location)
+            return self._api_error(entry.where, err.message, location)
         except RecursionError:
-            return self._api_error(where, f"{where}: table nested too deeply", location)
-        self.calls.append(CallRecord(where, location, result))
-        return self._to_lua(result)
-
-    def _dispatch(self, name: str, where: str, location: Location | None, args: list[Any]) -> Any:
-        call = Call(where, location, self.session)
-        if name == "State.__index":
-            key = args[0] if args else None
-            methods = sorted(n.split(":", 1)[1] for n in METHODS)
-            hint = v.unknown_option(str(key), dict.fromkeys(methods, v.string)).replace("unknown option", "no method")
-            raise ScriptError(f"State has {hint}")
-        if name == "Mount.__index":
-            raise ScriptError("a Mount has no fields or methods; pass it to state:run{ mounts = { ... } }")
-        if name == "Platform.__index":
-            raise ScriptError('a Platform has no fields; use tostring(platform) for "os/arch"')
-        if name in METHODS:
-            if not args or not isinstance(args[0], g.State):
-                method = name.split(":", 1)[1]
-                raise ScriptError(f"{where}: call it on a State with a colon: state:{method}(...)")
-            return METHODS[name].impl(call, *args)
-        return FUNCTIONS[name].impl(call, *args)
+            return self._api_error(entry.where, "table nested too deeply", location)
+        except MemoryError:
+            return self._api_error(entry.where, "the build graph exceeds the memory limit", location)
+        except Exception as exc:  # a luakit bug, not the script's: still a located message, never a traceback
+            return self._api_error(
+                entry.where, f"internal error ({exc or type(exc).__name__}); please report it", location
+            )
+        self.calls.append(CallRecord(entry.where, location, result))
+        return self.values.to_lua(result)
 
     def _api_error(self, where: str, message: str, location: Location | None) -> tuple[Any, ...]:
-        if not message.startswith(where) and not message.startswith("State has"):
+        if where and not message.startswith(where):
             message = f"{where}: {message}"
         problem = Problem(message, location, "api")
         text = str(problem).encode()
         self.api_errors[text] = problem
         return (b"error", text)
 
-    def _convert(self, value: Any, depth: int) -> Any:
-        if value is None or isinstance(value, (bool, int, float)):
-            return value
-        if isinstance(value, bytes):
-            try:
-                return value.decode("utf-8")
-            except UnicodeDecodeError:
-                return value
-        kind = lua51.lua_type(value)
-        if kind == "table":
-            if depth > _MAX_TABLE_DEPTH:
-                raise ScriptError("table nested too deeply (or it contains itself)")
-            items = {self._convert(k, depth + 1): self._convert(val, depth + 1) for k, val in value.items()}
-            return v.Table(items)
-        if kind == "userdata":
-            handle_kind = self.sandbox.kind(value)
-            if handle_kind is not None:
-                return self.session.values[self.sandbox.handle(value)]
-        return v.Opaque(kind or "userdata")
-
-    def _to_lua(self, result: Any) -> tuple[Any, ...]:
-        if result is None or isinstance(result, str):
-            return (b"value", result.encode() if result is not None else None)
-        kind = {g.State: b"State", v.MountValue: b"Mount", Platform: b"Platform"}[type(result)]
-        self.session.values.append(result)
-        return (b"handle", kind, len(self.session.values) - 1)
-
     def describe(self, handle: int) -> bytes:
-        value = self.session.values[handle]
-        if isinstance(value, g.State):
-            if value.ref is None:
-                return b"State(scratch)"
-            node = value.ref.node
-            where = f" at {node.location}" if node.location else ""
-            return f"State({node.kind}{where})".encode()
-        if isinstance(value, v.MountValue):
-            mount = value.mount
-            kind = type(mount).__name__.replace("Mount", "").lower()
-            return f"Mount({kind} {mount.dest})".encode()
-        return str(value).encode()
+        return self.values.describe(handle).encode()
 
-    def print(self, source: bytes, line: int, text: bytes) -> None:
-        file = self._file(source)
-        location = self._line_location(file, line) if file in self.locators and line > 0 else None
+    def print(self, chunkname: bytes, line: int, text: bytes) -> None:
+        location = self.sources.known_line(chunkname, line)
         message = text.decode("utf-8", "replace")
         self.logs.append((location, message))
         if self.options.on_print is not None:
             self.options.on_print(location, message)
 
-    def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]:
-        module_name = name.decode("utf-8", "replace")
-        location = self._call_location(source, line, mode.decode())
+    def require(self, name: bytes, mode: bytes, chunkname: bytes, line: int) -> tuple[Any, ...]:
+        module_name, how = name.decode("utf-8", "replace"), mode.decode()
+        location = self.sources.call_location(chunkname, line, how)
         try:
-            found = self.modules.find(module_name, mode.decode())
+            found = self.modules.find(module_name, how)
         except ModuleError as err:
-            return self._api_error(mode.decode(), str(err), location)
-        if found.display_name not in self.locators:
-            text = self._register(found.display_name, found.text)
-        else:
-            text = strip_first_line_comment(found.text)
-        return (b"ok", text.encode(), found.display_name.encode())
+            return self._api_error(how, str(err), location)
+        text = self.sources.add(found.display_name, found.text)
+        bytecode = _compiled_chunks.get((found.display_name, text))
+        if bytecode is not None:
+            _compiled_chunks.move_to_end((found.display_name, text))
+            return (b"ok", bytecode, found.display_name.encode(), True)
+        self.pending_chunks[found.display_name] = text
+        return (b"ok", text.encode(), found.display_name.encode(), False)
+
+    def compiled(self, chunkname: bytes, bytecode: bytes) -> None:
+        name = chunk_file(chunkname)
+        text = self.pending_chunks.pop(name, None)
+        if text is not None:
+            _compiled_chunks[(name, text)] = bytecode
+            if len(_compiled_chunks) > _CHUNK_CACHE_SIZE:
+                _compiled_chunks.popitem(last=False)
 
     def getenv(self, name: bytes) -> bytes | None:
         value = self.session.build_args.get(name.decode("utf-8", "replace"))

@@ -3,10 +3,13 @@
 The in-process limits (a count hook and Lua's allocator cap) end almost every
 runaway script. A script stuck inside one C call (a pathological string.find,
 say) is beyond any hook, so a long-lived host such as the language server runs
-evaluations here: a child process that is killed when it outlives its limit.
+evaluations in a `Worker`: a child process that evaluates one request at a time
+and is killed when it outlives its limit (or when its work became obsolete).
+A worker stays warm between requests, so the caches keyed by file content
+(call sites, compiled modules) serve every evaluation after the first.
 
-Only flat, picklable data comes back: problems, logs, the Definition bytes and,
-for each API call, the op it produced.
+Only flat, picklable data comes back: problems, logs, the Definition bytes and
+views of it when asked for, and for each API call the op it produced.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import resource
+import time
 from dataclasses import dataclass, field
 
 from compiler.errors import Location, Problem
-from compiler.evaluate import EvalOptions, ScriptSource, evaluate
+from compiler.evaluate import EvalOptions, Evaluation, ScriptSource, evaluate
 from compiler.graph import nodes as g
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
@@ -27,6 +31,9 @@ ADDRESS_SPACE_HEADROOM = 1024 * 1024 * 1024
 
 # Time given past the script's own timeout before the child is killed.
 KILL_GRACE = 2.0
+
+# What a request may ask for besides problems and logs.
+DEFINITION, CALLS, DOT, JSON = "definition", "calls", "dot", "json"
 
 
 @dataclass(frozen=True)
@@ -47,16 +54,25 @@ class Report:
     definition: bytes | None
     export_config: dict | None
     calls: list[CallOp] = field(default_factory=list)
+    dot: str | None = None
+    json: str | None = None
+    seconds: float = 0.0  # evaluation time in the evaluator
+    ops: int = 0  # ops built (API calls that returned a State with an op)
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def report(script: ScriptSource, options: EvalOptions) -> Report:
-    """Evaluate in this process and flatten the result."""
-    evaluation = evaluate(script, options)
-    definition = evaluation.definition_bytes() if evaluation.ok and evaluation.export else None
+@dataclass(frozen=True)
+class Request:
+    script: ScriptSource
+    options: EvalOptions
+    want: frozenset[str] = frozenset({DEFINITION, CALLS})
+
+
+def call_ops(evaluation: Evaluation, digests: bool) -> list[CallOp]:
+    """The op each call produced; digests need the graph encoded, so they are optional."""
     calls = []
     for call in evaluation.calls:
         node = call.value.ref.node if isinstance(call.value, g.State) and call.value.ref else None
@@ -65,46 +81,109 @@ def report(script: ScriptSource, options: EvalOptions) -> Report:
                 call.function,
                 call.location,
                 node.kind if node is not None else None,
-                evaluation.node_digest(node) if node is not None else None,
+                evaluation.node_digest(node) if node is not None and digests else None,
                 str(node.platform) if node is not None and node.platform else None,
             )
         )
+    return calls
+
+
+def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Request.want) -> Report:
+    """Evaluate in this process and flatten the result."""
+    start = time.perf_counter()
+    evaluation = evaluate(script, options)
+    seconds = time.perf_counter() - start
+    built = evaluation.ok and evaluation.export is not None
+    definition = evaluation.definition_bytes() if built and DEFINITION in want else None
+    dot = json = None
+    if built and (DOT in want or JSON in want):
+        from compiler.render.dot import render_dot
+        from compiler.render.json_view import render_json
+
+        config = evaluation.export.config if evaluation.export else None
+        dot = render_dot(evaluation.marshalled, None) if DOT in want else None
+        json = render_json(evaluation.marshalled, config, None) if JSON in want else None
+    calls = call_ops(evaluation, digests=CALLS in want)
     config = evaluation.export.config if evaluation.export else None
-    return Report(list(evaluation.problems), list(evaluation.logs), definition, config, calls)
+    ops = sum(1 for c in calls if c.kind is not None)
+    return Report(list(evaluation.problems), list(evaluation.logs), definition, config, calls, dot, json, seconds, ops)
 
 
-def _child(conn: multiprocessing.connection.Connection, script: ScriptSource, options: EvalOptions) -> None:
+def _serve(conn: multiprocessing.connection.Connection, memory_limit: int) -> None:
     # A backstop for memory the Lua allocator does not see (Python-side graph
     # data is also charged against the limit, so this is rarely reached).
-    resource.setrlimit(resource.RLIMIT_AS, (options.memory_limit + ADDRESS_SPACE_HEADROOM,) * 2)
-    gc.disable()  # one short evaluation of an acyclic graph, as in the CLI
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit + ADDRESS_SPACE_HEADROOM,) * 2)
+    # Collect garbage between requests, never during one: an evaluation's graph
+    # is acyclic, and a collection in the middle only adds latency.
+    gc.disable()
     try:
-        conn.send(report(script, options))
+        while True:
+            try:
+                request: Request = conn.recv()
+            except EOFError:
+                return
+            conn.send(report(request.script, request.options, request.want))
+            gc.collect()
     finally:
         conn.close()
 
 
+class WorkerGone(Exception):
+    """The worker was killed (obsolete work, time limit) or died."""
+
+
+class Worker:
+    """A long-lived evaluator process; one request at a time.
+
+    `ask` blocks; another thread may `kill` the worker, and `ask` then raises
+    WorkerGone. Start one ahead of need: spawning costs a Python start-up.
+    """
+
+    def __init__(self, memory_limit: int) -> None:
+        self.memory_limit = memory_limit
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, memory_limit), daemon=True)
+        self._process.start()
+        child.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def ask(self, request: Request) -> Report:
+        """Evaluate; raises WorkerGone when killed, or TimeoutError past the script's limit."""
+        try:
+            self._conn.send(request)
+            answered = self._conn.poll(request.options.timeout + KILL_GRACE)
+            report = self._conn.recv() if answered else None
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise WorkerGone(f"the evaluator exited with {self._process.exitcode}") from exc
+        if report is None:
+            self.kill()
+            raise TimeoutError(f"{request.script.name}: script evaluation timed out after {request.options.timeout:g}s")
+        return report
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+
 def evaluate_isolated(script: ScriptSource, options: EvalOptions | None = None) -> Report:
-    """Like `report`, in a child process that is killed if it outlives the timeout."""
+    """Like `report`, in a new child process that is killed if it outlives the timeout."""
     options = options or EvalOptions()
     if options.on_print is not None:
         raise ValueError("on_print cannot cross the process boundary; read Report.logs")
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(child, script, options), daemon=True)
-    process.start()
-    child.close()
+    worker = Worker(options.memory_limit)
     try:
-        if parent.poll(options.timeout + KILL_GRACE):
-            try:
-                return parent.recv()
-            except EOFError:  # the child died without an answer
-                process.join(1)
-                message = f"{script.name}: evaluation failed (the evaluator exited with {process.exitcode})"
-        else:
-            message = f"{script.name}: script evaluation timed out after {options.timeout:g}s"
+        return worker.ask(Request(script, options))
+    except TimeoutError as exc:
+        message = str(exc)
+    except WorkerGone as exc:
+        message = f"{script.name}: evaluation failed ({exc})"
     finally:
-        process.kill()
-        process.join()
-        parent.close()
+        worker.kill()
     return Report([Problem(message, None, "limit")], [], None, None)

@@ -3,11 +3,14 @@
 Usage: python proto/generate.py [OUTPUT_DIR]   (default: compiler/pb)
 
 The generated modules are committed; tests/test_proto_fresh.py fails when
-they no longer match what this script produces.
+they no longer match what this script produces. Next to each `X_pb2.py` it
+writes `X.binpb`, the serialized file descriptor that compiler/pb/llb.py loads
+without protobuf's generic builder (see there).
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -23,6 +26,13 @@ def generate(out_dir: Path) -> None:
     args = ["protoc", f"-I{PROTO_DIR}", f"--python_out={out_dir}", f"--pyi_out={out_dir}", *protos]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
+    for proto in protos:
+        stem = proto.removesuffix(".proto")
+        # The descriptor protoc embedded in the module, taken from the module itself.
+        source = (out_dir / f"{stem}_pb2.py").read_text()
+        start = source.index("AddSerializedFile(") + len("AddSerializedFile(")
+        end = source.index(")\n", start)
+        (out_dir / f"{stem}.binpb").write_bytes(ast.literal_eval(source[start:end]))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 import json
 import os
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import time
@@ -85,9 +87,137 @@ def test_no_export_and_missing_file(tmp_path):
     assert (proc.returncode, proc.stderr.decode()) == (1, "n.lua: no bk.export() call - nothing to build\n")
     proc = luakit("build", "missing.lua", cwd=tmp_path)
     assert (proc.returncode, proc.stderr.decode()) == (
-        1,
+        3,
         "missing.lua: cannot read script: No such file or directory\n",
     )
+
+
+def test_a_folder_as_script_is_an_io_error_and_bad_utf8_is_located(tmp_path):
+    (tmp_path / "folder.lua").mkdir()
+    proc = luakit("validate", "folder.lua", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.decode()) == (3, "folder.lua: cannot read script: Is a directory\n")
+    (tmp_path / "latin1.lua").write_bytes(b"local x = 1\n-- caf\xe9\nbk.export(bk.scratch())\n")
+    proc = luakit("validate", "latin1.lua", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "latin1.lua:2:7: the script is not UTF-8 text (byte 0xe9)\n")
+
+
+def one_line_io_error(proc, message):
+    assert proc.returncode == 3, proc.stderr
+    # The script's print comes first; then the one line that says what failed.
+    assert proc.stderr.decode() == f"to stderr, never stdout\nluakit: {message}\n"
+    assert proc.stdout == b""
+
+
+def test_output_file_that_cannot_be_written(script, tmp_path):
+    one_line_io_error(
+        luakit("build", "-o", str(tmp_path / "missing" / "x.pb"), str(script)),
+        f"cannot write {tmp_path / 'missing' / 'x.pb'}: No such file or directory",
+    )
+    one_line_io_error(luakit("build", "-o", str(tmp_path), str(script)), f"cannot write {tmp_path}: Is a directory")
+    one_line_io_error(
+        luakit("dag", "-o", str(tmp_path / "missing" / "x.dot"), str(script)),
+        f"cannot write {tmp_path / 'missing' / 'x.dot'}: No such file or directory",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["build.lua"]  # no temporary file left behind
+
+
+def test_full_disk_on_stdout(script):
+    for command in ("build", "dag"):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run(
+                [sys.executable, "-m", "compiler.cli", command, str(script)], stdout=full, stderr=subprocess.PIPE
+            )
+        assert proc.returncode == 3, proc.stderr
+        assert (
+            proc.stderr.decode() == "to stderr, never stdout\nluakit: cannot write to stdout: No space left on device\n"
+        )
+
+
+def test_stdout_closed_by_the_reader(script):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read: the first write fails with EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "compiler.cli", "build", str(script)], stdout=write_end, stderr=subprocess.PIPE
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 3
+    assert proc.stderr.decode() == (
+        "to stderr, never stdout\nluakit: cannot write to stdout: the pipe was closed by the program reading it\n"
+    )
+
+
+def test_output_to_a_pipe_is_written_in_place(script, tmp_path):
+    # Renaming a temporary file over a fifo (or /dev/stdout) would replace it: it is written in place.
+    fifo = tmp_path / "definition.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so the writer's open does not block
+    try:
+        proc = luakit("build", "-o", str(fifo), str(script))
+        assert proc.returncode == 0, proc.stderr
+        received = os.read(reader, 1 << 20)
+    finally:
+        os.close(reader)
+    assert received == luakit("build", str(script)).stdout
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize(
+    "signal_number, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_interrupted_run(tmp_path, signal_number, code, message):
+    # A script stuck in one C call: no Python signal handler could run before it returns.
+    (tmp_path / "stuck.lua").write_text('local s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compiler.cli", "build", "--timeout", "60", "stuck.lua"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(1.5)  # past interpreter start-up, inside the evaluation
+        proc.send_signal(signal_number)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert (proc.returncode, stderr.decode(), stdout) == (code, f"luakit: {message}\n", b"")
+
+
+def test_dag_output_file_equals_stdout(script, tmp_path):
+    for fmt in ("dot", "json"):
+        out = tmp_path / f"graph.{fmt}"
+        proc = luakit("dag", "--format", fmt, "-o", str(out), str(script))
+        assert (proc.returncode, proc.stdout) == (0, b""), proc.stderr
+        assert out.read_bytes() == luakit("dag", "--format", fmt, str(script)).stdout
+
+
+def test_platform_flag_takes_containerd_aliases(script):
+    for flag, expected in (
+        ("linux/aarch64", ("arm64", "")),
+        ("linux/armel", ("arm", "v6")),
+        ("Linux/x86_64", ("amd64", "")),
+    ):
+        proc = luakit("build", "--platform", flag, str(script))
+        assert proc.returncode == 0, proc.stderr
+        platform = decode(proc.stdout).one("exec").platform
+        assert (platform.OS, platform.Architecture, platform.Variant) == ("linux", *expected)
+    proc = luakit("build", "--platform", "linux/&arm", str(script))
+    assert proc.returncode == 2
+    assert b"invalid platform 'linux/&arm': architecture '&arm' is not valid" in proc.stderr
+
+
+def test_a_mode_written_like_an_octal_literal_is_a_warning(tmp_path):
+    (tmp_path / "m.lua").write_text(
+        'local s = bk.image("alpine")\nbk.export(s:copy(bk.local_("context"), "run.sh", "/run.sh", { mode = 0755 }))\n'
+    )
+    proc = luakit("build", "m.lua", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode() == (
+        "m.lua:2:13: warning: state:copy: mode is the decimal number 755 (octal 1363): "
+        'Lua has no octal literals; write "0755" for octal 0755\n'
+    )
+    assert decode(proc.stdout).one("file").file.actions[0].copy.mode == 755  # taken as given
 
 
 def test_usage_errors_exit_2(script):

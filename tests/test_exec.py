@@ -124,13 +124,16 @@ def test_secret_and_ssh_options():
     op, _ = run_op(
         """base:run("x", { mounts = {
           bk.secret("/s", { id = "tok", uid = 1000, gid = 1001, mode = "0440", optional = true }),
-          bk.ssh({ dest = "/agent.sock", id = "gh", mode = 384, optional = true }),
+          bk.ssh({ dest = "/agent.sock", id = "gh", uid = 1000, gid = "1001", mode = 432, optional = true }),
         } })"""
     )
+    # Every value differs from its default (secret 0:0 0400 required; ssh 0:0 0600 required),
+    # so an option that was ignored would show.
     s = op.exec.mounts[1].secretOpt
     assert (s.ID, s.uid, s.gid, s.mode, s.optional) == ("tok", 1000, 1001, 0o440, True)
     ssh = op.exec.mounts[2].SSHOpt
-    assert (op.exec.mounts[2].dest, ssh.ID, ssh.mode, ssh.optional) == ("/agent.sock", "gh", 0o600, True)
+    assert (op.exec.mounts[2].dest, ssh.ID, ssh.uid, ssh.gid, ssh.optional) == ("/agent.sock", "gh", 1000, 1001, True)
+    assert ssh.mode == 432 == 0o660  # a number is taken as given
 
 
 def test_bind_mounts_inputs_outputs_and_selector():

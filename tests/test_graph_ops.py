@@ -1,5 +1,6 @@
 """merge, diff, with_metadata, export, platform, arg; the final vertex and source map."""
 
+import hashlib
 import json
 
 from compiler.pb import ops_pb2 as pb
@@ -16,9 +17,9 @@ def test_merge_inputs_in_order_without_dedup_and_scratch_filtered():
     )
     op = d.one("merge")
     assert [i.input for i in op.merge.inputs] == [0, 1, 2]
-    assert op.merge.inputs[0].SerializeToString() == b""  # input 0 still emitted as an empty message
-    assert op.SerializeToString().count(b"\x32") >= 1
-    assert op.inputs[0].digest == op.inputs[2].digest
+    # Three MergeInputs (field 1); input 0 is all defaults but still emitted, as an empty message.
+    assert op.merge.SerializeToString() == b"\x0a\x00" + b"\x0a\x02\x08\x01" + b"\x0a\x02\x08\x02"
+    assert op.inputs[0].digest == op.inputs[2].digest  # `a` twice: the same op, not deduplicated
     assert d.caps(op) == {"mergeop"}
     assert not op.HasField("platform")
 
@@ -60,10 +61,13 @@ def test_with_metadata_is_a_new_state_with_customname_and_progress_group():
     assert (meta.progress_group.id, meta.progress_group.name) == ("build", "build")
     assert meta.ignore_cache
     assert {"meta.description", "meta.ignorecache"} <= set(meta.caps)
-    final_digest = d.digests[-1]
-    final_meta = d.definition.metadata[[k for k in d.definition.metadata if k not in d.digests][0]]
+    # The final vertex's metadata announces that some op has a description and ignores the cache.
+    raw_final = list(getattr(d.definition, "def"))[-1]
+    final_digest = "sha256:" + hashlib.sha256(raw_final).hexdigest()
+    assert final_digest not in d.digests
+    assert d.final.inputs[0].digest == d.digests[d.ops.index(d.one("merge"))]
+    final_meta = d.definition.metadata[final_digest]
     assert {"constraints", "platform", "meta.description", "meta.ignorecache"} == set(final_meta.caps)
-    assert final_digest  # the final vertex is not among the ops
 
 
 def test_with_metadata_errors():
@@ -73,12 +77,42 @@ def test_with_metadata_errors():
     )
 
 
-def test_final_vertex_and_export_of_get_mount_output():
+def test_final_vertex_of_a_plain_export():
     d = build('bk.export(bk.image("alpine"))')
     final = d.final
     assert final.WhichOneof("op") is None
     assert not final.HasField("platform") and not final.HasField("constraints")
-    assert final.inputs[0].digest == d.digests[0]
+    assert [(i.digest, i.index) for i in final.inputs] == [(d.digests[0], 0)]
+
+
+def test_export_of_get_mount_output():
+    d = build(
+        """
+        local r = bk.image("alpine"):run("make", { mounts = {
+          bk.bind(bk.scratch(), "/out", { readonly = false }),
+          bk.bind(bk.scratch(), "/logs", { readonly = false }) } })
+        bk.export(r:get_mount("/out"))
+        """
+    )
+    exec_digest = d.digests[d.ops.index(d.one("exec"))]
+    # Outputs are numbered in mount order: / is 0, /logs is 1, /out is 2.
+    assert [(i.digest, i.index) for i in d.final.inputs] == [(exec_digest, 2)]
+
+
+def test_with_metadata_then_get_mount():
+    d = build(
+        """
+        local r = bk.image("alpine"):run("make", { mounts = { bk.bind(bk.scratch(), "/out", { readonly = false }) } })
+        local named = r:with_metadata({ description = "compile", ignore_cache = true })
+        bk.export(named:get_mount("/out"))
+        """
+    )
+    exec_op = d.one("exec")
+    exec_digest = d.digests[d.ops.index(exec_op)]
+    assert [(i.digest, i.index) for i in d.final.inputs] == [(exec_digest, 1)]
+    meta = d.metadata(exec_op)
+    assert meta.description["llb.customname"] == "compile"
+    assert meta.ignore_cache
 
 
 def test_export_of_scratch_is_an_empty_definition():

@@ -33,3 +33,36 @@ def test_a_child_stuck_in_c_code_is_killed():
     result = evaluate_isolated(script, EvalOptions(timeout=1))
     assert time.monotonic() - start < 1 + 2 + 3
     assert [str(p) for p in result.problems] == ["build.lua: script evaluation timed out after 1s"]
+
+
+def test_a_worker_serves_many_requests_and_keeps_its_caches():
+    from compiler.isolated import DOT, Request, Worker
+
+    worker = Worker(512 * 1024 * 1024)
+    try:
+        script = ScriptSource('local b = bk.image("alpine")\nbk.export(b:run("echo hi"))\n')
+        first = worker.ask(Request(script, EvalOptions()))
+        second = worker.ask(Request(script, EvalOptions(), frozenset({DOT})))
+        assert first.ok and second.ok and first.definition is not None
+        assert second.definition is None and second.dot is not None and "echo hi" in second.dot
+        assert [c.digest for c in second.calls] == [None, None, None]  # digests only when asked for
+        assert [c.digest is not None for c in first.calls] == [True, True, False]  # bk.export returns no State
+        assert first.ops == second.ops == 2
+    finally:
+        worker.kill()
+
+
+def test_killing_a_busy_worker_ends_the_request():
+    import threading
+
+    import pytest
+
+    from compiler.isolated import Request, Worker, WorkerGone
+
+    worker = Worker(512 * 1024 * 1024)
+    threading.Timer(0.5, worker.kill).start()
+    start = time.monotonic()
+    with pytest.raises(WorkerGone):
+        worker.ask(Request(ScriptSource("while true do end"), EvalOptions(timeout=20)))
+    assert time.monotonic() - start < 10
+    assert not worker.alive

@@ -164,3 +164,27 @@ def test_graph_memory_counts_against_the_limit():
 def test_stack_overflow_is_a_plain_error():
     found = problems("local function f() return 1 + f() end f()" + EXPORT)
     assert found and "stack overflow" in found[0] and found[0].startswith("build.lua:1:"), found
+
+
+@pytest.mark.parametrize("kind", ["State", "Mount", "Platform"])
+def test_handles_cannot_be_forged(kind):
+    forged = f'local p = newproxy(true)\ngetmetatable(p).__metatable = "luakit.{kind}"\n'
+    assert problems(forged + "bk.export(p)") == [
+        "build.lua:3:1: bk.export: argument 1 must be the State to export, got userdata"
+    ]
+    assert problems(forged + 'bk.image("a"):run("x", { mounts = { p } })\nbk.export(bk.scratch())') == [
+        "build.lua:3:15: state:run: mounts[1] must be a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind,"
+        " got userdata"
+    ]
+
+
+def test_modules_are_compiled_once_per_text(tmp_path):
+    (tmp_path / "lib.lua").write_text("return { base = function() return bk.image('alpine') end }\n")
+    script = tmp_path / "build.lua"
+    script.write_text("local lib = require('lib')\nbk.export(lib.base():run('x'))\n")
+    first = run_script(script.read_text(), name=str(script), path=str(script))
+    again = run_script(script.read_text(), name=str(script), path=str(script))  # from the compiled chunk
+    assert first.ok and again.ok and first.definition_bytes() == again.definition_bytes()
+    (tmp_path / "lib.lua").write_text("return { base = function() return bk.image('busybox') end }\n")
+    changed = run_script(script.read_text(), name=str(script), path=str(script))
+    assert changed.ok and changed.definition_bytes() != first.definition_bytes()

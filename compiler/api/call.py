@@ -33,7 +33,11 @@ class NoImageResolver:
 
 @dataclass
 class Session:
-    """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget)."""
+    """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget, warnings).
+
+    `warnings` holds `(message, location)` for things that are accepted but probably
+    not what the author meant; the evaluator reports them as warning problems.
+    """
 
     target: Platform | None
     build_args: Mapping[str, str]
@@ -42,6 +46,7 @@ class Session:
     export: Export | None = None
     charged: int = 0
     values: list[Any] = field(default_factory=list)
+    warnings: list[tuple[str, Location | None]] = field(default_factory=list)
 
     def charge(self, nbytes: int) -> None:
         """Count memory the graph holds outside Lua against the same limit."""
@@ -58,6 +63,10 @@ class Call:
 
     def error(self, message: str) -> ScriptError:
         return ScriptError(f"{self.where}: {message}")
+
+    def warn(self, message: str) -> None:
+        """Record a warning located at this call: "state:copy: mode is the decimal number 644 ..."."""
+        self.session.warnings.append((f"{self.where}: {message}", self.location))
 
     def node_platform(self, state_platform: Platform | None) -> Platform | None:
         return state_platform or self.session.target

@@ -14,9 +14,9 @@ from compiler.graph import nodes as g
 # What BuildKit and Dockerfile use when the image sets no PATH.
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-_NETWORK = {"sandbox": 0, "host": 1, "none": 2}
-_SECURITY = {"sandbox": 0, "insecure": 1}
-_ULIMITS = [
+_NETWORK = {"sandbox": 0, "host": 1, "none": 2}  # pb.NetMode
+_SECURITY = {"sandbox": 0, "insecure": 1}  # pb.SecurityMode
+_ULIMITS = (
     "core",
     "cpu",
     "data",
@@ -32,135 +32,36 @@ _ULIMITS = [
     "rttime",
     "sigpending",
     "stack",
-]
+)
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# ---------------------------------------------------------------- environment
+
+
+def _env_key(key: str) -> str:
+    if not key or "=" in key:
+        raise v.Invalid(f"must be a variable name without '=', got {v.shown(key)}")
+    return key
+
+
+def _env_entry(value: Any) -> tuple[str, str]:
+    entry = v.string(value)
+    key, sep, val = entry.partition("=")
+    if not sep or not key:
+        raise v.Invalid(f'must be a "KEY=value" string, got {v.shown(entry)}')
+    return key, val
+
+
+_ENV_MAP = v.mapping(_env_key, v.text, 'a table like { KEY = "value" } or a list like { "KEY=value" }')
+_ENV_LIST = v.list_of(_env_entry, 'a list of "KEY=value" strings')
 
 
 def env_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     """A map (applied in key order) or a list of "K=V" (applied in list order)."""
     if isinstance(value, v.Table) and value.items and value.is_array():
-        pairs = []
-        for i, item in enumerate(value.array(), 1):
-            if not isinstance(item, str) or "=" not in item or item.startswith("="):
-                raise v.Invalid('a list of "KEY=value" strings', f'[{i}] must be a "KEY=value" string')
-            key, _, val = item.partition("=")
-            pairs.append((key, val))
-        return tuple(pairs)
-    return tuple(sorted(v.string_map(value).items()))
-
-
-def _exit_codes(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", value)
-        if not m:
-            raise v.Invalid("exit codes", f"must be a number, a list or a range like \"0..5\", got '{value}'")
-        low, high = int(m.group(1)), int(m.group(2))
-        if not low <= high <= 255:
-            raise v.Invalid("exit codes", f"range '{value}' must go up, within 0..255")
-        return tuple(range(low, high + 1))
-    if isinstance(value, v.Table) and value.is_array() and value.items:
-        return tuple(v.bounded(0, 255)(item) for item in value.array())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (v.bounded(0, 255)(value),)
-    raise v.Invalid('a number, a list of numbers or a range like "0..5"')
-
-
-def _mounts(value: Any) -> tuple[g.Mount, ...]:
-    if not isinstance(value, v.Table) or not value.is_array():
-        raise v.Invalid("a list of mounts")
-    out = []
-    for i, item in enumerate(value.array(), 1):
-        if not isinstance(item, v.MountValue):
-            raise v.Invalid(
-                "mounts",
-                f"[{i}] must be a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind, got {v.type_name(item)}",
-            )
-        out.append(item.mount)
-    return tuple(out)
-
-
-def _extra_hosts(value: Any) -> tuple[tuple[str, str], ...]:
-    import ipaddress  # only when extra_hosts is used: it is slow to import
-
-    hosts = v.string_map(value)
-    for host, ip in hosts.items():
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise v.Invalid("IP addresses", f"['{host}'] must be an IP address, got '{ip}'") from None
-    return tuple(sorted(hosts.items()))
-
-
-def _ulimit(name: str, value: Any) -> g.Ulimit:
-    if isinstance(value, v.Table):
-        limits = v.read_table("ulimit", value, {"soft": v.integer, "hard": v.integer})
-        if "soft" not in limits:
-            raise v.Invalid("a limit", f"['{name}'] needs soft (and optionally hard)")
-        return g.Ulimit(name, limits["soft"], limits.get("hard", limits["soft"]))
-    n = v.integer(value)
-    return g.Ulimit(name, n, n)
-
-
-def _ulimits(value: Any) -> tuple[g.Ulimit, ...]:
-    if not isinstance(value, v.Table) or (value.items and value.is_array()):
-        raise v.Invalid("a table like { nofile = { soft = 1024, hard = 4096 } }")
-    out = []
-    for name in sorted(value.items, key=str):
-        if name not in _ULIMITS:
-            raise v.Invalid("ulimits", f"['{name}'] is not a ulimit (one of {', '.join(_ULIMITS)})")
-        out.append(_ulimit(name, value.items[name]))
-    return tuple(out)
-
-
-def _secret_env(value: Any) -> tuple[g.SecretEnv, ...]:
-    if not isinstance(value, v.Table) or (value.items and value.is_array()):
-        raise v.Invalid('a table of env names to secret ids, like { TOKEN = "token" }')
-    out = []
-    for name in sorted(value.items, key=str):
-        if not isinstance(name, str) or not _ENV_NAME.match(name):
-            raise v.Invalid("env names", f"[{name!r}] is not a valid environment variable name")
-        item = value.items[name]
-        if isinstance(item, str):
-            out.append(g.SecretEnv(name, item))
-        else:
-            opts = v.read_table("secret_env", item, {"id": v.nonempty_string, "optional": v.boolean})
-            out.append(g.SecretEnv(name, opts.get("id", name), opts.get("optional", False)))
-    return tuple(out)
-
-
-RUN_OPTIONS: dict[str, v.Reader] = {
-    "env": env_pairs,
-    "cwd": v.nonempty_string,
-    "user": v.nonempty_string,
-    "network": v.one_of(*_NETWORK),
-    "security": v.one_of(*_SECURITY),
-    "mounts": _mounts,
-    "hostname": v.nonempty_string,
-    "valid_exit_codes": _exit_codes,
-    "extra_hosts": _extra_hosts,
-    "ulimits": _ulimits,
-    "secret_env": _secret_env,
-    "readonly_rootfs": v.boolean,
-}
-
-
-def _command(call: Call, cmd: Any) -> tuple[str, ...]:
-    if isinstance(cmd, str):
-        if not cmd.strip():
-            raise call.error("command must not be empty")
-        return ("/bin/sh", "-c", cmd)
-    if isinstance(cmd, v.Table) and cmd.is_array():
-        args = []
-        for i, item in enumerate(cmd.array(), 1):
-            if isinstance(item, (int, float)) and not isinstance(item, bool):
-                item = v.number_text(item)
-            if not isinstance(item, str):
-                raise call.error(f"command[{i}] must be a string, got {v.type_name(item)}")
-            args.append(item)
-        if not args:
-            raise call.error("command must not be empty")
-        return tuple(args)
-    raise call.error(f"command must be a string or a list of strings, got {v.type_name(cmd)}")
+        return _ENV_LIST(value)
+    return tuple(_ENV_MAP(value).items())
 
 
 def apply_env(base: tuple[str, ...], updates: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
@@ -174,6 +75,134 @@ def apply_env(base: tuple[str, ...], updates: tuple[tuple[str, str], ...]) -> tu
         entries.pop(key, None)
         entries[key] = val
     return tuple(f"{k}={val}" for k, val in entries.items())
+
+
+# ---------------------------------------------------------------- options
+
+_EXIT_CODE = v.bounded(0, 255)
+_EXIT_CODES = v.list_of(_EXIT_CODE, "a list of exit codes")
+
+
+def _exit_codes(value: Any) -> tuple[int, ...]:
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", value)
+        if not m:
+            raise v.Invalid(f'must be a number, a list or a range like "0..5", got {v.shown(value)}')
+        low, high = int(m.group(1)), int(m.group(2))
+        if not low <= high <= 255:
+            raise v.Invalid(f"range {v.shown(value)} must go up, within 0..255")
+        return tuple(range(low, high + 1))
+    if isinstance(value, v.Table):
+        return _EXIT_CODES(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (_EXIT_CODE(value),)
+    raise v.must_be('a number, a list of numbers or a range like "0..5"', value)
+
+
+def _mount(value: Any) -> g.Mount:
+    if not isinstance(value, v.MountValue):
+        raise v.must_be("a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind", value)
+    return value.mount
+
+
+def _ip_address(value: Any) -> str:
+    import ipaddress  # only when extra_hosts is used: it is slow to import
+
+    text = v.string(value)
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise v.Invalid(f"must be an IP address, got {v.shown(text)}") from None
+    return text
+
+
+_LIMITS = v.record({"soft": v.integer, "hard": v.integer}, "a number or a table like { soft = 1024, hard = 4096 }")
+
+
+def _limit(value: Any) -> tuple[int, int]:
+    if isinstance(value, v.Table):
+        limits = _LIMITS(value)
+        if "soft" not in limits:
+            raise v.Invalid("needs soft (and optionally hard), like { soft = 1024, hard = 4096 }")
+        return limits["soft"], limits.get("hard", limits["soft"])
+    n = v.integer(value)
+    return n, n
+
+
+def _ulimit_name(name: str) -> str:
+    if name not in _ULIMITS:
+        raise v.Invalid(f"is not a ulimit (one of {', '.join(_ULIMITS)})")
+    return name
+
+
+_ULIMIT_MAP = v.mapping(_ulimit_name, _limit, "a table like { nofile = { soft = 1024, hard = 4096 } }")
+
+
+def _ulimits(value: Any) -> tuple[g.Ulimit, ...]:
+    return tuple(g.Ulimit(name, soft, hard) for name, (soft, hard) in _ULIMIT_MAP(value).items())
+
+
+def _env_name(name: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise v.Invalid("is not a valid environment variable name")
+    return name
+
+
+_SECRET_REF = v.record(
+    {"id": v.nonempty_string, "optional": v.boolean}, 'a secret id or { id = "...", optional = true }'
+)
+
+
+def _secret_ref(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"id": v.nonempty_string(value)}
+    return _SECRET_REF(value)
+
+
+_SECRET_ENV = v.mapping(_env_name, _secret_ref, 'a table of env names to secret ids, like { TOKEN = "token" }')
+
+
+def _secret_env(value: Any) -> tuple[g.SecretEnv, ...]:
+    # The secret's id defaults to the variable's name.
+    return tuple(g.SecretEnv(name, **({"id": name} | ref)) for name, ref in _SECRET_ENV(value).items())
+
+
+RUN_OPTIONS: dict[str, v.Reader] = {
+    "env": env_pairs,
+    "cwd": v.nonempty_string,
+    "user": v.user,
+    "network": v.choice(_NETWORK),
+    "security": v.choice(_SECURITY),
+    "mounts": v.list_of(_mount, "a list of mounts"),
+    "hostname": v.nonempty_string,
+    "valid_exit_codes": _exit_codes,
+    "extra_hosts": v.mapping(v.string, _ip_address, 'a table of host names to IP addresses, like { db = "10.0.0.2" }'),
+    "ulimits": _ulimits,
+    "secret_env": _secret_env,
+    "readonly_rootfs": v.boolean,
+}
+
+# Options that are ExecNode fields as they are; the others are combined with the image's defaults.
+_NODE_FIELDS = ("hostname", "network", "security", "secret_env", "ulimits", "valid_exit_codes", "readonly_rootfs")
+
+
+# ---------------------------------------------------------------- run
+
+_ARGV = v.list_of(v.text, "a list of strings")
+
+
+def _command(call: Call, cmd: Any) -> tuple[str, ...]:
+    if isinstance(cmd, (str, bytes)):
+        text = v.check(call, "command", v.string, cmd)
+        if not text.strip():
+            raise call.error("command must not be empty")
+        return ("/bin/sh", "-c", text)
+    if isinstance(cmd, v.Table):
+        args = v.check(call, "command", _ARGV, cmd)
+        if not args:
+            raise call.error("command must not be empty")
+        return args
+    raise call.error(f"command must be a string or a list of strings, got {v.type_name(cmd)}")
 
 
 def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.Mount, ...]:
@@ -199,36 +228,29 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
     if cmd is None:
         raise call.error("command argument required")
     args = _command(call, cmd)
-    options = v.options(call.where, opts, RUN_OPTIONS)
+    options = v.options(call, opts, RUN_OPTIONS)
     image = state.image or g.ImageDefaults()
     base_env = image.env if any(e.startswith("PATH=") for e in image.env) else (DEFAULT_PATH, *image.env)
     env_updates = options.get("env", ())
     cwd = absolute(options["cwd"], image.workdir or "/") if "cwd" in options else (image.workdir or "/")
     mounts = _place_mounts(call, options.get("mounts", ()), cwd)
-    if any(isinstance(m, g.SSHMount) for m in mounts) and not any(k == "SSH_AUTH_SOCK" for k, _ in env_updates):
-        first = next(m for m in mounts if isinstance(m, g.SSHMount))
-        env_updates = (*env_updates, ("SSH_AUTH_SOCK", first.dest))
-    readonly = options.get("readonly_rootfs", False)
+    ssh = [m for m in mounts if isinstance(m, g.SSHMount)]
+    if ssh and not any(k == "SSH_AUTH_SOCK" for k, _ in env_updates):
+        env_updates = (*env_updates, ("SSH_AUTH_SOCK", ssh[0].dest))
     node = g.ExecNode(
         root=state.ref,
         args=args,
         env=apply_env(base_env, env_updates),
         cwd=cwd,
         user=options.get("user", image.user),
-        hostname=options.get("hostname", ""),
-        network=_NETWORK[options.get("network", "sandbox")],
-        security=_SECURITY[options.get("security", "sandbox")],
         mounts=mounts,
-        secret_env=options.get("secret_env", ()),
-        extra_hosts=options.get("extra_hosts", ()),
-        ulimits=options.get("ulimits", ()),
-        valid_exit_codes=options.get("valid_exit_codes", ()),
-        readonly_rootfs=readonly,
+        extra_hosts=tuple(options.get("extra_hosts", {}).items()),
         platform=call.node_platform(state.platform),
         location=call.location,
+        **{key: options[key] for key in _NODE_FIELDS if key in options},
     )
     call.session.charge(256 + sum(len(a) for a in node.args) + sum(len(e) for e in node.env))
-    if readonly:
+    if node.readonly_rootfs:
         # Like llb: a read-only root is unchanged, so the result is the input
         # state; the exec's writable mounts are reached through get_mount.
         return dataclasses.replace(state, exec=node)
@@ -236,7 +258,7 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
 
 
 def get_mount(call: Call, state: g.State, dest: Any = None) -> g.State:
-    target = v.check(call.where, "destination", v.nonempty_string, dest)
+    target = v.check(call, "destination", v.nonempty_string, dest)
     exec_node = state.exec
     if exec_node is None:
         raise call.error("this state was not made by state:run; get_mount reads a run's writable bind mounts")

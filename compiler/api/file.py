@@ -20,10 +20,14 @@ COPY_OPTIONS: dict[str, v.Reader] = {
     "include": v.string_list,
     "exclude": v.string_list,
 }
-MKDIR_OPTIONS: dict[str, v.Reader] = {"mode": v.mode, "make_parents": v.boolean, "owner": v.owner}
-MKFILE_OPTIONS: dict[str, v.Reader] = {"mode": v.mode, "owner": v.owner}
+# BuildKit applies only a mode's permission bits to mkdir and mkfile (mode & 0777).
+MKDIR_OPTIONS: dict[str, v.Reader] = {"mode": v.permissions, "make_parents": v.boolean, "owner": v.owner}
+MKFILE_OPTIONS: dict[str, v.Reader] = {"mode": v.permissions, "owner": v.owner}
 RM_OPTIONS: dict[str, v.Reader] = {"allow_not_found": v.boolean, "allow_wildcard": v.boolean}
 SYMLINK_OPTIONS: dict[str, v.Reader] = {"owner": v.owner}
+
+# The options of each action are the fields of its node (compiler/graph/nodes.py),
+# whose defaults are the API's: only what the script gave is passed on.
 
 
 def _workdir(state: g.State) -> str:
@@ -31,7 +35,7 @@ def _workdir(state: g.State) -> str:
 
 
 def _path(call: Call, what: str, value: Any) -> str:
-    return v.check(call.where, what, v.nonempty_string, value)
+    return v.check(call, what, v.nonempty_string, value)
 
 
 def _result(call: Call, state: g.State, action: g.FileAction) -> g.State:
@@ -46,52 +50,41 @@ def copy(
         raise call.error(f"argument 1 (from) must be a State, got {v.type_name(source)}")
     src_path = _path(call, "src", src)
     dest_path = _path(call, "dest", dest)
-    o = v.options(call.where, opts, COPY_OPTIONS)
+    options = v.options(call, opts, COPY_OPTIONS)
     action = g.Copy(
         source=source.ref,
         src=absolute(src_path, _workdir(source)),
         dest=absolute(dest_path, _workdir(state), keep_slash=True),
-        mode=o.get("mode", g.KEEP_MODE),
-        owner=o.get("owner"),
-        follow_symlink=o.get("follow_symlink", True),
-        copy_dir_contents=o.get("copy_dir_contents", True),
-        create_dest_path=o.get("create_dest_path", True),
-        allow_wildcard=o.get("allow_wildcard", True),
-        allow_empty_wildcard=o.get("allow_empty_wildcard", True),
-        include=o.get("include", ()),
-        exclude=o.get("exclude", ()),
+        **options,
     )
     return _result(call, state, action)
 
 
 def mkdir(call: Call, state: g.State, path: Any = None, opts: Any = None) -> g.State:
     p = _path(call, "path", path)
-    o = v.options(call.where, opts, MKDIR_OPTIONS)
-    action = g.Mkdir(absolute(p, _workdir(state)), o.get("mode", 0o755), o.get("make_parents", False), o.get("owner"))
-    return _result(call, state, action)
+    options = v.options(call, opts, MKDIR_OPTIONS)
+    return _result(call, state, g.Mkdir(absolute(p, _workdir(state)), **options))
 
 
 def mkfile(call: Call, state: g.State, path: Any = None, data: Any = None, opts: Any = None) -> g.State:
     p = _path(call, "path", path)
     if data is None:
         raise call.error('data argument required (use "" for an empty file)')
-    content = v.check(call.where, "data", v.data, data)
-    o = v.options(call.where, opts, MKFILE_OPTIONS)
+    content = v.check(call, "data", v.data, data)
+    options = v.options(call, opts, MKFILE_OPTIONS)
     call.session.charge(len(content))
-    action = g.Mkfile(absolute(p, _workdir(state)), content, o.get("mode", 0o644), o.get("owner"))
-    return _result(call, state, action)
+    return _result(call, state, g.Mkfile(absolute(p, _workdir(state)), content, **options))
 
 
 def rm(call: Call, state: g.State, path: Any = None, opts: Any = None) -> g.State:
     p = _path(call, "path", path)
-    o = v.options(call.where, opts, RM_OPTIONS)
-    action = g.Rm(absolute(p, _workdir(state)), o.get("allow_not_found", False), o.get("allow_wildcard", False))
-    return _result(call, state, action)
+    options = v.options(call, opts, RM_OPTIONS)
+    return _result(call, state, g.Rm(absolute(p, _workdir(state)), **options))
 
 
 def symlink(call: Call, state: g.State, oldpath: Any = None, newpath: Any = None, opts: Any = None) -> g.State:
     target = _path(call, "oldpath (the link target)", oldpath)
     link = _path(call, "newpath (the link to create)", newpath)
-    o = v.options(call.where, opts, SYMLINK_OPTIONS)
+    options = v.options(call, opts, SYMLINK_OPTIONS)
     # llb does not normalize symlink paths: a relative target stays relative.
-    return _result(call, state, g.Symlink(target, absolute(link, _workdir(state)), o.get("owner")))
+    return _result(call, state, g.Symlink(target, absolute(link, _workdir(state)), **options))

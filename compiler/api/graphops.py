@@ -10,7 +10,7 @@ from compiler.api import values as v
 from compiler.api.call import Call, Export
 from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform, normalize, parse
+from compiler.graph.platform import Platform
 
 
 def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
@@ -62,7 +62,7 @@ METADATA_OPTIONS: dict[str, v.Reader] = {
 def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
     if opts is None:
         raise call.error('options argument required, e.g. { description = "compile" }')
-    o = v.options(call.where, opts, METADATA_OPTIONS)
+    o = v.options(call, opts, METADATA_OPTIONS)
     if state.ref is None:
         raise call.error("bk.scratch() has no operation to describe")
     node = state.ref.node
@@ -86,42 +86,21 @@ def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
 
 def _port(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(v.bounded(1, 65535)(value))
+        return f"{v.bounded(1, 65535)(value)}/tcp"
     text = v.string(value)
     m = re.fullmatch(r"(\d+)(?:/(tcp|udp|sctp))?", text.strip().lower())
     if not m or not 1 <= int(m.group(1)) <= 65535:
-        raise v.Invalid("a port", f'must be a port like "8080" or "53/udp", got \'{text}\'')
+        raise v.Invalid(f'must be a port like "8080" or "53/udp", got {v.shown(text)}')
     return f"{int(m.group(1))}/{m.group(2) or 'tcp'}"
-
-
-def _ports(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, v.Table) or not value.is_array():
-        raise v.Invalid("a list of ports")
-    out = []
-    for i, item in enumerate(value.array(), 1):
-        try:
-            out.append(_port(item))
-        except v.Invalid as err:
-            raise v.Invalid("ports", f"[{i}] {err.detail or 'must be ' + err.expected}") from None
-    return tuple(out)
 
 
 def _env_list(value: Any) -> tuple[str, ...]:
     return tuple(f"{k}={val}" for k, val in env_pairs(value))
 
 
-def _user(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(v.uint32(value))
-    return v.nonempty_string(value)
-
-
 def _argv(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise v.Invalid(
-            "a list of strings",
-            f'must be a list of strings like {{"/bin/app", "--flag"}}, got string \'{value}\'',
-        )
+        raise v.Invalid(f'must be a list of strings like {{"/bin/app", "--flag"}}, got the string {v.shown(value)}')
     return v.string_list(value)
 
 
@@ -129,9 +108,9 @@ EXPORT_OPTIONS: dict[str, v.Reader] = {
     "entrypoint": _argv,
     "cmd": _argv,
     "env": _env_list,
-    "user": _user,
+    "user": v.user,
     "workdir": v.nonempty_string,
-    "expose": _ports,
+    "expose": v.list_of(_port, "a list of ports"),
     "labels": v.string_map,
     "volumes": v.string_list,
     "stop_signal": v.nonempty_string,
@@ -163,13 +142,6 @@ def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]
     if "stop_signal" in o:
         config["StopSignal"] = o["stop_signal"]
     result: dict[str, Any] = {}
-    if "arch" in o or "os" in o:
-        chosen = normalize(
-            o.get("os", "linux"),
-            o.get("arch", platform.architecture if platform else "amd64"),
-            o.get("variant", ""),
-        )
-        platform = chosen
     if platform is not None:
         result["architecture"] = platform.architecture
         result["os"] = platform.os
@@ -179,6 +151,19 @@ def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]
     return result
 
 
+def _image_platform(call: Call, o: dict[str, Any], platform: Platform | None) -> Platform | None:
+    """The exported image's platform: the state's (or target's), with os/arch/variant given in the config."""
+    if not {"os", "arch", "variant"} & o.keys():
+        return platform
+    os_name = o.get("os", platform.os if platform else "linux")
+    arch = o.get("arch", platform.architecture if platform else "amd64")
+    variant = o.get("variant", platform.variant if platform and "arch" not in o else "")
+    try:
+        return v.platform_of(os_name, arch, variant)
+    except v.Invalid as err:
+        raise call.error(v.sentence("os/arch/variant", err)) from None
+
+
 def export(call: Call, state: Any = None, config: Any = None) -> None:
     if call.session.export is not None:
         raise call.error("already called (a script exports one state; several exports are not supported yet)")
@@ -186,29 +171,29 @@ def export(call: Call, state: Any = None, config: Any = None) -> None:
         raise call.error(f"argument 1 must be the State to export, got {v.type_name(state)}")
     cfg = None
     if config is not None:
-        o = v.options(call.where, config, EXPORT_OPTIONS)
-        cfg = image_config(o, state.platform or call.session.target)
+        o = v.options(call, config, EXPORT_OPTIONS)
+        cfg = image_config(o, _image_platform(call, o, state.platform or call.session.target))
     call.session.export = Export(state, cfg, call.location)
 
 
 def platform(call: Call, spec: Any = None, arch: Any = None, variant: Any = None) -> Platform:
     if spec is None:
         raise call.error('requires an os/arch string like "linux/arm64", or os and arch')
-    os_name = v.check(call.where, "argument 1", v.nonempty_string, spec)
     if arch is None:
-        try:
-            return parse(os_name)
-        except ValueError as exc:
-            raise call.error(str(exc)) from None
-    arch_name = v.check(call.where, "argument 2 (arch)", v.nonempty_string, arch)
-    variant_name = v.check(call.where, "argument 3 (variant)", v.string, variant) if variant is not None else ""
-    return normalize(os_name, arch_name, variant_name)
+        if variant is not None:
+            raise call.error("takes an os/arch string, or os, arch and variant")
+        return v.check(call, "argument 1", v.platform, spec)
+    os_name = v.check(call, "argument 1 (os)", v.nonempty_string, spec)
+    arch_name = v.check(call, "argument 2 (arch)", v.nonempty_string, arch)
+    variant_name = v.check(call, "argument 3 (variant)", v.string, variant) if variant is not None else ""
+    try:
+        return v.platform_of(os_name, arch_name, variant_name)
+    except v.Invalid as err:
+        raise call.error(v.sentence("", err)) from None
 
 
 def arg(call: Call, name: Any = None, default: Any = None) -> str | None:
-    key = v.check(call.where, "name", v.nonempty_string, name)
-    if isinstance(default, (int, float)) and not isinstance(default, bool):
-        default = v.number_text(default)
-    if default is not None and not isinstance(default, str):
-        raise call.error(f"default must be a string, got {v.type_name(default)}")
-    return call.session.build_args.get(key, default)
+    key = v.check(call, "name", v.nonempty_string, name)
+    if default is None:
+        return call.session.build_args.get(key)
+    return call.session.build_args.get(key, v.check(call, "default", v.text, default))

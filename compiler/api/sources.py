@@ -20,8 +20,8 @@ IMAGE_OPTIONS: dict[str, v.Reader] = {
 
 
 def image(call: Call, ref: Any = None, opts: Any = None) -> g.State:
-    text = v.check(call.where, "ref", v.nonempty_string, ref)
-    options = v.options(call.where, opts, IMAGE_OPTIONS)
+    text = v.check(call, "ref", v.nonempty_string, ref)
+    options = v.options(call, opts, IMAGE_OPTIONS)
     if text.startswith("docker-image://"):
         text = text[len("docker-image://") :]
     try:
@@ -65,12 +65,12 @@ def _go_json(items: tuple[str, ...]) -> str:
 
 
 def local(call: Call, name: Any = None, opts: Any = None) -> g.State:
-    text = v.check(call.where, "name", v.nonempty_string, name)
+    text = v.check(call, "name", v.nonempty_string, name)
     if not _LOCAL_NAME.match(text) or len(text) > 256:
         raise call.error(
             f"invalid local name '{text}': use letters, digits, '.', '_' or '-' (the NAME of buildctl --local NAME=DIR)"
         )
-    options = v.options(call.where, opts, LOCAL_OPTIONS)
+    options = v.options(call, opts, LOCAL_OPTIONS)
     attrs: list[tuple[str, str]] = []
     caps = ["source.local"]
     for key, attr, cap in (
@@ -122,21 +122,25 @@ def _parse_git_url(url: str) -> tuple[str, str, str, bool]:
         if scp:
             return url, scp.group("host"), scp.group("path"), True
         url = "https://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"invalid git URL '{url}' ({exc})") from None
     if parts.scheme not in ("http", "https", "git", "ssh", "git+ssh", "file"):
         raise ValueError(f"unsupported git URL scheme '{parts.scheme}' (use https, http, git, ssh or user@host:path)")
     if not parts.netloc and parts.scheme != "file":
         raise ValueError("git URL must have a host")
     remote = url.split("#", 1)[0]
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if port:
+        host = f"{host}:{port}"
     return remote, host, parts.path, parts.scheme in ("ssh", "git+ssh")
 
 
 def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
-    text = v.check(call.where, "url", v.nonempty_string, url)
-    options = v.options(call.where, opts, GIT_OPTIONS)
+    text = v.check(call, "url", v.nonempty_string, url)
+    options = v.options(call, opts, GIT_OPTIONS)
     fragment = ""
     if "#" in text:
         text, fragment = text.split("#", 1)
@@ -176,41 +180,48 @@ def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
 def _checksum(value: Any) -> str:
     text = v.string(value)
     if not re.match(r"^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$", text):
-        raise v.Invalid("a digest", f"must be a digest like 'sha256:<64 hex digits>', got '{text}'")
+        raise v.Invalid(f"must be a digest like 'sha256:<64 hex digits>', got {v.shown(text)}")
     return text
 
 
-_HEADERS = {"accept": "accept", "user-agent": "user-agent"}
+def _header_name(name: str) -> str:
+    # BuildKit's http source sends only these two (http.header.accept, http.header.user-agent).
+    if name.lower() not in ("accept", "user-agent"):
+        raise v.Invalid(
+            "BuildKit only sends the Accept and User-Agent headers; use auth_header_secret for Authorization",
+            clause=True,
+        )
+    return name.lower()
 
 
-def _headers(value: Any) -> dict[str, str]:
-    headers = v.string_map(value)
-    for name in headers:
-        if name.lower() not in _HEADERS:
-            raise v.Invalid(
-                "headers",
-                f"['{name}']: BuildKit only sends the Accept and User-Agent headers; "
-                "use auth_header_secret for Authorization",
-            )
-    return {name.lower(): value for name, value in headers.items()}
+def _chmod(value: Any) -> int | v.Warned:
+    mode = v.permissions(value)
+    if (mode.value if isinstance(mode, v.Warned) else mode) == 0:
+        # BuildKit takes http.perm 0 as "not set" and gives the file 0600.
+        raise v.Invalid('must not be 0: BuildKit reads 0 as "not set" and gives the file mode 0600')
+    return mode
 
 
 HTTP_OPTIONS: dict[str, v.Reader] = {
     "checksum": _checksum,
     "filename": v.nonempty_string,
-    "chmod": v.mode,
-    "uid": v.uint32,
-    "gid": v.uint32,
-    "headers": _headers,
+    "chmod": _chmod,
+    "uid": v.numeric_id,
+    "gid": v.numeric_id,
+    "headers": v.mapping(_header_name, v.text, 'a table like { Accept = "application/json" }'),
     "auth_header_secret": v.nonempty_string,
 }
 
 
 def http(call: Call, url: Any = None, opts: Any = None) -> g.State:
-    text = v.check(call.where, "url", v.nonempty_string, url)
-    parts = urlsplit(text)
+    text = v.check(call, "url", v.nonempty_string, url)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as exc:
+        raise call.error(f"{v.shown(text)} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise call.error(f"'{text}' is not an http:// or https:// URL")
+        raise call.error(f"{v.shown(text)} is not an http:// or https:// URL")
     if isinstance(opts, v.Table) and ("username" in opts.items or "password" in opts.items):
         # The Go luakit took these and sent nothing: say why, and what works.
         raise call.error(
@@ -218,7 +229,7 @@ def http(call: Call, url: Any = None, opts: Any = None) -> g.State:
             "in the build definition in clear text; store an Authorization header in a secret and pass its id as "
             "auth_header_secret"
         )
-    options = v.options(call.where, opts, HTTP_OPTIONS)
+    options = v.options(call, opts, HTTP_OPTIONS)
     attrs: dict[str, str] = {}
     caps = ["source.http"]
     if "checksum" in options:
@@ -229,7 +240,7 @@ def http(call: Call, url: Any = None, opts: Any = None) -> g.State:
             raise call.error("filename must be a plain file name, without '/'")
         attrs["http.filename"] = options["filename"]
     if "chmod" in options:
-        attrs["http.perm"] = "0" + format(options["chmod"] & 0o777, "o")
+        attrs["http.perm"] = "0" + format(options["chmod"], "o")
         caps.append("source.http.perm")
     if options.get("uid"):
         attrs["http.uid"] = str(options["uid"])

@@ -1,25 +1,38 @@
-"""Lua values as the API sees them, and readers that validate them.
+"""Lua values as the API sees them, and the one reader for each concept.
 
 The runtime converts every argument before an API function sees it: strings
 become `str` (or `bytes` where UTF-8 fails), tables become `Table`, and the
-opaque handles become the graph values they stand for. Readers raise
-`ScriptError` with messages in the user's terms.
+opaque handles become the graph values they stand for.
+
+A reader takes one such value and returns what the graph needs, or raises
+`Invalid`. There is one reader per concept -- a list, a mapping, an options
+table, a user, an owner, a file mode, a platform -- and every API function
+uses it, so a concept is accepted (and refused, with the same words) the same
+way wherever it is written. `check` and `options` turn `Invalid` into the
+`ScriptError` the user sees, and record the warnings a reader attached.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compiler.errors import ScriptError
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform, normalize, parse
+from compiler.graph import platform as platforms
+from compiler.graph.platform import Platform
+
+if TYPE_CHECKING:
+    from compiler.api.call import Call
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Table:
-    """A Lua table: its entries, keys as Python values (str, int, float, bool)."""
+    """A Lua table: its entries, keys as Python values (str, int, float, bool, or other values).
+
+    Compared and hashed by identity, like a Lua table, so a table can be a key of another.
+    """
 
     items: dict[Any, Any]
 
@@ -67,51 +80,109 @@ def type_name(value: Any) -> str:
         return "Platform"
     if isinstance(value, Opaque):
         return value.type_name
-    return type(value).__name__
+    return "userdata"
+
+
+def number_text(n: int | float) -> str:
+    """A number as Lua 5.1 prints it (`3`, `0.5`)."""
+    if float(n).is_integer() and abs(n) < 2**63:
+        return str(int(n))
+    return f"{n:.14g}"
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """`text` quoted for a message, shortened when long."""
+    return f"'{text}'" if len(text) <= limit else f"'{text[: limit - 3]}...'"
+
+
+# ---------------------------------------------------------------- complaints
 
 
 class Invalid(Exception):
-    """A reader's complaint: `expected` completes "X must be ..."."""
+    """A reader's complaint about a value.
 
-    def __init__(self, expected: str, detail: str | None = None, path: bool = False) -> None:
-        super().__init__(expected)
-        self.expected = expected
-        self.detail = detail
-        self.path = path  # detail starts with a nested option name ("user must be ...")
+    `predicate` completes a sentence whose subject is the value's name ("must be
+    a string, got number"); `path` leads from that name to the value that is
+    wrong (".user", "[2]", "['KEY']"). A `clause` is a sentence of its own,
+    joined to the name with a colon ("owner: unknown option 'usr'").
+    """
+
+    def __init__(self, predicate: str, path: tuple[str, ...] = (), clause: bool = False) -> None:
+        super().__init__(predicate)
+        self.predicate = predicate
+        self.path = path
+        self.clause = clause
+
+    def inside(self, segment: str) -> Invalid:
+        return Invalid(self.predicate, (segment, *self.path), self.clause)
+
+
+def must_be(expected: str, value: Any) -> Invalid:
+    if isinstance(value, bytes):
+        return Invalid(f"must be {expected}, got a string that is not UTF-8 text")
+    return Invalid(f"must be {expected}, got {type_name(value)}")
+
+
+def sentence(subject: str, err: Invalid) -> str:
+    """The complaint as the user reads it, e.g. "mounts[2] must be a mount ..."."""
+    name = (subject + "".join(err.path)).lstrip(".")
+    if not name:
+        return err.predicate
+    return f"{name}: {err.predicate}" if err.clause else f"{name} {err.predicate}"
+
+
+@dataclass(frozen=True, slots=True)
+class Warned:
+    """A value that is accepted, with a warning for the user (a predicate, like Invalid's)."""
+
+    value: Any
+    predicate: str
 
 
 Reader = Callable[[Any], Any]
 
 
-def describe_error(where: str, what: str, value: Any, err: Invalid) -> ScriptError:
-    if err.detail:
-        return ScriptError(f"{where}: {what} {err.detail}")
-    return ScriptError(f"{where}: {what} must be {err.expected}, got {type_name(value)}")
-
-
-def check(where: str, what: str, reader: Reader, value: Any) -> Any:
+def check(call: Call, what: str, reader: Reader, value: Any) -> Any:
+    """Read one argument of an API function; `what` names it in messages."""
     try:
-        return reader(value)
+        result = reader(value)
     except Invalid as err:
-        raise describe_error(where, what, value, err) from None
+        raise call.error(sentence(what, err)) from None
+    return _heed(call, what, result)
 
 
-# ---------------------------------------------------------------- readers
+def _heed(call: Call, what: str, result: Any) -> Any:
+    if isinstance(result, Warned):
+        call.warn(sentence(what, Invalid(result.predicate)))
+        return result.value
+    return result
+
+
+# ---------------------------------------------------------------- scalars
 
 
 def string(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
-        raise Invalid("a string", "must be valid UTF-8")
-    raise Invalid("a string")
+        raise Invalid("must be UTF-8 text")
+    raise must_be("a string", value)
 
 
 def nonempty_string(value: Any) -> str:
     text = string(value)
     if not text.strip():
-        raise Invalid("a string", "must not be empty")
+        raise Invalid("must not be empty")
     return text
+
+
+def text(value: Any) -> str:
+    """A string, or a number written as Lua prints it (env values, labels, argv items)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)
+    if isinstance(value, (str, bytes)):
+        return string(value)
+    raise must_be("a string", value)
 
 
 def data(value: Any) -> bytes:
@@ -120,21 +191,21 @@ def data(value: Any) -> bytes:
         return value
     if isinstance(value, str):
         return value.encode()
-    raise Invalid("a string")
+    raise must_be("a string", value)
 
 
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise Invalid("a boolean")
+    raise must_be("a boolean (true or false)", value)
 
 
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid("an integer")
+        raise must_be("an integer", value)
     if isinstance(value, float):
-        if not value.is_integer():
-            raise Invalid("an integer", f"must be an integer, got {value:g}")
+        if not value.is_integer():  # also nan and inf
+            raise Invalid(f"must be an integer, got {number_text(value)}")
         value = int(value)
     return value
 
@@ -143,7 +214,7 @@ def bounded(low: int, high: int) -> Reader:
     def read(value: Any) -> int:
         n = integer(value)
         if not low <= n <= high:
-            raise Invalid("an integer", f"must be between {low} and {high}, got {n}")
+            raise Invalid(f"must be between {low} and {high}, got {number_text(value)}")
         return n
 
     return read
@@ -153,170 +224,302 @@ uint32 = bounded(0, 2**32 - 1)
 non_negative = bounded(0, 2**63 - 1)
 
 
-def string_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, Table) and value.is_array():
-        out = []
-        for i, item in enumerate(value.array(), 1):
-            if not isinstance(item, str):
-                raise Invalid("a list of strings", f"[{i}] must be a string, got {type_name(item)}")
-            out.append(item)
-        return tuple(out)
-    raise Invalid("a list of strings")
-
-
-def string_map(value: Any) -> dict[str, str]:
-    """A table of string keys to string (or number) values."""
-    if not isinstance(value, Table) or (value.items and value.is_array()):
-        raise Invalid("a table of string keys to string values")
-    out: dict[str, str] = {}
-    for key, item in value.items.items():
-        if not isinstance(key, str):
-            raise Invalid("a table of string keys", f"keys must be strings, got {type_name(key)}")
-        if isinstance(item, (int, float)) and not isinstance(item, bool):
-            item = number_text(item)
-        if not isinstance(item, str):
-            raise Invalid("a table of string values", f"['{key}'] must be a string, got {type_name(item)}")
-        out[key] = item
-    return out
-
-
-def number_text(n: int | float) -> str:
-    return str(int(n)) if float(n).is_integer() else repr(n)
-
-
 def one_of(*choices: str) -> Reader:
-    def read(value: Any) -> str:
-        text = string(value) if isinstance(value, str) else None
-        if text is None:
-            raise Invalid(_choices(choices))
-        if text not in choices:
-            raise Invalid(_choices(choices), f"must be {_choices(choices)}, got '{text}'")
-        return text
+    """One of `choices`, as the string itself."""
+    return choice({c: c for c in choices})
+
+
+def choice(meanings: Mapping[str, Any]) -> Reader:
+    """One of the names in `meanings`, read as what it means (e.g. "host" -> pb.HOST)."""
+    listed = "one of " + ", ".join(f"'{c}'" for c in meanings)
+
+    def read(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise must_be(listed, value)
+        if value not in meanings:
+            raise Invalid(f"must be {listed}, got {shown(value)}")
+        return meanings[value]
 
     return read
 
 
-def _choices(choices: tuple[str, ...]) -> str:
-    quoted = [f"'{c}'" for c in choices]
-    return "one of " + ", ".join(quoted)
+# ---------------------------------------------------------------- lists and mappings
 
 
-def mode(value: Any) -> int:
-    """File modes: "0755" (octal string) or a number taken as given (Lua has no octal literals)."""
-    if isinstance(value, str):
-        text = value.strip()
-        digits = text[2:] if text[:2] in ("0o", "0O") else text
-        if not digits or any(c not in "01234567" for c in digits):
-            raise Invalid(
-                'an octal string like "0755" or a number',
-                f"must be an octal string like \"0755\", got '{value}'",
-            )
-        n = int(digits, 8)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        n = integer(value)
-    else:
-        raise Invalid('an octal string like "0755" or a number')
-    if not 0 <= n <= 0o7777:
-        raise Invalid("a mode", f'must be a mode between 0 and 07777 ("0755" as a string is octal), got {n}')
-    return n
+def list_of(item: Reader, expected: str) -> Reader:
+    """A Lua list (a table with keys 1..n); each item read by `item`, its index in messages."""
+
+    def read(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, Table) or not value.is_array():
+            raise must_be(expected, value) if not isinstance(value, Table) else Invalid(f"must be {expected}")
+        out = []
+        for i, element in enumerate(value.array(), 1):
+            try:
+                out.append(item(element))
+            except Invalid as err:
+                raise err.inside(f"[{i}]") from None
+        return tuple(out)
+
+    return read
 
 
-def user_id(value: Any) -> str | int:
-    if isinstance(value, str):
-        if not value:
-            raise Invalid("a user name or id", "must not be empty")
-        return int(value) if value.isdigit() else value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid("a user name or id")
-    return uint32(value)
+def _key_order(key: Any) -> tuple[str, str]:
+    return (type_name(key), str(key))
 
 
-def owner(value: Any) -> g.Owner:
-    """ "user", "user:group", a uid, or {user=..., group=...}."""
-    if isinstance(value, str):
-        user, _, group = value.partition(":")
-        return g.Owner(user_id(user), user_id(group) if group else None)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return g.Owner(uint32(value), None)
-    if isinstance(value, Table):
-        opts = read_table("owner", value, {"user": user_id, "group": user_id})
-        if "user" not in opts and "group" not in opts:
-            raise Invalid("a table", "must name a user or a group")
-        return g.Owner(opts.get("user"), opts.get("group"))
-    raise Invalid('"user[:group]", a uid, or {user=..., group=...}')
+def mapping(key: Reader, item: Reader, expected: str) -> Reader:
+    """A Lua table of string keys, in sorted key order; keys read by `key`, values by `item`."""
+
+    def read(value: Any) -> dict[Any, Any]:
+        if not isinstance(value, Table):
+            raise must_be(expected, value)
+        out: dict[Any, Any] = {}
+        for k in sorted(value.items, key=_key_order):
+            if not isinstance(k, str):
+                raise Invalid(f"must be {expected}; it has a {type_name(k)} key")
+            try:
+                out[key(k)] = item(value.items[k])
+            except Invalid as err:
+                raise err.inside(f"[{shown(k)}]") from None
+        return out
+
+    return read
 
 
-def platform(value: Any) -> Platform:
-    if isinstance(value, Platform):
-        return value
-    if isinstance(value, str):
-        try:
-            return parse(value)
-        except ValueError as exc:
-            raise Invalid("a platform", f"{exc}") from None
-    if isinstance(value, Table):
-        opts = read_table("platform", value, {"os": string, "arch": string, "architecture": string, "variant": string})
-        arch = opts.get("arch") or opts.get("architecture")
-        if not opts.get("os") or not arch:
-            raise Invalid("a platform", 'must have os and arch, e.g. {os="linux", arch="arm64"}')
-        return normalize(opts["os"], arch, opts.get("variant", ""))
-    raise Invalid('a platform ("linux/arm64", {os=..., arch=...} or bk.platform(...))')
+string_list = list_of(string, "a list of strings")
+string_map = mapping(string, text, "a table of names to strings")
 
 
-# ---------------------------------------------------------------- option tables
+# ---------------------------------------------------------------- options tables
 
 
-def read_table(where: str, value: Any, schema: Mapping[str, Reader]) -> dict[str, Any]:
-    """Validate an options table against `schema` (key -> reader)."""
-    if not isinstance(value, Table):
-        raise Invalid("a table")
-    out: dict[str, Any] = {}
-    for key in sorted(value.items, key=str):
-        item = value.items[key]
-        if not isinstance(key, str):
-            raise Invalid(
-                "a table",
-                f"has a {type_name(key)} key; options are named, like {{ {next(iter(schema))} = ... }}",
-            )
-        reader = schema.get(key)
-        if reader is None:
-            raise Invalid("a table", unknown_option(key, schema))
-        if item is None:
-            continue
-        try:
-            out[key] = reader(item)
-        except Invalid as err:
-            raise Invalid(err.expected, _nested(key, item, err), path=True) from None
-    return out
-
-
-def _nested(key: str, item: Any, err: Invalid) -> str:
-    """`key` joined to what its reader said: "mounts[2] must ...", "owner.user must ..."."""
-    if not err.detail:
-        return f"{key} must be {err.expected}, got {type_name(item)}"
-    if err.path:
-        return f"{key}.{err.detail}"
-    if err.detail.startswith("["):
-        return f"{key}{err.detail}"
-    return f"{key} {err.detail}"
-
-
-def unknown_option(key: str, schema: Mapping[str, Reader]) -> str:
+def unknown_option(key: str, schema: Mapping[str, Any]) -> str:
     import difflib  # only on this error path: it is slow to import
 
     prefixed = [name for name in sorted(schema) if name.startswith(key) or key.startswith(name)]
     close = prefixed[:1] or difflib.get_close_matches(key, list(schema), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f" (valid options: {', '.join(sorted(schema))})"
-    return f"unknown option '{key}'{hint}"
+    return f"unknown option {shown(key)}{hint}"
 
 
-def options(where: str, value: Any, schema: Mapping[str, Reader]) -> dict[str, Any]:
-    """Read an optional trailing options argument of an API function."""
+def _fields(value: Table, schema: Mapping[str, Reader]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in sorted(value.items, key=_key_order):
+        if not isinstance(key, str):
+            example = next(iter(schema))
+            raise Invalid(
+                f"options are named, like {{ {example} = ... }}; a {type_name(key)} key is not an option",
+                clause=True,
+            )
+        reader = schema.get(key)
+        if reader is None:
+            raise Invalid(unknown_option(key, schema), clause=True)
+        try:
+            out[key] = reader(value.items[key])
+        except Invalid as err:
+            raise err.inside("." + key) from None
+    return out
+
+
+def record(schema: Mapping[str, Reader], expected: str) -> Reader:
+    """A table of named fields, each read by its reader in `schema` (nested options).
+
+    Its readers must not warn: only `options` and `check` pass warnings on.
+    """
+
+    def read(value: Any) -> dict[str, Any]:
+        if not isinstance(value, Table):
+            raise must_be(expected, value)
+        return _fields(value, schema)
+
+    return read
+
+
+def options(call: Call, value: Any, schema: Mapping[str, Reader]) -> dict[str, Any]:
+    """The optional trailing options table of an API function, read against `schema`.
+
+    Keys are the option names, so they can be passed on as the graph node's fields.
+    """
     if value is None:
         return {}
     if not isinstance(value, Table):
-        raise ScriptError(f"{where}: options must be a table, got {type_name(value)}")
+        raise call.error(f"options must be a table, got {type_name(value)}")
     try:
-        return read_table(where, value, schema)
+        found = _fields(value, schema)
     except Invalid as err:
-        raise ScriptError(f"{where}: {err.detail or 'options must be ' + err.expected}") from None
+        raise call.error(sentence("", err)) from None
+    return {key: _heed(call, key, item) for key, item in found.items()}
+
+
+# ---------------------------------------------------------------- file modes
+
+SPECIAL_BITS = 0o7000  # set-uid, set-gid, sticky
+_SPECIAL_NAMES = ((0o4000, "set-uid"), (0o2000, "set-gid"), (0o1000, "sticky"))
+
+
+def _special(n: int) -> str:
+    names = [name for bit, name in _SPECIAL_NAMES if n & bit]
+    return " and ".join(names) + (" bits" if len(names) > 1 else " bit")
+
+
+def _written_as_octal(n: int) -> bool:
+    """Whether a number looks like an octal mode written without quotes (`644`, `0755`, `4755`).
+
+    Lua has no octal literals, so `0644` is the number 644. We flag numbers whose
+    decimal digits, read as octal, are a plausible mode: 3 or 4 digits 0-7, the
+    owner can read, and the group has no permission the owner lacks nor the
+    others one the group lacks. The decimal spellings of common modes (420 for
+    0644, 493 for 0755, 256 for 0400) are not flagged; 511 (0777) is, harmlessly.
+    """
+    digits = str(n)
+    if not 3 <= len(digits) <= 4 or any(c not in "01234567" for c in digits):
+        return False
+    owner, group, other = (int(c) for c in digits[-3:])
+    return owner >= 4 and not group & ~owner and not other & ~group
+
+
+def file_mode(special_bits: bool) -> Reader:
+    """A file mode: a string is octal ("0755"), a number is taken as given (493 is 0755).
+
+    `special_bits`: whether BuildKit applies the set-uid, set-gid and sticky bits
+    where this mode is used. It does for copy; it masks them off (mode & 0777) for
+    mkdir, mkfile, secrets and ssh sockets, and fails an http download with
+    "unsupported file mode" (checked with BuildKit v0.32.2), so there they are
+    refused here, with a message that says where they can be set. A number that looks like an octal
+    literal (`0644`) is accepted with a warning, or refused when, read as the
+    decimal it is, it is no mode that place can take.
+    """
+
+    def read(value: Any) -> int | Warned:
+        if isinstance(value, str):
+            digits = value.strip()
+            digits = digits[2:] if digits[:2] in ("0o", "0O") else digits
+            if not digits or any(c not in "01234567" for c in digits):
+                raise Invalid(f'must be an octal string like "0755", got {shown(value)}')
+            n, looks_octal = int(digits, 8), False
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            n = integer(value)
+            looks_octal = _written_as_octal(n)
+        else:
+            raise must_be('an octal string like "0755" or a number', value)
+        write = f'Lua has no octal literals; write "{n:04d}" for octal {n:04d}'
+        if not 0 <= n <= 0o7777:
+            if looks_octal:
+                raise Invalid(f"is the decimal number {n}, too large for a mode: {write}")
+            raise Invalid(f'must be a mode between 0 and 07777 ("0755" as a string is octal), got {n}')
+        if n & SPECIAL_BITS and not special_bits:
+            if looks_octal:
+                raise Invalid(f"is the decimal number {n} (octal {n:04o}, which sets the {_special(n)}): {write}")
+            raise Invalid(
+                f"must not set the {_special(n)} (got {n:04o} in octal): BuildKit applies only the permission "
+                "bits (0777) here; they can be set with state:copy's mode or a chmod in state:run"
+            )
+        if looks_octal:
+            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}")
+        return n
+
+    return read
+
+
+mode = file_mode(special_bits=True)
+permissions = file_mode(special_bits=False)
+
+
+# ---------------------------------------------------------------- users and owners
+
+_ID = re.compile(r"^[0-9]+$")
+_NAME = re.compile(r"^[^:\s]+$")
+
+
+def _account(value: Any) -> str | int:
+    """A user or group: a name, or a numeric id (a number, or a string of digits)."""
+    if isinstance(value, str):
+        if _ID.match(value):
+            return uint32(int(value))
+        if not value:
+            raise Invalid("must not be empty")
+        if not _NAME.match(value):
+            raise Invalid(f"must be a user name or id, without ':' or spaces, got {shown(value)}")
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return uint32(value)
+    raise must_be("a user name or id", value)
+
+
+_ACCOUNTS = record({"user": _account, "group": _account}, "a table like { user = ..., group = ... }")
+_OWNER_FORMS = '"user", "user:group", a numeric id, or { user = ..., group = ... }'
+
+
+def _user_and_group(value: Any) -> tuple[str | int | None, str | int | None]:
+    if isinstance(value, str):
+        user, colon, group = value.partition(":")
+        if colon and not group:
+            raise Invalid(f"must name a group after ':', got {shown(value)}")
+        # ":group" names only a group, like Dockerfile's --chown=:group.
+        return (_account(user) if user or not colon else None), (_account(group) if colon else None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return uint32(value), None
+    if isinstance(value, Table):
+        found = _ACCOUNTS(value)
+        if not found:
+            raise Invalid("must name a user or a group")
+        return found.get("user"), found.get("group")
+    raise must_be(_OWNER_FORMS, value)
+
+
+def owner(value: Any) -> g.Owner:
+    """The owner of files: a user and/or group, each a name or a numeric id.
+
+    BuildKit looks names up in the target's /etc/passwd and /etc/group.
+    """
+    return g.Owner(*_user_and_group(value))
+
+
+def user(value: Any) -> str:
+    """The user a process runs as, in the "user[:group]" text of ExecOp and image configs."""
+    found, group = _user_and_group(value)
+    if found is None:
+        raise Invalid("must name a user (a group alone is not a user to run as)")
+    return f"{found}:{group}" if group is not None else str(found)
+
+
+def numeric_id(value: Any) -> int:
+    """A uid or gid where BuildKit takes only numbers (secrets, ssh sockets, http downloads)."""
+    if isinstance(value, str) and not _ID.match(value):
+        raise Invalid(f"must be a numeric id (names are not looked up here), got {shown(value)}")
+    if isinstance(value, str):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise must_be("a numeric id", value)
+    return uint32(value)
+
+
+# ---------------------------------------------------------------- platforms
+
+_PLATFORM_TABLE = record({"os": string, "arch": string, "variant": string}, "a table")
+_PLATFORM_FORMS = f'"os/arch[/variant]" like "{platforms.EXAMPLE}", {{ os = ..., arch = ... }} or bk.platform(...)'
+
+
+def platform(value: Any) -> Platform:
+    """A target platform, normalized like containerd (see compiler/graph/platform.py)."""
+    if isinstance(value, Platform):
+        return value
+    try:
+        if isinstance(value, str):
+            return platforms.parse(value)
+        if isinstance(value, Table):
+            parts = _PLATFORM_TABLE(value)
+            if not parts.get("os") or not parts.get("arch"):
+                raise Invalid('must have os and arch, like { os = "linux", arch = "arm64" }')
+            return platforms.normalize(parts["os"], parts["arch"], parts.get("variant", ""))
+    except ValueError as exc:
+        raise Invalid(str(exc), clause=True) from None
+    raise must_be(_PLATFORM_FORMS, value)
+
+
+def platform_of(os_name: str, arch: str, variant: str = "") -> Platform:
+    """`normalize` for API functions: its complaint as an `Invalid`."""
+    try:
+        return platforms.normalize(os_name, arch, variant)
+    except ValueError as exc:
+        raise Invalid(str(exc), clause=True) from None

@@ -1,5 +1,9 @@
 """The op graph: immutable nodes that mirror BuildKit's LLB operations.
 
+The field defaults here are the API's defaults (mkdir 0755, mkfile 0644, copy like
+Dockerfile COPY, secrets 0400, ssh sockets 0600, ...): API functions pass on only
+the options a script gave, so each default is stated once, here.
+
 A node holds its inputs as `Ref`s to other nodes, never as digests: digests are
 computed once, when the graph is marshalled (compiler/llb). Nodes compare by
 identity, which keeps building and walking a 10,000-op graph cheap; two nodes
@@ -88,8 +92,8 @@ class SecretMount:
 
 @dataclass(frozen=True, slots=True)
 class SSHMount:
-    dest: str  # "" until the exec numbers its ssh mounts
-    id: str = ""
+    dest: str = ""  # "" until the exec numbers its ssh mounts: /run/buildkit/ssh_agent.N
+    id: str = "default"  # what BuildKit calls an ssh forward without an id
     uid: int = 0
     gid: int = 0
     mode: int = 0o600

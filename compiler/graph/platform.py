@@ -1,18 +1,21 @@
-"""Target platforms, normalized the way containerd's `platforms.Normalize` does."""
+"""Target platforms, normalized the way containerd's `platforms.Normalize` is.
+
+The one place platform text becomes a `Platform`: the CLI's `--platform`, the
+`platform` option of `bk.image`, `bk.platform(...)` and the `os`/`arch`/`variant`
+of `bk.export` all go through `parse` or `normalize`, so `"linux/aarch64"` is the
+same platform wherever it is written.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-_ARCH_ALIASES = {
-    "x86_64": "amd64",
-    "x86-64": "amd64",
-    "aarch64": "arm64",
-    "armhf": "arm",
-    "armel": "arm",
-    "i386": "386",
-    "i686": "386",
-}
+# containerd's specifier components: letters, digits, '_', '.', '-' (an OS has no '.').
+_OS = re.compile(r"^[A-Za-z0-9_-]+$")
+_COMPONENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+EXAMPLE = "linux/arm64"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,29 +29,66 @@ class Platform:
         return "/".join(parts)
 
 
-def normalize(os_name: str, arch: str, variant: str = "") -> Platform:
-    """Normalize like containerd: `aarch64` -> `arm64` (variant v8 dropped), `arm` -> `arm/v7`."""
-    os_name = os_name.lower()
-    arch = arch.lower()
-    variant = variant.lower()
-    if arch == "aarch64" and variant in ("", "8", "v8"):
-        variant = ""
-    arch = _ARCH_ALIASES.get(arch, arch)
-    if arch == "arm64" and variant in ("8", "v8"):
-        variant = ""
-    elif arch == "arm":
+def _arch(arch: str, variant: str) -> tuple[str, str]:
+    """containerd's normalizeArch: canonical architecture names and variants."""
+    if arch == "i386":
+        return "386", ""
+    if arch in ("x86_64", "x86-64", "amd64"):
+        return "amd64", "" if variant == "v1" else variant
+    if arch in ("aarch64", "arm64"):
+        if variant in ("8", "v8", "v8.0"):
+            variant = ""
+        elif variant in ("9", "9.0", "v9.0"):
+            variant = "v9"
+        return "arm64", variant
+    if arch == "armhf":
+        return "arm", "v7"
+    if arch == "armel":
+        return "arm", "v6"
+    if arch == "arm":
         if variant in ("", "7"):
             variant = "v7"
         elif variant in ("5", "6", "8"):
             variant = "v" + variant
-    elif arch == "amd64" and variant == "v1":
-        variant = ""
-    return Platform(os_name, arch, variant)
+    return arch, variant
+
+
+def normalize(os_name: str, arch: str, variant: str = "") -> Platform:
+    """The canonical platform, like containerd's `platforms.Normalize`.
+
+    `aarch64` -> `arm64` (a `v8` variant dropped), `armhf` -> `arm/v7`, `armel` -> `arm/v6`,
+    `arm` -> `arm/v7`, `x86_64` -> `amd64`, `i386` -> `386` (no variant), `macos` -> `darwin`.
+    Raises ValueError, with a message for the user, for a component containerd would reject.
+    """
+    if not _OS.match(os_name):
+        raise ValueError(_invalid("OS", os_name))
+    if not _COMPONENT.match(arch):
+        raise ValueError(_invalid("architecture", arch))
+    if variant and not _COMPONENT.match(variant):
+        raise ValueError(_invalid("variant", variant))
+    os_name = os_name.lower()
+    if os_name == "macos":
+        os_name = "darwin"
+    architecture, variant = _arch(arch.lower(), variant.lower())
+    return Platform(os_name, architecture, variant)
 
 
 def parse(text: str) -> Platform:
-    """Parse `os/arch[/variant]`. Raises ValueError with a user-facing message."""
-    parts = text.strip().split("/")
+    """`os/arch[/variant]`, normalized. Raises ValueError with a message for the user.
+
+    Unlike containerd, an OS or an architecture alone is refused: containerd fills in
+    the host's, which would make the output depend on the machine.
+    """
+    parts = text.split("/")
     if len(parts) not in (2, 3) or not all(parts):
-        raise ValueError(f"invalid platform '{text}' (expected os/arch or os/arch/variant, e.g. linux/arm64)")
-    return normalize(*parts)
+        raise ValueError(f"invalid platform '{text}' (expected os/arch or os/arch/variant, e.g. {EXAMPLE})")
+    try:
+        return normalize(*parts)
+    except ValueError as exc:
+        raise ValueError(f"invalid platform '{text}': {exc}") from None
+
+
+def _invalid(what: str, value: str) -> str:
+    allowed = "letters, digits, '_' and '-'" if what == "OS" else "letters, digits, '_', '.' and '-'"
+    shown = f"'{value}'" if value else "empty"
+    return f"{what} {shown} is not valid (use {allowed})"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
-from compiler.pb import ops_pb2 as pb
+from compiler.pb import llb as pb
 
 # Index meaning "no input" (scratch) or "no output" (solver/pb/const.go).
 EMPTY = -1
@@ -134,10 +134,10 @@ def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
     if node.valid_exit_codes:
         caps.append("exec.validexitcode")
         meta.validExitCodes.extend(node.valid_exit_codes)
-    exec_op.network = pb.NetMode.ValueType(node.network)
+    exec_op.network = node.network  # type: ignore[assignment]  # enum values are ints at run time
     if node.network != pb.UNSET:
         caps.append("exec.meta.network")
-    exec_op.security = pb.SecurityMode.ValueType(node.security)
+    exec_op.security = node.security  # type: ignore[assignment]
     if node.security != pb.SANDBOX:
         caps.append("exec.meta.security")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from compiler.errors import Location
 from compiler.graph import nodes as g
 from compiler.llb.encode import EncodedOp, digest_of, encode
-from compiler.pb import ops_pb2 as pb
+from compiler.pb import llb as pb
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from compiler.errors import Location
 from compiler.llb.marshal import Marshalled
-from compiler.pb import ops_pb2 as pb
+from compiler.pb import llb as pb
 from compiler.render.views import filtered_edges, op_views
 
 

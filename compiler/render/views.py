@@ -8,7 +8,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from compiler.llb.marshal import Marshalled, MarshalledOp
-from compiler.pb import ops_pb2 as pb
+from compiler.pb import llb as pb
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ local assert, collectgarbage, gcinfo = assert, collectgarbage, gcinfo
 local debug_getinfo, debug_sethook = debug.getinfo, debug.sethook
 local co_create, co_resume, co_yield, co_status, co_running =
   coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.running
-local string_sub, string_byte, string_format, string_find =
-  string.sub, string.byte, string.format, string.find
+local string_sub, string_byte, string_format, string_find, string_dump =
+  string.sub, string.byte, string.format, string.find, string.dump
 local table_concat, table_maxn = table.concat, table.maxn
-local host_call, host_describe, host_print, host_tick, host_require, host_getenv =
-  host.call, host.describe, host.print, host.tick, host.require, host.getenv
+local host_call, host_describe, host_print, host_tick, host_require, host_getenv, host_compiled =
+  host.call, host.describe, host.print, host.tick, host.require, host.getenv, host.compiled
 
 local function pack(...)
   return { n = select("#", ...), ... }
@@ -85,13 +85,16 @@ end
 
 ---------------------------------------------------------------- handles
 
+-- Only proxies minted here are in these tables: a script can make a userdata with
+-- the same metatable string, but never one the host will take for a handle.
 local handle_of = setmetatable({}, { __mode = "k" })
+local kind_of = setmetatable({}, { __mode = "k" })
 local prototypes = {}
-local methods = {}
 
 local function wrap(kind, id)
   local proxy = newproxy(prototypes[kind])
   handle_of[proxy] = id
+  kind_of[proxy] = kind
   return proxy
 end
 
@@ -206,13 +209,18 @@ local function load_module(name, mode)
     error(string_format("bad argument #1 to '%s' (string expected, got %s)", mode, type(name)), 3)
   end
   local source, line = call_site(3)
-  local status, text, chunkname = host_require(name, mode, source, line)
+  -- `chunk` is the module's text, or its bytecode when an earlier evaluation
+  -- compiled the same text (the host produced it with string.dump below).
+  local status, chunk, chunkname, compiled = host_require(name, mode, source, line)
   if status ~= "ok" then
-    error(text, 0)
+    error(chunk, 0)
   end
-  local f, err = loadstring(text, "@" .. chunkname)
+  local f, err = loadstring(chunk, "@" .. chunkname)
   if not f then
     error(err, 0)
+  end
+  if not compiled then
+    host_compiled(chunkname, string_dump(f))
   end
   return f, chunkname
 end
@@ -327,12 +335,28 @@ G._G = G
 
 ---------------------------------------------------------------- driving
 
+-- The Lua frames under an error, innermost first, as "chunkname:line" strings.
+local function traceback(level)
+  local frames = {}
+  while true do
+    local info = debug_getinfo(level + 1, "Sl")
+    if not info then
+      break
+    end
+    if info.what ~= "C" and info.what ~= "tail" and info.currentline > 0 then
+      frames[#frames + 1] = info.source .. ":" .. info.currentline
+    end
+    level = level + 1
+  end
+  return frames
+end
+
 local function error_handler(err)
   if err == TIMEOUT then
     return { timeout = true }
   end
   local source, line = call_site(2)
-  return { message = err, source = source, line = line }
+  return { message = err, source = source, line = line, trace = traceback(2) }
 end
 
 -- Runs the main script. Returns nil on success, or a table describing the error.
@@ -354,24 +378,9 @@ local function run_main(text, chunkname)
   return problem
 end
 
-local function handle(value)
-  return handle_of[value]
+-- (kind, handle) of a proxy minted by `wrap`; nils for anything else.
+local function identify(value)
+  return kind_of[value], handle_of[value]
 end
 
-local function kind(value)
-  if type(value) ~= "userdata" then
-    return nil
-  end
-  local mt = getmetatable(value)
-  if type(mt) == "string" and string_sub(mt, 1, 7) == "luakit." then
-    return string_sub(mt, 8)
-  end
-  return nil
-end
-
--- Lua-side length of an array table (Python sees tables through lupa).
-local function array_length(t)
-  return #t
-end
-
-return run_main, handle, kind, array_length
+return run_main, identify

@@ -1,13 +1,25 @@
 """Column ranges of API calls.
 
 Lua reports only the line of a call. To give the editor and the source map a
-precise range, the line is tokenized and the call expression found by name:
-`bk.image(...)` or `base:run(...)` from the name to the closing bracket.
+precise range, the call expression is found on that line by name: `bk.image(...)`
+or `base:run(...)`, from the name (or the `bk.` before it) to the closing bracket.
+
+`CallSites` answers for one file. Most calls are answered by one regular
+expression match at the call itself (no pass over the file); calls it cannot
+decide (a string or comment before the name on its line, long brackets in the
+file, nesting deeper than the pattern) fall back to a tolerant tokenizer that
+runs once per file. Both give the same answer; tests/test_callsite.py checks
+that on every script it can find. `sites_for` caches one `CallSites` per file
+content, so unchanged files (modules, or the script between evaluations) cost
+nothing the second time.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 _TOKEN = re.compile(
@@ -70,27 +82,154 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-_OPENERS = {"(": ")", "{": "}"}
+# ---------------------------------------------------------------- the quick path
+
+# A short string, as the tokenizer reads one (an unclosed one ends the line).
+_SHORT_STRING = r""""(?:[^"\\\n]|\\.)*+"|'(?:[^'\\\n]|\\.)*+'"""
+# Anything between brackets that is neither a bracket, a string nor a comment.
+_PLAIN = r"""[^"'(){}\-]|-(?!-)"""
+_LINE_COMMENT = r"--[^\n]*+"
 
 
-class CallLocator:
-    """Finds call ranges in one source text; tokenizes once, lazily."""
+def _balanced(depth: int) -> str:
+    """A bracketed call argument list nested at most `depth` deep, without long brackets.
+
+    The tokenizer counts `(`/`{` and `)`/`}` alike, and so does this pattern. Every
+    alternative starts with a different character, so possessive loops (`*+`) lose
+    nothing and keep a failed match linear.
+    """
+    inner = f"(?:{_PLAIN}|{_SHORT_STRING}|{_LINE_COMMENT})*+"
+    group = f"[({{]{inner}[)}}]"
+    for _ in range(depth - 1):
+        inner = f"(?:{_PLAIN}|{_SHORT_STRING}|{_LINE_COMMENT}|{group})*+"
+        group = f"[({{]{inner}[)}}]"
+    return group
+
+
+@functools.cache
+def _call_args() -> re.Pattern[str]:
+    """Compiled on first use: the pattern is large, and a CLI run may never need it."""
+    return re.compile(_balanced(6))
+
+
+_STRING_ARG = re.compile(_SHORT_STRING)
+# What only the tokenizer reads right: long brackets ([[, [=[, --[[) and strings
+# continued over a line break. A file without any has a clean state at every line start.
+_NEEDS_TOKENS = re.compile(r"\[=*\[|\\\r?\n")
+_SPACE = re.compile(r"[ \t\r\f\v]*")
+
+
+class CallSites:
+    """Call ranges in one source text. Immutable input; answers are memoized."""
 
     def __init__(self, text: str) -> None:
-        self._text = text
+        self.text = text
+        self._lines: list[str] | None = None
+        self._line_offsets: list[int] | None = None
+        self._quick = _NEEDS_TOKENS.search(text) is None
         self._tokens: list[Token] | None = None
         self._by_line: dict[int, list[int]] = {}
+        self._found: dict[tuple[int, str], tuple[int, int, int] | None] = {}
 
-    def _index(self) -> list[Token]:
+    # ------------------------------------------------------------ lines
+
+    def _index_lines(self) -> None:
+        lines = self.text.split("\n")
+        offsets = [0] * len(lines)
+        pos = 0
+        for i, line in enumerate(lines):
+            offsets[i] = pos
+            pos += len(line) + 1
+        self._lines, self._line_offsets = lines, offsets
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._index_lines()
+        assert self._lines is not None
+        return self._lines
+
+    def line_range(self, line: int) -> tuple[int, int]:
+        """(first, last) non-blank columns of `line`, for calls that can't be found by name."""
+        lines = self.lines
+        if not 1 <= line <= len(lines):
+            return 0, 0
+        text = lines[line - 1].rstrip()
+        return len(text) - len(text.lstrip()), len(text)
+
+    # ------------------------------------------------------------ calls
+
+    def locate(self, line: int, name: str) -> tuple[int, int, int] | None:
+        """(start column, end line, end column) of the first call of `name` on `line`."""
+        key = (line, name)
+        if key in self._found:
+            return self._found[key]
+        found = self._locate_quick(line, name) if self._quick else _UNDECIDED
+        if found is _UNDECIDED:
+            found = self._locate_tokens(line, name)
+        self._found[key] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
+
+    def _locate_quick(self, line: int, name: str) -> tuple[int, int, int] | None | object:
+        lines = self.lines
+        if not 1 <= line <= len(lines) or not name:
+            return None
+        text = lines[line - 1]
+        strings: list[tuple[int, int]] | None = None
+        comment = len(text)
+        column = _find_word(text, name, 0)
+        while column >= 0:
+            after = column + len(name)
+            if strings is None and ('"' in text or "'" in text or "--" in text):
+                strings, comment = _line_lexemes(text)
+            if column >= comment:
+                return None
+            if strings and any(start <= column < end for start, end in strings):
+                column = _find_word(text, name, after)
+                continue
+            opener = _SPACE.match(text, after).end()  # type: ignore[union-attr]
+            if opener >= len(text) or text.startswith("--", opener):
+                return _UNDECIDED  # the arguments may start on a later line
+            if text[opener] in "({\"'":
+                return self._call_range(line, text, column, opener)
+            column = _find_word(text, name, after)
+        return None
+
+    def _call_range(self, line: int, text: str, column: int, opener: int) -> tuple[int, int, int] | object:
+        assert self._line_offsets is not None
+        start = column
+        head = text[:column].rstrip(" \t")
+        if head.endswith(".") and not head.endswith(".."):
+            head = head[:-1].rstrip(" \t")
+            if not head:
+                return _UNDECIDED  # `bk` may end the line before
+            if head.endswith("bk") and (len(head) == 2 or not _is_name_char(head[-3])):
+                start = len(head) - 2
+        offset = self._line_offsets[line - 1] + opener
+        pattern = _STRING_ARG if text[opener] in "\"'" else _call_args()
+        m = pattern.match(self.text, offset)
+        if m is None:
+            return _UNDECIDED
+        end_line, end_column = self._position(m.end())
+        return start, end_line, end_column
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        """(1-based line, 0-based column) of a character offset."""
+        assert self._line_offsets is not None
+        index = bisect.bisect_right(self._line_offsets, offset) - 1
+        return index + 1, offset - self._line_offsets[index]
+
+    # ------------------------------------------------------------ the tokenizer's answer
+
+    def _tokens_indexed(self) -> list[Token]:
         if self._tokens is None:
-            self._tokens = tokenize(self._text)
+            self._tokens = tokenize(self.text)
             for i, tok in enumerate(self._tokens):
                 self._by_line.setdefault(tok.line, []).append(i)
         return self._tokens
 
-    def locate(self, line: int, name: str) -> tuple[int, int, int] | None:
-        """(start column, end line, end column) of the first call of `name` on `line`."""
-        tokens = self._index()
+    def _locate_tokens(self, line: int, name: str) -> tuple[int, int, int] | None:
+        tokens = self._tokens_indexed()
         for i in self._by_line.get(line, []):
             tok = tokens[i]
             if tok.kind != "name" or tok.text != name or i + 1 >= len(tokens):
@@ -98,33 +237,79 @@ class CallLocator:
             start = i
             if i >= 2 and tokens[i - 1].text == "." and tokens[i - 2].text == "bk":
                 start = i - 2
-            end = self._call_end(i + 1)
+            end = _call_end(tokens, i + 1)
             if end is not None:
                 return tokens[start].column, end.end_line, end.end_column
         return None
 
-    def _call_end(self, i: int) -> Token | None:
-        tokens = self._tokens or []
-        opener = tokens[i]
-        if opener.kind == "str":
-            return opener
-        close = _OPENERS.get(opener.text)
-        if close is None:
-            return None
-        depth = 0
-        for tok in tokens[i:]:
-            if tok.text in _OPENERS:
-                depth += 1
-            elif tok.text in (")", "}"):
-                depth -= 1
-                if depth == 0:
-                    return tok
-        return tokens[-1]
 
-    def line_range(self, line: int) -> tuple[int, int]:
-        """(first, last) non-blank columns of `line`, for calls that can't be found by name."""
-        lines = self._text.split("\n")
-        if not 1 <= line <= len(lines):
-            return 0, 0
-        text = lines[line - 1].rstrip()
-        return len(text) - len(text.lstrip()), len(text)
+_UNDECIDED = object()
+_OPENERS = ("(", "{")
+_CLOSERS = (")", "}")
+
+
+def _call_end(tokens: list[Token], i: int) -> Token | None:
+    """The token closing the argument list that starts at tokens[i] (the last token if unclosed)."""
+    opener = tokens[i]
+    if opener.kind == "str":
+        return opener
+    if opener.text not in _OPENERS:
+        return None
+    depth = 0
+    for j in range(i, len(tokens)):
+        text = tokens[j].text
+        if text in _OPENERS:
+            depth += 1
+        elif text in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return tokens[j]
+    return tokens[-1]
+
+
+_LEXEMES = re.compile(r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|--""")
+
+
+def _line_lexemes(text: str) -> tuple[list[tuple[int, int]], int]:
+    """Spans of the strings on a line that starts outside any token, and where a comment starts."""
+    strings: list[tuple[int, int]] = []
+    for m in _LEXEMES.finditer(text):
+        if m.group() == "--":
+            return strings, m.start()
+        strings.append(m.span())
+    return strings, len(text)
+
+
+def _is_name_char(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c == "_")
+
+
+def _find_word(text: str, word: str, start: int) -> int:
+    """Index of `word` as a whole Lua name in `text` from `start`, or -1."""
+    while True:
+        i = text.find(word, start)
+        if i < 0:
+            return -1
+        end = i + len(word)
+        if (i == 0 or not _is_name_char(text[i - 1])) and (end == len(text) or not _is_name_char(text[end])):
+            return i
+        start = i + 1
+
+
+_CACHE_SIZE = 64
+_cache: OrderedDict[str, CallSites] = OrderedDict()
+
+
+def sites_for(text: str) -> CallSites:
+    """The `CallSites` of a file's text, shared by every evaluation that reads the same text."""
+    sites = _cache.get(text)
+    if sites is None:
+        sites = _cache[text] = CallSites(text)
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(text)
+    return sites
+
+
+CallLocator = CallSites  # transitional alias

@@ -26,6 +26,7 @@ class Host(Protocol):
     def print(self, source: bytes, line: int, text: bytes) -> None: ...
     def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
     def getenv(self, name: bytes) -> bytes | None: ...
+    def compiled(self, chunkname: bytes, bytecode: bytes) -> None: ...
 
 
 class Deadline:
@@ -53,6 +54,7 @@ class LuaOutcome:
     error: Any = None
     error_source: str = ""
     error_line: int = 0
+    trace: tuple[tuple[str, int], ...] = ()  # (chunk name, line) of each Lua frame, innermost first
     timed_out: bool = False
     out_of_memory: bool = False
 
@@ -77,11 +79,10 @@ class Sandbox:
                 b"tick": deadline.tick,
                 b"require": host.require,
                 b"getenv": host.getenv,
+                b"compiled": host.compiled,
             }
         )
-        self._run_main, self.handle, self.kind, _ = self.lua.execute(
-            bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode()
-        )
+        self._run_main, self.identify = self.lua.execute(bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode())
 
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used() or 0)
@@ -112,7 +113,17 @@ class Sandbox:
             error=message,
             error_source=_text(problem[b"source"] or b""),
             error_line=int(problem[b"line"] or 0),
+            trace=_frames(problem[b"trace"]),
         )
+
+
+def _frames(trace: Any) -> tuple[tuple[str, int], ...]:
+    frames = []
+    for frame in trace.values() if trace is not None else ():
+        source, _, line = _text(frame).rpartition(":")
+        if line.isdigit():
+            frames.append((source, int(line)))
+    return tuple(frames)
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,70 @@
+"""From the name the bridge sends ("bk.image", "State:run") to the function that implements it."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.api import values as v
+from compiler.api.call import Call
+from compiler.api.registry import FUNCTIONS, METHODS, user_name
+from compiler.errors import ScriptError
+from compiler.graph import nodes as g
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    where: str  # the name users know: "bk.image", "state:run"; "" for messages that name their subject
+    impl: Callable[..., Any]
+    method: bool
+
+
+def _no_such_state_field(call: Call, key: Any = None, *_: Any) -> Any:
+    methods = sorted(n.split(":", 1)[1] for n in METHODS)
+    hint = v.unknown_option(str(key), dict.fromkeys(methods, v.string)).replace("unknown option", "no method")
+    raise ScriptError(f"State has {hint}")
+
+
+def _no_mount_fields(call: Call, *_: Any) -> Any:
+    raise ScriptError("a Mount has no fields or methods; pass it to state:run{ mounts = { ... } }")
+
+
+def _no_platform_fields(call: Call, *_: Any) -> Any:
+    raise ScriptError('a Platform has no fields; use tostring(platform) for "os/arch"')
+
+
+ENTRIES: dict[str, Entry] = {
+    **{name: Entry(user_name(name), f.impl, False) for name, f in FUNCTIONS.items()},
+    **{name: Entry(user_name(name), f.impl, True) for name, f in METHODS.items()},
+    # indexing a handle with an unknown key (the bridge's __index)
+    "State.__index": Entry("", _no_such_state_field, False),
+    "Mount.__index": Entry("", _no_mount_fields, False),
+    "Platform.__index": Entry("", _no_platform_fields, False),
+}
+
+
+def _arguments(entry: Entry, args: list[Any]) -> list[Any]:
+    """`args` without trailing nils the function has no parameter for; too many is the script's mistake."""
+    code = entry.impl.__code__
+    if code.co_flags & inspect.CO_VARARGS:
+        return args
+    names = code.co_varnames[1 : code.co_argcount]  # after `call`
+    given = len(args)
+    while given > len(names) and args[given - 1] is None:  # as good as absent
+        given -= 1
+    if given > len(names):
+        shown = [("options" if n == "opts" else n) for n in names]
+        if entry.method:  # the State before the colon is not an argument users count
+            shown, given = shown[1:], given - 1
+        raise ScriptError(f"{entry.where}: takes at most {len(shown)} arguments ({', '.join(shown)}), got {given}")
+    return args[:given]
+
+
+def dispatch(entry: Entry, call: Call, args: list[Any]) -> Any:
+    """Run one API call. Raises ScriptError for mistakes in the script."""
+    if entry.method and (not args or not isinstance(args[0], g.State)):
+        method = entry.where.split(":", 1)[1]
+        raise ScriptError(f"{entry.where}: call it on a State with a colon: state:{method}(...)")
+    return entry.impl(call, *_arguments(entry, args))

@@ -1,0 +1,121 @@
+"""The files of one evaluation, and where in them things happened.
+
+Lua tells the host a chunk name and a line; this module turns that into a
+`Location` with columns (the call expression, via `callsite`), and turns Lua's
+own error messages (syntax and runtime) into located `Problem`s.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lupa import lua51
+
+from compiler.errors import Location, Problem
+from compiler.llb.marshal import SourceFile
+from compiler.runtime.callsite import CallSites, sites_for
+
+_POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
+_NEAR = re.compile(r"near '(?P<token>.*)'$")
+
+
+def strip_first_line_comment(text: str) -> str:
+    """Lua files may start with `#!...` or `# syntax=...`; blank it, keeping line numbers."""
+    if text.startswith("#"):
+        newline = text.find("\n")
+        return "" if newline < 0 else text[newline:]
+    return text
+
+
+def chunk_file(chunkname: bytes | str) -> str:
+    """The display name behind a Lua chunk name (`@build.lua` -> `build.lua`)."""
+    text = chunkname.decode("utf-8", "replace") if isinstance(chunkname, bytes) else chunkname
+    return text[1:] if text.startswith("@") else text
+
+
+class SourceSet:
+    """The script and the modules it loaded, in load order, with their call sites."""
+
+    def __init__(self) -> None:
+        self.files: list[SourceFile] = []
+        self._sites: dict[str, CallSites] = {}
+        self._calls: dict[tuple[bytes, int, str], Location | None] = {}
+        self._names: dict[bytes, str] = {}  # chunk name -> file
+
+    def add(self, name: str, text: str) -> str:
+        """Register a file; returns the text Lua should compile."""
+        if name not in self._sites:
+            self.files.append(SourceFile(name, text))
+            self._sites[name] = sites_for(text)
+        return strip_first_line_comment(text)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._sites
+
+    # ------------------------------------------------------------ locations
+
+    def line_location(self, file: str, line: int) -> Location:
+        """The whole (non-blank part of a) line."""
+        sites = self._sites.get(file)
+        first, last = sites.line_range(line) if sites else (0, 0)
+        return Location(file, line, first, line, last)
+
+    def known_line(self, chunkname: bytes | str, line: int) -> Location | None:
+        file = chunk_file(chunkname)
+        return self.line_location(file, line) if file in self._sites and line > 0 else None
+
+    def call_location(self, chunkname: bytes, line: int, function: str) -> Location | None:
+        """The range of the call of `function` ("bk.image", "State:run") that Lua reported at `line`."""
+        key = (chunkname, line, function)
+        if key in self._calls:  # calls in loops: one lookup per call site
+            return self._calls[key]
+        file = self._names.get(chunkname)
+        if file is None:
+            file = self._names[chunkname] = chunk_file(chunkname)
+        location: Location | None = None
+        if file and line > 0:
+            sites = self._sites.get(file)
+            found = sites.locate(line, function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]) if sites else None
+            if found is None:
+                location = self.line_location(file, line)
+            else:
+                column, end_line, end_column = found
+                location = Location(file, line, column, end_line, end_column)
+        self._calls[key] = location
+        return location
+
+    # ------------------------------------------------------------ Lua's messages
+
+    def _split_position(self, message: str) -> tuple[str, int, str] | None:
+        m = _POSITION.match(message)
+        if m and m.group("file") in self._sites:
+            return m.group("file"), int(m.group("line")), m.group("message")
+        return None
+
+    def syntax_problem(self, message: str) -> Problem:
+        """`build.lua:3: '=' expected near 'x'` -> a problem at the offending token."""
+        split = self._split_position(message)
+        if split is None:
+            return Problem(message, None, "syntax")
+        file, line, text = split
+        location = self.line_location(file, line)
+        near = _NEAR.search(text)
+        lines = self._sites[file].lines
+        if near and near.group("token") and line <= len(lines):
+            column = lines[line - 1].rfind(near.group("token"))
+            if column >= 0:
+                location = Location(file, line, column, line, column + len(near.group("token")))
+        return Problem(text, location, "syntax")
+
+    def runtime_problem(self, error: Any, chunkname: str, line: int) -> Problem:
+        """A Lua error that reached the top: located by its message, else by the frame that raised it."""
+        if isinstance(error, bytes):
+            message = error.decode("utf-8", "replace")
+            split = self._split_position(message)
+            if split is not None:
+                file, err_line, text = split
+                return Problem(text, self.line_location(file, err_line), "runtime")
+        else:
+            message = f"error object is a {lua51.lua_type(error) or 'non-string'} value"
+        return Problem(message, self.known_line(chunkname, line), "runtime")

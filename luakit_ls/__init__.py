@@ -1,0 +1,17 @@
+"""luakit's language server: LSP features over the compiler and the stub index of types/.
+
+`server.py` wires LSP methods to the plain modules here; each of them takes the
+document text and a position (plus, optionally, what the last evaluation
+recorded) and returns data, so all of them are tested without a server:
+
+- `stubs`: the index of types/bk.lua (functions, methods, option classes, enums);
+- `syntax`: tolerant parsing, UTF-16 positions, bindings, types, cursor context;
+- `completion`, `hover`, `signature`, `definition`, `symbols`, `inlay`,
+  `actions` (quick fixes) and `sandbox_check` (static sandbox violations).
+
+Results are lsprotocol types. lsprotocol costs ~0.25 s to import, but pygls
+imports it anyway, so the server pays it once; none of these modules imports
+pygls or `compiler` (the Lua VM) at import time.
+"""
+
+__version__ = "0.1.0"

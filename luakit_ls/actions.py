@@ -1,0 +1,126 @@
+"""Quick fixes for luakit's diagnostics.
+
+Fixes are found from a diagnostic's message and range and the document text,
+so they work for any diagnostic with that message, whoever produced it:
+
+* `unknown option 'cwdd' (did you mean 'cwd'?)` (compiler/api/values.py):
+  rename the key within the diagnostic's range (the call), else on its lines;
+* a mode written like an octal literal (`mode = 0644`, which Lua reads as the
+  decimal 644), reported as `... write "0644" ...` or `mode 644 looks like an
+  octal literal`: replace the number with the string, which luakit reads as octal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lsprotocol.types import CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, WorkspaceEdit
+
+from luakit_ls.syntax import Document, Token, parse, tokens
+
+_UNKNOWN_OPTION = re.compile(r"unknown option '([A-Za-z_][A-Za-z0-9_]*)' \(did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?\)")
+_OCTAL_SUGGESTION = re.compile(r'\bwrite "([0-7]{3,4})"')
+_OCTAL_NUMBER = re.compile(r"\b(\d+) looks like an octal")
+
+
+# Whether a token (and the one after it, if any) is what a fix replaces.
+_Match = Callable[[Token, Token | None], bool]
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    edit: TextEdit
+
+
+def code_actions(text: str, uri: str, diagnostics: Sequence[Diagnostic]) -> list[CodeAction]:
+    """One preferred quick fix per diagnostic that has one."""
+    actions = []
+    for diagnostic in diagnostics:
+        fix = quick_fix(text, diagnostic.message, diagnostic.range)
+        if fix is None:
+            continue
+        actions.append(
+            CodeAction(
+                title=fix.title,
+                kind=CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                edit=WorkspaceEdit(changes={uri: [fix.edit]}),
+                is_preferred=True,
+            )
+        )
+    return actions
+
+
+def quick_fix(text: str, message: str, range_: Range) -> Fix | None:
+    """The fix for one diagnostic, or None when its message has none (or the text no longer matches)."""
+    doc = parse(text)
+    unknown = _UNKNOWN_OPTION.search(message)
+    if unknown:
+        key, suggestion = unknown.groups()
+        token = _find(doc, range_, lambda t, after: _is_key(t, after, key))
+        if token is None:
+            return None
+        if token.kind == "str":  # ["cwdd"] = ...
+            edit_range = doc.range_of(token.content_start, token.content_end)
+        else:
+            edit_range = doc.range_of(token.start, token.end)
+        return Fix(f"Change '{key}' to '{suggestion}'", TextEdit(edit_range, suggestion))
+    suggested = _OCTAL_SUGGESTION.search(message) if "octal" in message else None
+    written = _OCTAL_NUMBER.search(message)
+    digits = suggested.group(1) if suggested else written.group(1) if written else None
+    if digits is not None:
+        value = int(digits)  # the literal `0644` is the number 644: the digits read as decimal
+        token = _find(doc, range_, lambda t, after: t.kind == "num" and _decimal(t) == value)
+        if token is None:
+            return None
+        replacement = f'"{suggested.group(1)}"' if suggested else f'"{token.value}"'
+        return Fix(
+            f"Write the mode as the string {replacement}",
+            TextEdit(doc.range_of(token.start, token.end), replacement),
+        )
+    return None
+
+
+def _decimal(token: Token) -> int | None:
+    return int(token.value) if token.value.isdigit() else None
+
+
+def _is_key(token: Token, after: Token | None, key: str) -> bool:
+    """`key =` or `["key"] =` (a table key, not a value that happens to be the same word)."""
+    if after is None:
+        return False
+    if token.kind == "name":
+        return token.value == key and after.text == b"="
+    return token.kind == "str" and token.value == key and after.text == b"]"
+
+
+def _find(doc: Document, range_: Range, match: _Match) -> Token | None:
+    """The first token in the diagnostic's range that matches, else the first on the range's lines."""
+    start, end = doc.offset_at(range_.start), doc.offset_at(range_.end)
+    line_start = doc.offset_at(Position(range_.start.line, 0))
+    line_end = (
+        doc.offset_at(Position(range_.end.line + 1, 0))
+        if range_.end.line + 1 < len(doc.line_starts)
+        else len(doc.source)
+    )
+    for low, high in ((start, end), (line_start, line_end)):
+        found = _first(doc, low, high, match)
+        if found is not None:
+            return found
+    return None
+
+
+def _first(doc: Document, low: int, high: int, match: _Match) -> Token | None:
+    previous: Token | None = None
+    for token in tokens(doc.source, low):
+        if previous is not None and match(previous, token):
+            return previous
+        if token.start >= high:
+            return None
+        previous = token
+    if previous is not None and match(previous, None):
+        return previous
+    return None

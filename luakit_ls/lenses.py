@@ -1,0 +1,22 @@
+"""Code lenses on `bk.export(...)`: "Emit LLB" and "Show DAG", running the server's commands."""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol.types import CodeLens, Command, Position, Range
+
+_EXPORT = re.compile(r"(?<![\w.])bk\s*\.\s*export\b")
+
+
+def export_lenses(text: str, uri: str) -> list[CodeLens]:
+    lenses = []
+    for number, line in enumerate(text.split("\n")):
+        code = line.split("--", 1)[0]
+        for m in _EXPORT.finditer(code):
+            range_ = Range(Position(number, m.start()), Position(number, m.end()))
+            lenses += [
+                CodeLens(range_, Command("Emit LLB", "luakit.emitDefinition", arguments=[uri])),
+                CodeLens(range_, Command("Show DAG", "luakit.showDag", arguments=[uri, "dot"])),
+            ]
+    return lenses

@@ -1,0 +1,343 @@
+"""`luakit-ls`: LSP methods wired to the plain modules of this package. Nothing else lives here.
+
+Start-up is kept short (editors wait for `initialize`): pygls and lsprotocol
+load first; the compiler, tree-sitter and the stub index load in the
+background after `initialized`, and the evaluation workers start there too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.lsp.server import LanguageServer
+
+from luakit_ls import __version__
+from luakit_ls import settings as config
+from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
+
+COMMANDS = ("luakit.emitDefinition", "luakit.showDag", "luakit.validate")
+
+
+@dataclass
+class DocumentState:
+    """What the server knows about one build script beyond its text."""
+
+    calls: list[Any] = field(default_factory=list)  # the last evaluation's CallOps for this file
+    good_calls: list[Any] = field(default_factory=list)  # from the last evaluation that succeeded
+    evaluated_version: int = -1
+    seconds: float = 0.0
+    ops: int = 0
+
+
+class LuakitServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        self.settings = config.Settings()
+        self.states: dict[str, DocumentState] = {}
+        self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
+        self._scheduler: Any = None
+        self._ready = threading.Event()
+
+    # ------------------------------------------------------------ lazily loaded parts
+
+    def load(self) -> None:
+        """Import the compiler and the editor modules, start the workers (off the event loop)."""
+        from luakit_ls import stubs
+        from luakit_ls.diagnostics import Outbox
+        from luakit_ls.scheduler import Scheduler
+
+        stubs.load()
+        self.outbox = Outbox()
+        self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
+        self._scheduler.warm_up()
+        self._ready.set()
+
+    @property
+    def scheduler(self) -> Any:
+        self._ready.wait()
+        return self._scheduler
+
+    # ------------------------------------------------------------ evaluation
+
+    def is_script(self, uri: str) -> bool:
+        document = self.workspace.get_text_document(uri)
+        return is_build_script(uri, document.source, self.settings.files)
+
+    def job(self, uri: str) -> Any:
+        from compiler.evaluate import ScriptSource
+        from luakit_ls.scheduler import Job
+
+        document = self.workspace.get_text_document(uri)
+        path = path_of(uri)
+        script = ScriptSource(document.source, name=display_name(uri), path=path)
+        return Job(uri, document.version or 0, script, self.settings)
+
+    def evaluate(self, uri: str) -> None:
+        if self.is_script(uri):
+            self.scheduler.schedule(self.job(uri))
+
+    def _on_outcome(self, outcome: Any) -> None:
+        from luakit_ls import diagnostics
+
+        job, report = outcome.job, outcome.report
+        state = self.states.setdefault(job.uri, DocumentState())
+        main = job.script.name
+        state.calls = [c for c in report.calls if c.location is not None and c.location.file == main]
+        if report.ok:
+            state.good_calls = state.calls
+        state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
+        # A file recognized by its `bk.` calls alone may be a library of steps: it need not export.
+        library = not is_named_script(job.uri, self.settings.files)
+        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, library=library)
+        self._publish(self.outbox.update(job.uri, found), job)
+        self.protocol.notify(
+            "luakit/evaluated",
+            {
+                "uri": job.uri,
+                "version": job.version,
+                "seconds": report.seconds,
+                "ops": report.ops,
+                "errors": sum(1 for p in report.problems if p.severity == "error"),
+            },
+        )
+
+    def _publish(self, shown: dict[str, list[Any]], job: Any = None) -> None:
+        for uri, found in shown.items():
+            version = job.version if job is not None and uri == job.uri else None
+            self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, found, version))
+
+    def _on_details(self, outcome: Any) -> None:
+        state = self.states.get(outcome.job.uri)
+        if state is not None and state.evaluated_version == outcome.job.version:
+            main = outcome.job.script.name
+            state.calls = state.good_calls = [
+                c for c in outcome.report.calls if c.location is not None and c.location.file == main
+            ]
+
+    def calls(self, uri: str) -> list[Any]:
+        state = self.states.get(uri)
+        return state.good_calls if state is not None else []
+
+    def text(self, uri: str) -> str:
+        return self.workspace.get_text_document(uri).source
+
+
+server = LuakitServer()
+
+
+@server.feature(t.INITIALIZE)
+def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
+    ls.settings, complaints = config.merge(ls.settings, params.initialization_options)
+    for complaint in complaints:
+        ls.window_log_message(t.LogMessageParams(t.MessageType.Warning, complaint))
+
+
+@server.feature(t.INITIALIZED)
+def initialized(ls: LuakitServer, params: t.InitializedParams) -> None:
+    threading.Thread(target=ls.load, daemon=True).start()
+
+
+@server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: LuakitServer, params: t.DidChangeConfigurationParams) -> None:
+    ls.settings, complaints = config.merge(ls.settings, params.settings)
+    for complaint in complaints:
+        ls.window_log_message(t.LogMessageParams(t.MessageType.Warning, complaint))
+    for uri in list(ls.workspace.text_documents):
+        ls.evaluate(uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: LuakitServer, params: t.DidOpenTextDocumentParams) -> None:
+    ls.evaluate(params.text_document.uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: LuakitServer, params: t.DidChangeTextDocumentParams) -> None:
+    ls.evaluate(params.text_document.uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: LuakitServer, params: t.DidSaveTextDocumentParams) -> None:
+    ls.evaluate(params.text_document.uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    ls.states.pop(uri, None)
+    if ls._ready.is_set():
+        ls.scheduler.forget(uri)
+        ls._publish(ls.outbox.forget(uri))
+    else:
+        ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+
+def _completion_options() -> t.CompletionOptions:
+    return t.CompletionOptions(trigger_characters=[".", ":", "{", ",", '"', "'", " ", "("])
+
+
+@server.feature(t.TEXT_DOCUMENT_COMPLETION, _completion_options())
+def completion(ls: LuakitServer, params: t.CompletionParams) -> t.CompletionList:
+    from luakit_ls.completion import complete
+
+    uri = params.text_document.uri
+    items = complete(ls.text(uri), params.position, calls=ls.calls(uri))
+    return t.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(t.TEXT_DOCUMENT_HOVER)
+def hover(ls: LuakitServer, params: t.HoverParams) -> t.Hover | None:
+    from luakit_ls.hover import hover as hover_at
+
+    uri = params.text_document.uri
+    return hover_at(ls.text(uri), params.position, calls=ls.calls(uri))
+
+
+@server.feature(
+    t.TEXT_DOCUMENT_SIGNATURE_HELP,
+    t.SignatureHelpOptions(trigger_characters=["(", ",", "{", "="], retrigger_characters=[",", " "]),
+)
+def signature_help(ls: LuakitServer, params: t.SignatureHelpParams) -> t.SignatureHelp | None:
+    from luakit_ls.signature import signature_help as signature_at
+
+    uri = params.text_document.uri
+    return signature_at(ls.text(uri), params.position, calls=ls.calls(uri))
+
+
+@server.feature(t.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: LuakitServer, params: t.DefinitionParams) -> t.Location | None:
+    from luakit_ls.definition import definition as definition_at
+
+    uri = params.text_document.uri
+    return definition_at(ls.text(uri), params.position, uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbol(ls: LuakitServer, params: t.DocumentSymbolParams) -> list[t.DocumentSymbol]:
+    from luakit_ls.symbols import document_symbols
+
+    uri = params.text_document.uri
+    return document_symbols(ls.text(uri), calls=ls.calls(uri))
+
+
+@server.feature(t.TEXT_DOCUMENT_INLAY_HINT, t.InlayHintOptions())
+def inlay_hint(ls: LuakitServer, params: t.InlayHintParams) -> list[t.InlayHint]:
+    from luakit_ls.inlay import inlay_hints
+
+    uri = params.text_document.uri
+    return inlay_hints(ls.text(uri), ls.calls(uri), params.range)
+
+
+@server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
+def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+    from luakit_ls.actions import code_actions
+
+    uri = params.text_document.uri
+    return code_actions(ls.text(uri), uri, params.context.diagnostics)
+
+
+@server.feature(t.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
+    from luakit_ls.lenses import export_lenses
+
+    uri = params.text_document.uri
+    return export_lenses(ls.text(uri), uri)
+
+
+# Command handlers take `*arguments`: pygls passes exactly the arguments the
+# client sent and does not fill in defaults, so optional ones must be read here
+# (the "Emit LLB" lens sends only the URI).
+
+
+@server.command("luakit.emitDefinition")
+async def emit_definition(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
+    """[uri, path?] -> the Definition as base64 (or written to `path`): the bytes `luakit build` writes."""
+    job = _command_job(ls, arguments, "luakit.emitDefinition")
+    if isinstance(job, dict):
+        return job
+    path = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) and arguments[1] else None
+    report = await ls.scheduler.definition(job, "definition")
+    result = _command_result(report)
+    if report is not None and report.definition is not None:
+        if path:
+            from pathlib import Path
+
+            try:
+                Path(path).write_bytes(report.definition)
+            except OSError as exc:
+                return {**result, "ok": False, "problems": [f"cannot write {path}: {exc.strerror or exc}"]}
+            result["path"] = path
+        else:
+            result["definition"] = base64.b64encode(report.definition).decode()
+    return result
+
+
+@server.command("luakit.showDag")
+async def show_dag(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
+    """[uri, "dot" | "json"] -> the DAG as DOT or JSON text: what `luakit dag` prints."""
+    job = _command_job(ls, arguments, "luakit.showDag")
+    if isinstance(job, dict):
+        return job
+    view = "json" if len(arguments) > 1 and arguments[1] == "json" else "dot"
+    report = await ls.scheduler.definition(job, view)
+    result = _command_result(report)
+    if report is not None:
+        result[view] = report.json if view == "json" else report.dot
+    return result
+
+
+@server.command("luakit.validate")
+async def validate(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
+    """[uri] -> whether the script builds, and its problems as `luakit validate` prints them."""
+    job = _command_job(ls, arguments, "luakit.validate")
+    if isinstance(job, dict):
+        return job
+    report = await ls.scheduler.run(job, frozenset(), droppable=False)
+    return _command_result(report)
+
+
+def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str) -> Any:
+    """The evaluation job for a command's document, or the command's answer when there is none."""
+    uri = arguments[0] if arguments else None
+    if not isinstance(uri, str):
+        return {"ok": False, "problems": [f"{command}: the first argument must be the script's URI"]}
+    try:
+        return ls.job(uri)
+    except (OSError, UnicodeDecodeError) as exc:
+        return {"ok": False, "problems": [f"{display_name(uri)}: cannot read script: {exc}"]}
+
+
+def _command_result(report: Any) -> dict[str, Any]:
+    if report is None:
+        return {"ok": False, "problems": ["the evaluation was cancelled"]}
+    return {"ok": report.ok, "problems": [str(p) for p in report.problems], "ops": report.ops}
+
+
+@server.feature(t.SHUTDOWN)
+def shutdown(ls: LuakitServer, params: None) -> None:
+    if ls._ready.is_set():
+        ls.scheduler.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="luakit-ls", description="The luakit language server.")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port instead (for debugging)")
+    parser.add_argument("--version", action="version", version=f"luakit-ls {__version__}")
+    ns = parser.parse_args(argv)
+    if ns.tcp:
+        host, _, port = ns.tcp.rpartition(":")
+        if not port.isdigit():
+            parser.error(f"--tcp: '{ns.tcp}' must be HOST:PORT")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Call-site ranges: the quick path answers exactly as the tokenizer does."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from compiler.runtime.callsite import CallSites, sites_for
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(
+    [*ROOT.glob("examples/**/*.lua"), *ROOT.glob("tests/fixtures/**/*.lua"), *ROOT.glob("compiler/stdlib/*.lua")]
+)
+NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+TRICKY = """\
+local s = bk.image("alpine")  -- run("x") in a comment
+local t = s:run("echo run", { env = { A = "(" } }):run('x)', {cwd = "/"})
+local u = bk . image "busybox"
+local v = x..bk.image("a") .. y
+local w = s:run(
+  "multi", -- a comment with ) in it
+  { cwd = "/" }
+)
+local z = s:copy(s, "a", "b", { mode = "0644" }) s:run("second")
+local q = s:run("unclosed"
+"""
+
+
+def _mutations(text: str, count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+        choice = rng.randrange(4)
+        if choice == 0:
+            out.append(text[:i])
+        elif choice == 1:
+            out.append(text[:i] + text[j : j + 20] + text[i:])
+        elif choice == 2:
+            out.append(text[:i] + rng.choice(['"', "'", "--", "(", "}", "[[", "]]", "\\\n", "\n"]) + text[i:])
+        else:
+            out.append(text[:i] + text[j:])
+    return out
+
+
+def _assert_agree(text: str) -> int:
+    quick, oracle = CallSites(text), CallSites(text)
+    checked = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        for name in set(NAMES.findall(line)):
+            expected = oracle._locate_tokens(number, name)
+            assert quick.locate(number, name) == expected, (number, name, line)
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_quick_path_agrees_with_tokenizer(path: Path) -> None:
+    text = path.read_text()
+    assert _assert_agree(text) > 0
+    for mutated in _mutations(text, 40, seed=len(text)):
+        _assert_agree(mutated)
+
+
+def test_tricky_lines_agree() -> None:
+    assert _assert_agree(TRICKY) > 20
+    for mutated in _mutations(TRICKY, 300, seed=7):
+        _assert_agree(mutated)
+
+
+def test_ranges() -> None:
+    sites = CallSites(TRICKY)
+    assert sites.locate(1, "image") == (10, 1, 28)  # from `bk` to `)`
+    assert sites.locate(2, "run") == (12, 2, 50)  # the first real call, not the string
+    assert sites.locate(3, "image") == (10, 3, 30)  # `bk . image "busybox"`
+    assert sites.locate(5, "run") == (12, 8, 1)  # over several lines, past a comment's `)`
+    assert sites.locate(9, "run") == (51, 9, 64)
+    assert sites.locate(10, "run") == (12, 10, 26)  # unclosed: to the last token of the file
+    assert sites.locate(1, "nothing") is None
+
+
+def test_sites_are_shared_per_text() -> None:
+    assert sites_for(TRICKY) is sites_for(TRICKY[:-1] + "\n")
+    assert sites_for(TRICKY) is not sites_for(TRICKY + " ")
+
+
+def test_quick_path_skips_the_tokenizer_on_plain_scripts() -> None:
+    text = "\n".join(f's[{i}] = s[{i - 1}]:run("echo {i}", {{ mounts = {{ bk.cache("/c") }} }})' for i in range(1, 200))
+    sites = CallSites(text)
+    assert sites.locate(5, "cache") is not None and sites.locate(5, "run") is not None
+    assert sites._tokens is None
