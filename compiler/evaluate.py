@@ -12,10 +12,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
-from compiler.api.dispatch import ENTRIES, dispatch
+from compiler.api.dispatch import BRIDGE_NAMES, dispatch
 from compiler.errors import Location, Problem, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
@@ -55,9 +55,8 @@ class EvalOptions:
     on_print: Callable[[Location | None, str], None] | None = None
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """One API call that succeeded, and the value it returned."""
+class CallRecord(NamedTuple):
+    """One API call that succeeded, and the value it returned (a tuple: one per call)."""
 
     function: str  # "bk.image", "state:run"
     location: Location | None
@@ -242,10 +241,11 @@ class _Host:
     def call(self, name: bytes, chunkname: bytes, line: int, *args: Any) -> tuple[Any, ...]:
         if self.deadline.tick():
             return (b"error", _TIMEOUT_SENTINEL)
-        entry = ENTRIES[name.decode()]
+        entry = BRIDGE_NAMES[name]
         location = self.sources.call_location(chunkname, line, entry.where or name.decode())
         try:
-            result = dispatch(entry, Call(entry.where, location, self.session), [self.values.from_lua(a) for a in args])
+            from_lua = self.values.from_lua
+            result = dispatch(entry, Call(entry.where, location, self.session), [from_lua(a) for a in args])
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location)

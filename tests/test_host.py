@@ -8,8 +8,8 @@ def test_an_unexpected_exception_in_an_api_call_is_a_located_error(monkeypatch):
     def broken(call, *args):
         raise KeyError("platform")
 
-    entry = dispatch.ENTRIES["bk.image"]
-    monkeypatch.setitem(dispatch.ENTRIES, "bk.image", dispatch.Entry(entry.where, broken, entry.method))
+    entry = dispatch.BRIDGE_NAMES[b"bk.image"]
+    monkeypatch.setitem(dispatch.BRIDGE_NAMES, b"bk.image", dispatch.Entry(entry.where, broken, entry.method))
     assert problems('local b = bk.image("alpine")\nbk.export(b)') == [
         "build.lua:1:11: bk.image: internal error ('platform'); please report it"
     ]

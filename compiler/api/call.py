@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from compiler.errors import Location, ScriptError
 from compiler.graph import nodes as g
@@ -55,8 +55,9 @@ class Session:
             raise ScriptError("the build graph exceeds the memory limit")
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
+    """One API call in progress: an immutable tuple, because one is made for every call."""
+
     where: str  # the name users know: "bk.image", "state:run"
     location: Location | None
     session: Session

@@ -45,6 +45,10 @@ ENTRIES: dict[str, Entry] = {
 }
 
 
+# The bridge sends names as bytes: looked up without decoding.
+BRIDGE_NAMES: dict[bytes, Entry] = {name.encode(): entry for name, entry in ENTRIES.items()}
+
+
 def _arguments(entry: Entry, args: list[Any]) -> list[Any]:
     """`args` without trailing nils the function has no parameter for; too many is the script's mistake."""
     code = entry.impl.__code__

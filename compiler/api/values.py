@@ -267,6 +267,14 @@ def _key_order(key: Any) -> tuple[str, str]:
     return (type_name(key), str(key))
 
 
+def _in_order(keys: Any) -> list[Any]:
+    """Keys sorted, so the first complaint is the same on every run; names (the usual case) directly."""
+    try:
+        return sorted(keys)
+    except TypeError:  # mixed key types
+        return sorted(keys, key=_key_order)
+
+
 def mapping(key: Reader, item: Reader, expected: str) -> Reader:
     """A Lua table of string keys, in sorted key order; keys read by `key`, values by `item`."""
 
@@ -274,7 +282,7 @@ def mapping(key: Reader, item: Reader, expected: str) -> Reader:
         if not isinstance(value, Table):
             raise must_be(expected, value)
         out: dict[Any, Any] = {}
-        for k in sorted(value.items, key=_key_order):
+        for k in _in_order(value.items):
             if not isinstance(k, str):
                 raise Invalid(f"must be {expected}; it has a {type_name(k)} key")
             try:
@@ -304,7 +312,7 @@ def unknown_option(key: str, schema: Mapping[str, Any]) -> str:
 
 def _fields(value: Table, schema: Mapping[str, Reader]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in sorted(value.items, key=_key_order):
+    for key in _in_order(value.items):
         if not isinstance(key, str):
             example = next(iter(schema))
             raise Invalid(
