@@ -85,9 +85,9 @@ def tokenize(text: str) -> list[Token]:
 # ---------------------------------------------------------------- the quick path
 
 # A short string, as the tokenizer reads one (an unclosed one ends the line).
-_SHORT_STRING = r""""(?:[^"\\\n]|\\.)*+"|'(?:[^'\\\n]|\\.)*+'"""
+_SHORT_STRING = r""""[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'"""
 # Anything between brackets that is neither a bracket, a string nor a comment.
-_PLAIN = r"""[^"'(){}\-]|-(?!-)"""
+_PLAIN = r"""[^"'(){}\-]++|-(?!-)"""
 _LINE_COMMENT = r"--[^\n]*+"
 
 
@@ -130,6 +130,8 @@ class CallSites:
         self._tokens: list[Token] | None = None
         self._by_line: dict[int, list[int]] = {}
         self._found: dict[tuple[int, str], tuple[int, int, int] | None] = {}
+        self._lexemes: dict[int, list[tuple[int, int]]] = {}  # line -> spans of its strings
+        self._comments: dict[int, int] = {}  # line -> where its comment starts (or its length)
 
     # ------------------------------------------------------------ lines
 
@@ -175,13 +177,13 @@ class CallSites:
         if not 1 <= line <= len(lines) or not name:
             return None
         text = lines[line - 1]
-        strings: list[tuple[int, int]] | None = None
-        comment = len(text)
+        strings: list[tuple[int, int]] | None = self._lexemes.get(line)
+        comment = len(text) if strings is None else self._comments[line]
         column = _find_word(text, name, 0)
         while column >= 0:
             after = column + len(name)
-            if strings is None and ('"' in text or "'" in text or "--" in text):
-                strings, comment = _line_lexemes(text)
+            if strings is None and _may_hide(text, column):
+                strings, comment = self._lexemes[line], self._comments[line] = _line_lexemes(text)
             if column >= comment:
                 return None
             if strings and any(start <= column < end for start, end in strings):
@@ -267,7 +269,12 @@ def _call_end(tokens: list[Token], i: int) -> Token | None:
     return tokens[-1]
 
 
-_LEXEMES = re.compile(r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|--""")
+_LEXEMES = re.compile(r""""[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'?|--""")
+
+
+def _may_hide(text: str, column: int) -> bool:
+    """Whether a string or comment may start before `column` (else the name there is code)."""
+    return '"' in text[:column] or "'" in text[:column] or "--" in text[:column]
 
 
 def _line_lexemes(text: str) -> tuple[list[tuple[int, int]], int]:
