@@ -112,7 +112,7 @@ def test_file_ops_have_no_platform_and_only_file_base_cap():
 
 
 def test_file_errors():
-    assert "state:copy: argument 1 (from) must be a State, got string" in error('bk.image("a"):copy("x", "a", "b")')
+    assert "state:copy: argument 1 (source) must be a State, got string" in error('bk.image("a"):copy("x", "a", "b")')
     assert "state:copy: src must not be empty" in error('bk.image("a"):copy(bk.scratch(), "", "b")')
     assert "state:mkdir: mode must be an octal string like \"0755\", got '0789'" in error(
         'bk.image("a"):mkdir("/x", { mode = "0789" })'

@@ -4,20 +4,29 @@
 --
 -- These stubs are the single source of truth for the API: editor completion,
 -- hover and documentation come from here, and the test suite checks that every
--- function, method and option key declared here exists in the runtime (and
--- vice versa).
+-- function, method, parameter and option key declared here exists in the
+-- runtime (and vice versa).
 --
 -- A luakit script describes a BuildKit LLB graph. Nothing runs while the script
 -- runs: `bk.*` functions and `State` methods only build the graph, and
 -- `bk.export` picks the state that becomes the build result.
 --
 -- Notes that apply everywhere:
+-- * Passing more arguments than a function takes is an error ("takes at most N
+--   arguments (...), got M", where the `opts` parameter is named `options`);
+--   trailing `nil`s count as absent. An options table with an unknown key is an
+--   error that suggests the closest option name.
 -- * Lua has no octal literals. File modes are given as a string, which is parsed
---   as octal (`"0755"`, `"644"`), or as a number, which is taken as given
---   (`493` is 0755). A number literal `0755` means decimal 755 and is almost
---   certainly wrong.
--- * Relative paths in `copy`, `mkdir`, `mkfile` and `rm` are relative to the
---   image's working directory when its config is known, else to `/`.
+--   as octal (`"0755"`, `"644"`, `"0o755"`), or as a number, which is taken as
+--   given (`493` is 0755). A number written like an octal literal (`0644` is the
+--   number 644) gets a warning, or is an error where its decimal value is no mode
+--   that place takes: write `"0644"`.
+-- * The set-uid, set-gid and sticky bits (`"4755"`, `"2775"`, `"1777"`) can be set
+--   only with `State:copy`'s `mode`: BuildKit drops them from `mkdir`, `mkfile`,
+--   secret and ssh modes and fails a download whose `chmod` has them, so there
+--   they are an error that says where they can be set.
+-- * Relative paths in `copy`, `mkdir`, `mkfile`, `rm` and `symlink` are relative
+--   to the image's working directory when its config is known, else to `/`.
 
 --------------------------------------------------------------------------------
 -- Shared types
@@ -48,59 +57,87 @@ local State = {}
 ---@class Mount
 
 ---An opaque target platform created by `bk.platform`. Its fields (os, arch,
----variant) are **not** readable; `tostring(p)` gives `"os/arch"` or
----`"os/arch/variant"`. Use it as the `platform` option of `bk.image`.
+---variant) are **not** readable; `tostring(p)` gives the normalized
+---`"os/arch"` or `"os/arch/variant"`. Use it as the `platform` option of
+---`bk.image`.
 ---
 ---```lua
----local p = bk.platform("linux/arm64")
+---local p = bk.platform("linux/aarch64")
 ---print(tostring(p)) --> linux/arm64
 ---```
 ---@class Platform
 
 ---A file mode. Lua has no octal literals: a string is parsed as octal
----(`"0755"`, `"644"`); a number is taken as given, so `493` means 0755.
----Writing `0755` as a number means decimal 755 and is almost certainly wrong.
+---(`"0755"`, `"644"`, `"0o755"`); a number is taken as given, so `493` means
+---0755. A number written like an octal literal (`mode = 0644` is the number
+---644) gets a warning, or is an error where its decimal value is no mode that
+---place takes: write modes as strings. The set-uid, set-gid and sticky bits
+---(`"4755"`) are allowed only in `State:copy`'s `mode`; elsewhere only the
+---permission bits (up to `"0777"`) are.
 ---@alias bk.FileMode string|integer
 
 ---A platform: a string `"os/arch[/variant]"` such as `"linux/arm64"` or
----`"linux/arm/v7"`, a table `{ os = "linux", arch = "arm64", variant = nil }`,
----or a `Platform` from `bk.platform`.
+---`"linux/arm/v7"`, a table with only the keys `os`, `arch` and `variant`
+---(`{ os = "linux", arch = "arm64" }`; not `architecture`), or a `Platform`
+---from `bk.platform`. An OS or an architecture alone is an error. Names are
+---normalized like containerd's: `aarch64` → `arm64`, `x86_64` → `amd64`,
+---`armhf` → `arm/v7`, `armel` → `arm/v6`, `arm` → `arm/v7`, `i386` → `386`,
+---`macos` → `darwin`, all lower-cased.
 ---@alias bk.PlatformSpec string|{os:string,arch:string,variant?:string}|Platform
 
----A file owner: a string `"user[:group]"` (names or numeric ids, e.g.
----`"app:app"` or `"1000:1000"`), an integer uid, or a table
----`{ user = "app", group = 1000 }`.
+---A file owner: `"user"`, `"user:group"`, `":group"` (a group alone), a numeric
+---uid, or a table `{ user = ..., group = ... }` naming at least one of them.
+---Each part is a name (without `:` or spaces) or a numeric id (a number or a
+---string of digits, 0 to 4294967295). Names are looked up in the target's
+---`/etc/passwd` and `/etc/group`; `0` is root, not "unset".
 ---@alias bk.Owner string|integer|{user?:string|integer,group?:string|integer}
 
+---The user a process runs as: the forms of a file owner (`"user"`,
+---`"user:group"`, a numeric uid, `{ user = ..., group = ... }`), each part a
+---name or a numeric id, but it must name a user: `":group"` or `{ group = ... }`
+---alone is an error. Becomes the `"user[:group]"` text of Dockerfile `USER`.
+---@alias bk.User string|integer|{user:string|integer,group?:string|integer}
+
+---A numeric uid or gid: a number or a string of digits (`1000`, `"1000"`), 0 to
+---4294967295. BuildKit takes only numbers here, so a name is an error.
+---@alias bk.NumericId integer|string
+
 ---Environment variables: a map `{ KEY = "value" }` (applied with keys sorted,
----so the result is deterministic) or a list of `"KEY=value"` strings (applied
----in list order).
----@alias bk.Env table<string,string>|string[]
+---so the result is deterministic; a number value is written as Lua prints it)
+---or a list of `"KEY=value"` strings (applied in list order). Names must not
+---contain `=`.
+---@alias bk.Env table<string,string|number>|string[]
 
----Image pull policy: `"default"` (use a local copy if present, else pull),
----`"pull"` (always check the registry), `"local"` (prefer the local copy).
----@alias bk.ResolveMode "default"|"pull"|"local"
+---Image pull policy.
+---@alias bk.ResolveMode
+---| "default" # Use a local copy of the image if there is one, else pull it (the default).
+---| "pull" # Always check the registry for a newer image.
+---| "local" # Prefer the local copy; pull only when there is none.
 
----Cache mount sharing: `"shared"` (concurrent writers share one cache),
----`"private"` (a concurrent writer gets a fresh cache), `"locked"` (concurrent
----writers wait for each other).
----@alias bk.CacheSharing "shared"|"private"|"locked"
+---Cache mount sharing between concurrent builds.
+---@alias bk.CacheSharing
+---| "shared" # Concurrent writers share one cache (the default).
+---| "private" # A concurrent writer gets a fresh, separate cache.
+---| "locked" # Concurrent writers wait for each other.
 
----Network mode of a `run` step: `"sandbox"` (default, an isolated network with
----outbound access), `"host"` (the host's network; needs the daemon's
----`network.host` entitlement), `"none"` (no network).
----@alias bk.NetworkMode "sandbox"|"host"|"none"
+---Network mode of a `run` step.
+---@alias bk.NetworkMode
+---| "sandbox" # An isolated network with outbound access (the default).
+---| "host" # The host's network; needs `--allow network.host` and the daemon's entitlement.
+---| "none" # No network at all.
 
----Security mode of a `run` step: `"sandbox"` (default) or `"insecure"`
----(privileged; needs the daemon's `security.insecure` entitlement).
----@alias bk.SecurityMode "sandbox"|"insecure"
+---Security mode of a `run` step.
+---@alias bk.SecurityMode
+---| "sandbox" # The default confinement.
+---| "insecure" # Privileged; needs `--allow security.insecure` and the daemon's entitlement.
 
----One ulimit: a single integer (soft = hard) or `{ soft = n, hard = m }`.
----@alias bk.Ulimit integer|{soft:integer,hard:integer}
+---One ulimit: a single integer (soft = hard) or `{ soft = n, hard = m }`
+---(`hard` defaults to `soft`).
+---@alias bk.Ulimit integer|{soft:integer,hard?:integer}
 
 ---A secret exposed as an environment variable: the secret id, or
----`{ id = "npm_token", optional = true }`.
----@alias bk.SecretEnv string|{id:string,optional?:boolean}
+---`{ id = "npm_token", optional = true }` (`id` defaults to the variable's name).
+---@alias bk.SecretEnv string|{id?:string,optional?:boolean}
 
 --------------------------------------------------------------------------------
 -- The bk table
@@ -119,14 +156,15 @@ bk = {}
 ---bk.image("alpine:3.19", { platform = "linux/arm64", resolve_mode = "pull" })
 ---```
 ---@class (exact) bk.ImageOptions
----@field platform? bk.PlatformSpec Platform to pull, as `"os/arch[/variant]"`, `{os=,arch=,variant=}` or a `bk.platform(...)` value. Default: the build's target platform. Example: `platform = "linux/arm64"`.
+---@field platform? bk.PlatformSpec Platform to pull, as `"os/arch[/variant]"`, `{ os =, arch =, variant = }` (no other keys) or a `bk.platform(...)` value; aliases are normalized like containerd's (`aarch64` → `arm64`, `armhf` → `arm/v7`). Default: the build's target platform. Example: `platform = "linux/arm64"`.
 ---@field resolve_mode? bk.ResolveMode When to consult the registry: `"default"`, `"pull"` (always check) or `"local"` (prefer a local copy). Default: `"default"`.
 ---@field resolve_digest? boolean Accepted for compatibility with scripts written for the Go luakit. When true and an image-config resolver is available, the image config is looked up, giving later `run`s its env, working dir and user (as Dockerfile `FROM` does); `false` skips the lookup. Default: `true`.
 
 ---A container image from a registry, as the root filesystem of a new state.
 ---`ref` is a Docker-style reference, normalized the way Docker does it:
 ---`alpine` becomes `docker.io/library/alpine:latest`, `ghcr.io/o/r` becomes
----`ghcr.io/o/r:latest`, and a `@sha256:...` digest is kept.
+---`ghcr.io/o/r:latest`, and a `@sha256:...` digest is kept; a
+---`docker-image://` prefix is dropped. Upper-case repository names are an error.
 ---When the image config is known, `run` steps on this state start with the
 ---image's environment and working directory.
 ---
@@ -153,7 +191,8 @@ function bk.image(ref, opts) end
 
 ---A directory from the client, named on the command line
 ---(`buildctl build --local NAME=DIR`; `context` is the usual name). The name is
----`local_` because `local` is a Lua keyword.
+---`local_` because `local` is a Lua keyword. The name is letters, digits,
+---`.`, `_` and `-`, starting with a letter or digit.
 ---
 ---```lua
 ---local src = bk.local_("context", { exclude = { ".git" } })
@@ -181,14 +220,16 @@ function bk.local_(name, opts) end
 ---@field known_ssh_hosts? string `known_hosts` lines used to verify the server for SSH URLs. Default: none. Example: `known_ssh_hosts = "github.com ssh-ed25519 AAAA..."`.
 ---@field mount_ssh_sock? string Id of the SSH agent socket (`buildctl --ssh ID`) used for SSH URLs. Default: `"default"` for SSH URLs.
 
----A Git repository checked out at a ref.
+---A Git repository checked out at a ref. The URL may carry the ref and a
+---subdirectory as `#ref[:subdir]`; a `ref` option that disagrees with the URL's is
+---an error.
 ---
 ---```lua
 ---local repo = bk.git("https://github.com/moby/buildkit.git", { ref = "v0.13.0" })
 ---local private = bk.git("git@github.com:org/private.git", { ref = "main" })
 ---```
 ---@nodiscard
----@param url string Repository URL: `https://...`, `ssh://...`, `git@host:path` or `git://...`.
+---@param url string Repository URL: `https://...`, `http://...`, `ssh://...`, `git://...`, `user@host:path`, or `host/path` (taken as https); optionally ending in `#ref[:subdir]`.
 ---@param opts? bk.GitOptions
 ---@return State
 function bk.git(url, opts) end
@@ -199,16 +240,19 @@ function bk.git(url, opts) end
 ---bk.https("https://example.com/tool", { checksum = "sha256:...", filename = "tool", chmod = "0755" })
 ---```
 ---@class (exact) bk.HTTPOptions
----@field checksum? string Expected digest of the download; the build fails on mismatch. Default: no check. Example: `checksum = "sha256:e3b0c442..."`.
----@field filename? string Name of the downloaded file in the state's root. Default: derived from the URL. Example: `filename = "tool.tar.gz"`.
----@field chmod? bk.FileMode Mode of the downloaded file: a string parsed as octal, or a number taken as given. Default: `"0600"` (BuildKit's). Example: `chmod = "0755"`.
----@field uid? integer Owner uid of the downloaded file. Default: `0`.
----@field gid? integer Owner gid of the downloaded file. Default: `0`.
----@field headers? table<string,string> Request headers. Only `Accept` and `User-Agent` are honoured by BuildKit; any other header is an error. Default: none. Example: `headers = { Accept = "application/octet-stream" }`.
+---@field checksum? string Expected digest of the download, `sha256:`, `sha384:` or `sha512:` followed by lower-case hex; the build fails on mismatch. Default: no check. Example: `checksum = "sha256:e3b0c442..."`.
+---@field filename? string Name of the downloaded file in the state's root: a plain file name, without `/`. Default: derived from the URL. Example: `filename = "tool.tar.gz"`.
+---@field chmod? bk.FileMode Mode of the downloaded file: permission bits only (up to `"0777"`; BuildKit fails a download with set-uid, set-gid or sticky bits), and not 0 (BuildKit reads 0 as "unset"). A string is octal; a number is taken as given, and one written like an octal literal (`chmod = 0755`) is a warning or an error: write `"0755"`. Default: `"0600"` (BuildKit's). Example: `chmod = "0755"`.
+---@field uid? bk.NumericId Owner uid of the downloaded file: a number or a string of digits; names are an error. Default: `0`. Example: `uid = 1000`.
+---@field gid? bk.NumericId Owner gid of the downloaded file: a number or a string of digits; names are an error. Default: `0`. Example: `gid = 1000`.
+---@field headers? table<string,string|number> Request headers. Only `Accept` and `User-Agent` (any case) are sent by BuildKit; any other header is an error. Default: none. Example: `headers = { Accept = "application/octet-stream" }`.
 ---@field auth_header_secret? string Id of a build secret whose value is sent as the `Authorization` header. Default: none.
 
 ---A single file downloaded over HTTP(S), placed in the root of a new state.
----`bk.http` and `bk.https` are identical; both accept both schemes.
+---`bk.http` and `bk.https` are identical; both accept both schemes. There are no
+---`username`/`password` options (BuildKit has none, and they would be stored in
+---clear text): put an `Authorization` header in a secret and name it with
+---`auth_header_secret`.
 ---
 ---```lua
 ---local dl = bk.https("https://example.com/tool-1.0", { filename = "tool", chmod = "0755" })
@@ -232,7 +276,8 @@ function bk.http(url, opts) end
 function bk.https(url, opts) end
 
 ---An empty filesystem. Useful as the base of minimal images or of file-only
----states.
+---states. It takes no arguments and is no operation at all (like
+---`llb.Scratch()`).
 ---
 ---```lua
 ---local out = bk.scratch():copy(built, "/out/app", "/app")
@@ -248,7 +293,8 @@ function bk.scratch() end
 
 ---Layers several states on top of each other, like BuildKit's MergeOp: later
 ---states win where paths overlap. Takes at least 2 states, as arguments or as
----one array table.
+---one array table. `bk.scratch()` inputs add nothing and are dropped; a merge
+---of one real input is that input.
 ---
 ---```lua
 ---local all = bk.merge(base, tools, config)
@@ -261,7 +307,8 @@ function bk.scratch() end
 function bk.merge(...) end
 
 ---The changes that turn `lower` into `upper`, like BuildKit's DiffOp. Merge the
----result onto another state to apply just those changes.
+---result onto another state to apply just those changes. The diff from
+---`bk.scratch()` is `upper` itself.
 ---
 ---```lua
 ---local base = bk.image("alpine")
@@ -287,18 +334,18 @@ function bk.diff(lower, upper) end
 ---})
 ---```
 ---@class (exact) bk.ImageConfig
----@field entrypoint? string[] Entrypoint argv. Default: unset. Example: `entrypoint = { "/server" }`.
----@field cmd? string[] Default arguments (CMD). Default: unset. Example: `cmd = { "--port", "8080" }`.
+---@field entrypoint? string[] Entrypoint argv, a list (a single string is an error). Default: unset. Example: `entrypoint = { "/server" }`.
+---@field cmd? string[] Default arguments (CMD), a list (a single string is an error). Default: unset. Example: `cmd = { "--port", "8080" }`.
 ---@field env? bk.Env Environment: a map (keys sorted) or a list of `"K=V"`. Default: none. Example: `env = { PATH = "/usr/bin:/bin" }`.
----@field user? string User (and group) the container runs as. Default: unset. Example: `user = "1000:1000"`.
+---@field user? bk.User User (and group) the container runs as: `"user"`, `"user:group"`, a numeric uid, or `{ user = ..., group = ... }`, each part a name or a numeric id; it must name a user. Default: unset. Example: `user = "1000:1000"` or `user = 1000`.
 ---@field workdir? string Working directory. Default: unset. Example: `workdir = "/app"`.
----@field expose? string[] Exposed ports as `"port/proto"`; a bare `"8080"` means tcp. Default: none. Example: `expose = { "8080/tcp", "53/udp" }`.
----@field labels? table<string,string> Image labels. Default: none. Example: `labels = { version = "1.0" }`.
+---@field expose? (string|integer)[] Exposed ports (1 to 65535) as `"port/proto"` with proto `tcp`, `udp` or `sctp`; a bare `"8080"` or `8080` means tcp. Default: none. Example: `expose = { "8080/tcp", "53/udp", 9090 }`.
+---@field labels? table<string,string|number> Image labels; a number value is written as Lua prints it. Default: none. Example: `labels = { version = "1.0" }`.
 ---@field volumes? string[] Volume mount points. Default: none. Example: `volumes = { "/data" }`.
 ---@field stop_signal? string Signal that stops the container. Default: unset (SIGTERM). Example: `stop_signal = "SIGINT"`.
----@field os? string Image OS. Default: the build's target platform's OS. Example: `os = "linux"`.
----@field arch? string Image architecture. Default: the build's target platform's architecture. Example: `arch = "arm64"`.
----@field variant? string Architecture variant. Default: the target platform's variant, if any. Example: `variant = "v7"`.
+---@field os? string Image OS, normalized like a platform's (`macos` → `darwin`). Default: the exported state's (or the build's target) platform's OS. Example: `os = "linux"`.
+---@field arch? string Image architecture, normalized like a platform's (`aarch64` → `arm64`, `armhf` → `arm` with variant `v7`). Default: the exported state's (or the build's target) platform's architecture. Example: `arch = "arm64"`.
+---@field variant? string Architecture variant. Default: the platform's variant when `arch` is not given, else none (or the one `arch` implies). Example: `variant = "v7"`.
 
 ---Marks `state` as the build result, with an optional image config. Call it
 ---exactly once per script; a second call is an error.
@@ -307,12 +354,15 @@ function bk.diff(lower, upper) end
 ---bk.export(final, { entrypoint = { "/server" }, expose = { "8080" } })
 ---```
 ---@param state State The state to export.
----@param opts? bk.ImageConfig Image config (entrypoint, env, ports, ...).
-function bk.export(state, opts) end
+---@param config? bk.ImageConfig Image config (entrypoint, env, ports, ...).
+function bk.export(state, config) end
 
 ---A platform value for the `platform` option of `bk.image`: either one
----`"os/arch[/variant]"` string, or os, arch and variant as separate strings.
----The result is opaque; `tostring(p)` gives `"os/arch[/variant]"`.
+---`"os/arch[/variant]"` string (or a `{ os =, arch =, variant = }` table), or
+---os, arch and variant as separate strings. Names are normalized like
+---containerd's: `aarch64` → `arm64`, `x86_64` → `amd64`, `armhf` → `arm/v7`,
+---`armel` → `arm/v6`, `i386` → `386`. The result is opaque; `tostring(p)` gives
+---the normalized `"os/arch[/variant]"`.
 ---
 ---```lua
 ---local arm64 = bk.platform("linux/arm64")
@@ -320,13 +370,13 @@ function bk.export(state, opts) end
 ---local img = bk.image("alpine", { platform = armv7 })
 ---```
 ---@nodiscard
----@param spec_or_os string `"os/arch[/variant]"`, or the OS when `arch` is given.
+---@param spec bk.PlatformSpec `"os/arch[/variant]"` (or `{ os =, arch =, variant = }`), or the OS when `arch` is given.
 ---@param arch? string Architecture, e.g. `"arm64"`.
 ---@param variant? string Variant, e.g. `"v7"`.
 ---@return Platform
----@overload fun(spec: string): Platform
+---@overload fun(spec: bk.PlatformSpec): Platform
 ---@overload fun(os: string, arch: string, variant?: string): Platform
-function bk.platform(spec_or_os, arch, variant) end
+function bk.platform(spec, arch, variant) end
 
 ---A build argument (`luakit build --arg NAME=VALUE`), or `default` when it was
 ---not given (`nil` without a default). `os.getenv(name)` also returns build
@@ -337,9 +387,9 @@ function bk.platform(spec_or_os, arch, variant) end
 ---local base = bk.image("golang:" .. bk.arg("GO_VERSION", "1.22") .. "-alpine")
 ---```
 ---@param name string Argument name.
----@param default? string Value when the argument was not given.
+---@param default? string|number Value when the argument was not given; a number is returned as Lua prints it.
 ---@return string|nil
----@overload fun(name: string, default: string): string
+---@overload fun(name: string, default: string|number): string
 function bk.arg(name, default) end
 
 --------------------------------------------------------------------------------
@@ -355,8 +405,9 @@ function bk.arg(name, default) end
 ---@field id? string Cache id; mounts with the same id share contents across steps and builds. Default: the destination path. Ids are namespaced exactly as Dockerfile `RUN --mount=type=cache` does (a `/` is prepended), so luakit and Dockerfile builds on one daemon share caches with the same id. Example: `id = "gomod"`.
 ---@field sharing? bk.CacheSharing How concurrent builds share the cache: `"shared"`, `"private"` or `"locked"`. Default: `"shared"`.
 
----A persistent cache directory mounted at `dest` during a `run`. Its contents
----survive between builds and are not part of the result.
+---A persistent cache directory mounted at `dest` during a `run`. It starts
+---empty, its contents survive between builds, and they are not part of the
+---result.
 ---
 ---```lua
 ---local deps = src:run("go mod download", {
@@ -377,13 +428,14 @@ function bk.cache(dest, opts) end
 ---```
 ---@class (exact) bk.SecretOptions
 ---@field id? string Secret id (`buildctl --secret id=ID,src=FILE`). Default: the base name of `dest` (`"/run/secrets/token"` → `"token"`). Example: `id = "npmrc"`.
----@field uid? integer Owner uid of the secret file. Default: `0`.
----@field gid? integer Owner gid of the secret file. Default: `0`.
----@field mode? bk.FileMode File mode: a string parsed as octal, or a number taken as given. Default: `"0400"`. Example: `mode = "0440"`.
+---@field uid? bk.NumericId Owner uid of the secret file: a number or a string of digits; names are an error. Default: `0`. Example: `uid = 1000`.
+---@field gid? bk.NumericId Owner gid of the secret file: a number or a string of digits; names are an error. Default: `0`. Example: `gid = 1000`.
+---@field mode? bk.FileMode File mode, permission bits only (up to `"0777"`; set-uid, set-gid and sticky bits are an error, as BuildKit drops them). A string is octal; a number is taken as given, and one written like an octal literal (`mode = 0440`) is a warning or an error: write `"0440"`. Default: `"0400"`. Example: `mode = "0440"`.
 ---@field optional? boolean Do not fail when the secret is not provided. Default: `false`.
 
 ---A build secret mounted as a file at `dest` during a `run`. The secret never
----ends up in the result or in the cache key.
+---ends up in the result or in the cache key. When `dest` has no file name to
+---take the id from, give `id`.
 ---
 ---```lua
 ---local out = base:run("cat /run/secrets/token > /dev/null", {
@@ -404,13 +456,15 @@ function bk.secret(dest, opts) end
 ---@class (exact) bk.SSHOptions
 ---@field dest? string Socket path inside the container; `SSH_AUTH_SOCK` is set to it. Default: `"/run/buildkit/ssh_agent.N"`, N counting the ssh mounts of the step from 0. Example: `dest = "/run/ssh.sock"`.
 ---@field id? string SSH agent id (`buildctl --ssh ID=...`). Default: `"default"`.
----@field uid? integer Owner uid of the socket. Default: `0`.
----@field gid? integer Owner gid of the socket. Default: `0`.
----@field mode? bk.FileMode Socket mode: a string parsed as octal, or a number taken as given. Default: `"0600"`.
+---@field uid? bk.NumericId Owner uid of the socket: a number or a string of digits; names are an error. Default: `0`. Example: `uid = 1000`.
+---@field gid? bk.NumericId Owner gid of the socket: a number or a string of digits; names are an error. Default: `0`. Example: `gid = 1000`.
+---@field mode? bk.FileMode Socket mode, permission bits only (up to `"0777"`; set-uid, set-gid and sticky bits are an error, as BuildKit drops them). A string is octal; a number is taken as given, and one written like an octal literal is a warning or an error: write `"0660"`. Default: `"0600"`. Example: `mode = "0660"`.
 ---@field optional? boolean Do not fail when the client forwards no such agent. Default: `false`.
 
 ---The client's SSH agent (`buildctl --ssh default`) forwarded into a `run`.
----`SSH_AUTH_SOCK` is set to the socket path.
+---`SSH_AUTH_SOCK` is set to the first ssh mount's socket path, unless the
+---step's `env` sets it. Takes only an options table (a string is an error: give
+---the path as `dest`).
 ---
 ---```lua
 ---local out = base:run("git clone git@github.com:org/private.git /src", {
@@ -428,7 +482,7 @@ function bk.ssh(opts) end
 ---bk.tmpfs("/tmp", { size = 64 * 1024 * 1024 })
 ---```
 ---@class (exact) bk.TmpfsOptions
----@field size? integer Size limit in bytes. Default: unlimited. Example: `size = 64 * 1024 * 1024`.
+---@field size? integer Size limit in bytes, not negative. Default: unlimited. Example: `size = 64 * 1024 * 1024`.
 
 ---An in-memory filesystem mounted at `dest` during a `run`; its contents are
 ---discarded afterwards.
@@ -486,21 +540,22 @@ function bk.bind(state, dest, opts) end
 ---})
 ---```
 ---@class (exact) bk.RunOptions
----@field env? bk.Env Extra environment variables: a map (applied with keys sorted) or a list of `"K=V"`. Default: none added. Example: `env = { GOOS = "linux" }`.
----@field cwd? string Working directory. Default: the image's working dir, else `"/"`. Example: `cwd = "/app"`.
----@field user? string User (and group) to run as, `"user[:group]"`. Default: the image's user when its config is known, else unset (root). Example: `user = "nobody"`.
+---@field env? bk.Env Extra environment variables: a map (applied with keys sorted) or a list of `"K=V"`. They apply to this command only. Default: none added. Example: `env = { GOOS = "linux" }`.
+---@field cwd? string Working directory; a relative one is relative to the image's working dir. Default: the image's working dir, else `"/"`. Example: `cwd = "/app"`.
+---@field user? bk.User User (and group) to run as: `"user"`, `"user:group"`, a numeric uid, or `{ user = ..., group = ... }`, each part a name or a numeric id (as file owners are written); it must name a user, so `":group"` alone is an error. Default: the image's user when its config is known, else unset (root). Example: `user = "nobody"`, `user = 1000` or `user = "1000:1000"`.
 ---@field network? bk.NetworkMode `"sandbox"`, `"host"` or `"none"`. Default: `"sandbox"`.
 ---@field security? bk.SecurityMode `"sandbox"` or `"insecure"` (privileged). Default: `"sandbox"`.
----@field mounts? Mount[] Mounts from `bk.cache`, `bk.secret`, `bk.ssh`, `bk.tmpfs` and `bk.bind`. Default: none. Example: `mounts = { bk.cache("/root/.npm") }`.
+---@field mounts? Mount[] Mounts from `bk.cache`, `bk.secret`, `bk.ssh`, `bk.tmpfs` and `bk.bind`. A relative destination is placed under `cwd`; two mounts at one path, or a mount at `/`, are an error. Default: none. Example: `mounts = { bk.cache("/root/.npm") }`.
 ---@field hostname? string Container hostname. Default: BuildKit's. Example: `hostname = "builder"`.
----@field valid_exit_codes? integer|integer[]|string Exit codes counted as success: one code, a list, or an inclusive range `"a..b"`. Default: `0` only. Example: `valid_exit_codes = { 0, 1 }` or `"0..2"`.
----@field extra_hosts? table<string,string> Extra `/etc/hosts` entries, host name → IP. Default: none. Example: `extra_hosts = { ["db.local"] = "10.0.0.5" }`.
----@field ulimits? table<string,bk.Ulimit> Resource limits by name; a number sets soft and hard. Default: BuildKit's. Example: `ulimits = { nofile = { soft = 1024, hard = 4096 } }`.
----@field secret_env? table<string,bk.SecretEnv> Environment variables filled from build secrets: variable name → secret id (or `{ id =, optional = }`). Default: none. Example: `secret_env = { NPM_TOKEN = "npm_token" }`.
+---@field valid_exit_codes? integer|integer[]|string Exit codes (0 to 255) counted as success: one code, a list, or an inclusive range `"a..b"`. Default: `0` only. Example: `valid_exit_codes = { 0, 1 }` or `"0..2"`.
+---@field extra_hosts? table<string,string> Extra `/etc/hosts` entries, host name → IP address (IPv4 or IPv6). Default: none. Example: `extra_hosts = { ["db.local"] = "10.0.0.5" }`.
+---@field ulimits? table<string,bk.Ulimit> Resource limits by name (`core`, `cpu`, `data`, `fsize`, `locks`, `memlock`, `msgqueue`, `nice`, `nofile`, `nproc`, `rss`, `rtprio`, `rttime`, `sigpending`, `stack`); a number sets soft and hard. Default: BuildKit's. Example: `ulimits = { nofile = { soft = 1024, hard = 4096 } }`.
+---@field secret_env? table<string,bk.SecretEnv> Environment variables filled from build secrets: variable name → secret id (or `{ id =, optional = }`, the id defaulting to the variable's name). Default: none. Example: `secret_env = { NPM_TOKEN = "npm_token" }`.
 ---@field readonly_rootfs? boolean Make the root filesystem read-only. The result is then the unchanged input; only writable bind mounts produce output (read them with `get_mount`). Default: `false`.
 
 ---Runs a command in a container on this state and returns the resulting
----filesystem. A string runs `/bin/sh -c cmd`; a table is the argv as is.
+---filesystem. A string runs `/bin/sh -c cmd`; a table is the argv as is (a
+---number in it is written as Lua prints it).
 ---
 ---```lua
 ---local st = bk.image("alpine:3.19")
@@ -508,7 +563,7 @@ function bk.bind(state, dest, opts) end
 ---st = st:run({ "git", "--version" }, { env = { GIT_TRACE = "1" }, cwd = "/tmp" })
 ---```
 ---@nodiscard
----@param cmd string|string[] Shell command string, or argv table.
+---@param cmd string|string[] Shell command string, or argv table; not empty.
 ---@param opts? bk.RunOptions
 ---@return State
 function State:run(cmd, opts) end
@@ -519,8 +574,8 @@ function State:run(cmd, opts) end
 ---st:copy(src, "bin/", "/usr/local/bin/", { mode = "0755", owner = "app:app", exclude = { "*.md" } })
 ---```
 ---@class (exact) bk.CopyOptions
----@field mode? bk.FileMode Mode of the copied files: a string parsed as octal, or a number taken as given. Default: keep the source modes. Example: `mode = "0755"`.
----@field owner? bk.Owner Owner of the copied files: `"user[:group]"`, a uid, or `{ user =, group = }`. Default: unchanged (files keep their ownership in `from`). Example: `owner = "1000:1000"`.
+---@field mode? bk.FileMode Mode of the copied files, `"0000"` to `"7777"`: the one place where the set-uid, set-gid and sticky bits (`"4755"`, `"1777"`) can be set. A string is octal; a number is taken as given, and one written like an octal literal (`mode = 0755` is the number 755) gets a warning, or is an error when too large: write `"0755"`. Default: keep the source modes. Example: `mode = "0755"`.
+---@field owner? bk.Owner Owner of the copied files: `"user"`, `"user:group"`, `":group"`, a numeric uid, or `{ user =, group = }`; each part a name or a numeric id. Default: unchanged (files keep their ownership in `source`). Example: `owner = "1000:1000"`.
 ---@field follow_symlink? boolean Follow a symlink given as `src`. Default: `true`.
 ---@field create_dest_path? boolean Create missing parent directories of `dest`. Default: `true`.
 ---@field allow_wildcard? boolean Treat `src` as a glob pattern (`*.go`). Default: `true`.
@@ -529,8 +584,11 @@ function State:run(cmd, opts) end
 ---@field include? string[] Only copy paths (under `src`) matching these patterns. Default: everything. Example: `include = { "*.go" }`.
 ---@field exclude? string[] Skip paths (under `src`) matching these patterns. Default: nothing. Example: `exclude = { "*_test.go" }`.
 
----Copies `src` from the state `from` to `dest` in this state, with Dockerfile
----`COPY` semantics by default. Relative paths are relative to `/`.
+---Copies `src` from the state `source` to `dest` in this state, with Dockerfile
+---`COPY` semantics by default. A relative `src` is relative to `source`'s
+---working directory, a relative `dest` to this state's (each the image's when
+---its config is known, else `/`). A trailing `/` on `dest` means "into this
+---directory".
 ---
 ---```lua
 ---local src = bk.local_("context")
@@ -538,12 +596,12 @@ function State:run(cmd, opts) end
 ---st = st:copy(builder, "/out/app", "/usr/local/bin/app", { mode = "0755" })
 ---```
 ---@nodiscard
----@param from State State to copy from.
----@param src string Source path (or wildcard) in `from`.
+---@param source State State to copy from.
+---@param src string Source path (or wildcard) in `source`.
 ---@param dest string Destination path in this state.
 ---@param opts? bk.CopyOptions
 ---@return State
-function State:copy(from, src, dest, opts) end
+function State:copy(source, src, dest, opts) end
 
 ---Options for `State:mkdir`.
 ---
@@ -551,11 +609,12 @@ function State:copy(from, src, dest, opts) end
 ---st:mkdir("/var/lib/app", { mode = "0750", make_parents = true, owner = "app" })
 ---```
 ---@class (exact) bk.MkdirOptions
----@field mode? bk.FileMode Directory mode: a string parsed as octal, or a number taken as given. Default: `"0755"`. Example: `mode = "0700"`.
+---@field mode? bk.FileMode Directory mode, permission bits only (up to `"0777"`; set-uid, set-gid and sticky bits are an error, as BuildKit drops them: set them with `State:copy`'s `mode` or a chmod in `run`). A string is octal; a number is taken as given, and one written like an octal literal (`mode = 0755`) is a warning or an error: write `"0755"`. Default: `"0755"`. Example: `mode = "0700"`.
 ---@field make_parents? boolean Create missing parent directories (like `mkdir -p`). Default: `false`.
----@field owner? bk.Owner Owner: `"user[:group]"`, a uid, or `{ user =, group = }`. Default: root (0:0). Example: `owner = "1000:1000"`.
+---@field owner? bk.Owner Owner: `"user"`, `"user:group"`, `":group"`, a numeric uid, or `{ user =, group = }`; each part a name or a numeric id. Default: root (0:0). Example: `owner = "1000:1000"`.
 
----Creates a directory. Relative paths are relative to `/`.
+---Creates a directory. A relative path is relative to the image's working
+---directory when its config is known, else to `/`.
 ---
 ---```lua
 ---local st = bk.scratch():mkdir("/etc/app", { make_parents = true })
@@ -572,18 +631,19 @@ function State:mkdir(path, opts) end
 ---st:mkfile("/usr/local/bin/hello", "#!/bin/sh\necho hi\n", { mode = "0755" })
 ---```
 ---@class (exact) bk.MkfileOptions
----@field mode? bk.FileMode File mode: a string parsed as octal, or a number taken as given. Default: `"0644"`. Example: `mode = "0755"`.
----@field owner? bk.Owner Owner: `"user[:group]"`, a uid, or `{ user =, group = }`. Default: root (0:0). Example: `owner = "app:app"`.
+---@field mode? bk.FileMode File mode, permission bits only (up to `"0777"`; set-uid, set-gid and sticky bits are an error, as BuildKit drops them: set them with `State:copy`'s `mode` or a chmod in `run`). A string is octal; a number is taken as given, and one written like an octal literal (`mode = 0644`, which is octal 1204) is a warning or an error: write `"0644"`. Default: `"0644"`. Example: `mode = "0755"`.
+---@field owner? bk.Owner Owner: `"user"`, `"user:group"`, `":group"`, a numeric uid, or `{ user =, group = }`; each part a name or a numeric id. Default: root (0:0). Example: `owner = "app:app"`.
 
----Creates (or overwrites) a file with the given contents. Relative paths are
----relative to `/`. The parent directory must exist.
+---Creates (or overwrites) a file with the given contents. A relative path is
+---relative to the image's working directory when its config is known, else to
+---`/`. The parent directory must exist.
 ---
 ---```lua
 ---local st = bk.image("alpine"):mkfile("/etc/motd", "hello\n")
 ---```
 ---@nodiscard
 ---@param path string File path.
----@param data string File contents.
+---@param data string File contents, any bytes (`""` for an empty file).
 ---@param opts? bk.MkfileOptions
 ---@return State
 function State:mkfile(path, data, opts) end
@@ -597,8 +657,8 @@ function State:mkfile(path, data, opts) end
 ---@field allow_not_found? boolean Succeed when the path does not exist. Default: `false`.
 ---@field allow_wildcard? boolean Treat `path` as a glob pattern. Default: `false`.
 
----Removes a file or directory (recursively). Relative paths are relative to
----`/`.
+---Removes a file or directory (recursively). A relative path is relative to
+---the image's working directory when its config is known, else to `/`.
 ---
 ---```lua
 ---local st = base:rm("/tmp/build", { allow_not_found = true })
@@ -615,10 +675,11 @@ function State:rm(path, opts) end
 ---st:symlink("/opt/app/bin/app", "/usr/local/bin/app", { owner = "app:app" })
 ---```
 ---@class (exact) bk.SymlinkOptions
----@field owner? bk.Owner Owner of the link: `"user[:group]"`, a uid, or `{ user =, group = }`. Default: root (0:0). Example: `owner = "1000:1000"`.
+---@field owner? bk.Owner Owner of the link: `"user"`, `"user:group"`, `":group"`, a numeric uid, or `{ user =, group = }`; each part a name or a numeric id. Default: root (0:0). Example: `owner = "1000:1000"`.
 
 ---Creates a symbolic link at `newpath` pointing at `oldpath` (like
----`ln -s oldpath newpath`).
+---`ln -s oldpath newpath`). A relative `oldpath` stays relative; a relative
+---`newpath` is relative to the image's working directory, else to `/`.
 ---
 ---```lua
 ---local st = base:symlink("/usr/bin/python3", "/usr/bin/python")
@@ -642,7 +703,8 @@ function State:symlink(oldpath, newpath, opts) end
 
 ---Returns a new State whose operation (the one that produced this state) has
 ---the given progress description, progress group and cache policy. The
----receiver is unchanged.
+---receiver is unchanged. The options table is required, and `bk.scratch()` has
+---no operation to describe.
 ---
 ---```lua
 ---local deps = base:run("npm ci"):with_metadata({ description = "npm ci", progress_group = "deps" })
@@ -662,6 +724,6 @@ function State:with_metadata(opts) end
 ---local out = ran:get_mount("/out")   -- contains hi.txt
 ---```
 ---@nodiscard
----@param dest string Destination path of the mount, as given to `bk.bind`.
+---@param dest string Destination path of the mount, as given to `bk.bind` (a relative one is relative to the run's `cwd`).
 ---@return State
 function State:get_mount(dest) end

@@ -47,7 +47,7 @@ def copy(
     call: Call, state: g.State, source: Any = None, src: Any = None, dest: Any = None, opts: Any = None
 ) -> g.State:
     if not isinstance(source, g.State):
-        raise call.error(f"argument 1 (from) must be a State, got {v.type_name(source)}")
+        raise call.error(f"argument 1 (source) must be a State, got {v.type_name(source)}")
     src_path = _path(call, "src", src)
     dest_path = _path(call, "dest", dest)
     options = v.options(call, opts, COPY_OPTIONS)

@@ -40,7 +40,7 @@ def merge(call: Call, *args: Any) -> g.State:
     return g.State(g.Ref(node), platform=platforms.pop() if len(platforms) == 1 else call.session.target)
 
 
-def diff(call: Call, lower: Any = None, upper: Any = None, *extra: Any) -> g.State:
+def diff(call: Call, lower: Any = None, upper: Any = None) -> g.State:
     if lower is None or upper is None:
         raise call.error("requires lower and upper state arguments")
     for i, arg in ((1, lower), (2, upper)):

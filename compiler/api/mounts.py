@@ -48,7 +48,7 @@ def secret(call: Call, dest: Any = None, opts: Any = None) -> v.MountValue:
     return v.MountValue(g.SecretMount(target, secret_id, **options))
 
 
-def ssh(call: Call, opts: Any = None, *extra: Any) -> v.MountValue:
+def ssh(call: Call, opts: Any = None) -> v.MountValue:
     if isinstance(opts, str):
         raise call.error('takes an options table, e.g. bk.ssh({ dest = "/run/ssh.sock" })')
     return v.MountValue(g.SSHMount(**v.options(call, opts, SSH_OPTIONS)))

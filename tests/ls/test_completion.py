@@ -108,7 +108,7 @@ def test_names_the_last_evaluation_knows_hold_states():
 
 def test_method_snippets():
     marked = 'local b = bk.image("x")\nlocal c = b:co' + CURSOR
-    assert accept(marked, "copy") == 'local b = bk.image("x")\nlocal c = b:copy(${1:from}, "${2:src}", "${3:dest}")'
+    assert accept(marked, "copy") == 'local b = bk.image("x")\nlocal c = b:copy(${1:source}, "${2:src}", "${3:dest}")'
     assert accept(marked, "with_metadata") == 'local b = bk.image("x")\nlocal c = b:with_metadata({ $1 })'
 
 

@@ -52,8 +52,8 @@ def test_keys_left_to_write_are_listed():
 def test_overloads_are_offered_and_chosen_by_argument_count():
     found = help_at('bk.platform("linux", "arm64", ' + CURSOR + ")")
     assert [s.label for s in found.signatures] == [
-        "bk.platform(spec_or_os: string, arch?: string, variant?: string): Platform",
-        "bk.platform(spec: string): Platform",
+        "bk.platform(spec: bk.PlatformSpec, arch?: string, variant?: string): Platform",
+        "bk.platform(spec: bk.PlatformSpec): Platform",
         "bk.platform(os: string, arch: string, variant?: string): Platform",
     ]
     assert found.active_signature == 0 and found.active_parameter == 2
