@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import resource
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +32,10 @@ ADDRESS_SPACE_HEADROOM = 1024 * 1024 * 1024
 
 # Time given past the script's own timeout before the child is killed.
 KILL_GRACE = 2.0
+
+# Time a new worker may take to start (a Python start-up and the compiler's imports).
+START_LIMIT = 60.0
+READY = "ready"
 
 # What a request may ask for besides problems and logs.
 DEFINITION, CALLS, DOT, JSON = "definition", "calls", "dot", "json"
@@ -117,6 +122,7 @@ def _serve(conn: multiprocessing.connection.Connection, memory_limit: int) -> No
     # is acyclic, and a collection in the middle only adds latency.
     gc.disable()
     try:
+        conn.send(READY)  # imports done: from now on only the script's own time counts
         while True:
             try:
                 request: Request = conn.recv()
@@ -146,14 +152,29 @@ class Worker:
         self._process = context.Process(target=_serve, args=(child, memory_limit), daemon=True)
         self._process.start()
         child.close()
+        self._ready = False
+        self._closed = threading.Lock()
 
     @property
     def alive(self) -> bool:
         return self._process.is_alive()
 
+    @property
+    def ready(self) -> bool:
+        """Whether it has finished starting (it has answered once)."""
+        return self._ready
+
     def ask(self, request: Request) -> Report:
-        """Evaluate; raises WorkerGone when killed, or TimeoutError past the script's limit."""
+        """Evaluate; raises WorkerGone when killed, or TimeoutError past the script's limit.
+
+        The limit starts when the worker has started: a cold worker's imports never
+        count against the script.
+        """
         try:
+            if not self._ready:
+                if not self._conn.poll(START_LIMIT) or self._conn.recv() != READY:
+                    raise EOFError("the evaluator did not start")
+                self._ready = True
             self._conn.send(request)
             answered = self._conn.poll(request.options.timeout + KILL_GRACE)
             report = self._conn.recv() if answered else None
@@ -165,11 +186,21 @@ class Worker:
             raise TimeoutError(f"{request.script.name}: script evaluation timed out after {request.options.timeout:g}s")
         return report
 
-    def kill(self) -> None:
+    def interrupt(self) -> None:
+        """End the current evaluation from any thread: the thread in `ask` raises WorkerGone.
+
+        Only the process is killed; the pipe is left to the thread in `ask` (closing
+        it from here could race with that thread and close a descriptor reused since).
+        """
         if self._process.is_alive():
             self._process.kill()
+
+    def kill(self) -> None:
+        """Stop the process and release the pipe; from the thread that uses the worker."""
+        self.interrupt()
         self._process.join()
-        self._conn.close()
+        if self._closed.acquire(blocking=False):
+            self._conn.close()
 
 
 def evaluate_isolated(script: ScriptSource, options: EvalOptions | None = None) -> Report:

@@ -8,8 +8,14 @@ esbonio's agent process):
 * evaluations run in a long-lived `compiler.isolated.Worker`, never on the
   event loop; a spare worker is kept started, so replacing one costs nothing;
 * a newer edit makes older work obsolete: if the worker is busy with an older
-  version of the same document it is killed and the spare takes over, so
-  nothing queues behind obsolete work;
+  version of the same document for longer than `KILL_AFTER`, it is killed and
+  the spare takes over, so nothing queues long behind obsolete work. A short
+  evaluation is left to finish and its result dropped, and a worker that has
+  not answered yet is never killed for this: it may still be importing the
+  compiler, and killing it would cost another Python start-up, so that a
+  stream of keystrokes could keep every worker from ever getting warm;
+* the detailed evaluation (digests, for hovers and inlay hints) runs after a
+  pause in a third worker of its own, so that no keystroke waits for it;
 * results carry the version they were computed for, and a result older than
   one already published is dropped; so is the result of any job that is no
   longer the document's latest (a newer edit, a settings change, a close);
@@ -25,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +44,10 @@ from compiler.isolated import CALLS, DEFINITION, DOT, JSON, Report, Request, Wor
 from luakit_ls.settings import Settings
 
 DEBOUNCE = 0.03  # seconds of quiet after an edit before evaluating
+KILL_AFTER = 0.25  # seconds an obsolete evaluation may go on before its worker is killed
+# Seconds of quiet after diagnostics before the detailed evaluation (digests for
+# hovers and inlay hints): typing keeps it from taking a core from diagnostics.
+DETAILS_AFTER = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,14 @@ class Job:
     version: int
     script: ScriptSource
     settings: Settings
+
+
+@dataclass(frozen=True)
+class Running:
+    job: Job
+    worker: Worker
+    droppable: bool  # commands' evaluations are never dropped
+    started: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -82,26 +102,39 @@ class Workers:
             if self._spare is None or not self._spare.alive:
                 self._spare = Worker(self.memory_limit)
 
-    def current(self) -> Worker:
+    def current(self, memory_limit: int) -> Worker:
+        """The worker to evaluate with now, started for `memory_limit` (a changed limit restarts both:
+        the process's address-space cap is set when it starts)."""
+        if memory_limit != self.memory_limit:
+            with self._lock:
+                self.memory_limit = memory_limit
+                for worker in (self._current, self._spare):
+                    if worker is not None:
+                        worker.kill()  # idle: the scheduler asks for a worker only between evaluations
+                self._current = self._spare = None
         self.start()
         assert self._current is not None
         return self._current
 
     def replace(self, worker: Worker) -> None:
-        """Kill `worker` (if still current) and promote the spare."""
+        """Kill `worker` (if still current) and promote the spare. Only from the thread that asked it."""
         with self._lock:
-            # The thread waiting on the worker may have closed its pipe already (Worker.kill closes it again).
-            with contextlib.suppress(OSError):
-                worker.kill()
+            worker.kill()
             if self._current is worker:
                 self._current = None
         self.start()
 
+    @staticmethod
+    def interrupt(worker: Worker) -> None:
+        """End `worker`'s evaluation from another thread than the one waiting for it."""
+        worker.interrupt()
+
     def close(self) -> None:
         with self._lock:
-            for worker in (self._current, self._spare):
-                if worker is not None:
-                    worker.kill()
+            if self._current is not None:
+                self.interrupt(self._current)  # an evaluation thread may still be waiting on it
+            if self._spare is not None:
+                self._spare.kill()
             self._current = self._spare = None
 
 
@@ -119,29 +152,43 @@ class Scheduler:
         self._waiting: dict[str, asyncio.Task[None]] = {}
         self._latest: dict[str, Job] = {}  # the job whose result a document's diagnostics should show
         self._published: dict[str, int] = {}
-        self._running: tuple[Job, Worker, bool] | None = None  # and whether it may be dropped
+        self._running: Running | None = None
+        self._warm: weakref.WeakSet[Worker] = weakref.WeakSet()  # workers that have answered
+        self._closed = False
         self._lock = asyncio.Lock()
+        # The detailed evaluations' own worker, thread and queue.
+        self._details_worker: Worker | None = None
+        self._details_worker_lock = threading.Lock()
+        self._details_executor = ThreadPoolExecutor(1, thread_name_prefix="luakit-details")
+        self._details_lock = asyncio.Lock()
 
     def warm_up(self) -> None:
         """Start the worker processes in the background (they import the compiler)."""
         threading.Thread(target=self._workers.start, daemon=True).start()
+        if self._details is not None:
+            limit = self._workers.memory_limit
+            threading.Thread(target=self._details_worker_for, args=(limit,), daemon=True).start()
 
     def close(self) -> None:
+        self._closed = True
         for task in self._waiting.values():
             task.cancel()
         self._workers.close()
+        if self._details_worker is not None:
+            Workers.interrupt(self._details_worker)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._details_executor.shutdown(wait=False, cancel_futures=True)
 
     def forget(self, uri: str) -> None:
         """The document was closed: whatever is waiting or running for it will not be published."""
-        self._drop(uri)
         self._latest.pop(uri, None)
         self._published.pop(uri, None)
+        self._drop(uri)
 
     def schedule(self, job: Job, debounce: float = DEBOUNCE) -> None:
         """Evaluate `job` soon; anything else waiting or running for the same document becomes obsolete."""
-        self._drop(job.uri)
         self._latest[job.uri] = job
+        self._drop(job.uri)
         self._waiting[job.uri] = asyncio.get_running_loop().create_task(self._after(debounce, job))
 
     def _drop(self, uri: str) -> None:
@@ -149,12 +196,22 @@ class Scheduler:
         if waiting is not None:
             waiting.cancel()
         running = self._running
-        if running is not None and running[0].uri == uri and running[2]:
-            # Kill the obsolete evaluation now rather than wait for it (commands' evaluations are never dropped).
-            self._executor_free_kill(running[1])
+        if running is not None and running.job.uri == uri and running.droppable and running.worker in self._warm:
+            late = running.started + KILL_AFTER - time.monotonic()
+            if late > 0:
+                asyncio.get_running_loop().call_later(late, self._kill, running)
+            else:
+                self._kill(running)
 
-    def _executor_free_kill(self, worker: Worker) -> None:
-        threading.Thread(target=self._workers.replace, args=(worker,), daemon=True).start()
+    def _kill(self, running: Running) -> None:
+        """Kill an obsolete evaluation that is still running (on the event loop: the worker cannot
+        have moved on to another job meanwhile)."""
+        if self._running is not running or not self._obsolete(running.job):
+            return
+        self._workers.interrupt(running.worker)
+        self._running = None
+        # Start the replacement spare off the event loop (a process start).
+        threading.Thread(target=self._workers.start, daemon=True).start()
 
     def _obsolete(self, job: Job) -> bool:
         return self._latest.get(job.uri) is not job
@@ -169,29 +226,54 @@ class Scheduler:
         self._published[job.uri] = job.version
         self._publish(Outcome(job, report))
         if self._details is not None and report.ok:
-            # Digests need the whole graph encoded: worth it for hovers and inlay
-            # hints, but only once the diagnostics are out and nothing newer waits.
-            detailed = await self.run(job, frozenset({CALLS}))
+            # Digests need the whole graph encoded (nearly twice the evaluation's
+            # time): worth it for hovers and inlay hints once the typing pauses.
+            await asyncio.sleep(DETAILS_AFTER)
+            detailed = await self._detail(job)
             if detailed is not None and not self._obsolete(job):
                 self._details(Outcome(job, detailed))
+
+    def _details_worker_for(self, memory_limit: int) -> Worker:
+        with self._details_worker_lock:
+            worker = self._details_worker
+            if worker is None or not worker.alive or worker.memory_limit != memory_limit:
+                if worker is not None:
+                    worker.kill()  # idle: only `_detail` asks it, one request at a time
+                worker = self._details_worker = Worker(memory_limit)
+            return worker
+
+    async def _detail(self, job: Job) -> Report | None:
+        """The evaluation with digests, in the details worker; None when obsolete or failed."""
+        async with self._details_lock:
+            if self._closed or self._obsolete(job):
+                return None
+            options = eval_options(job.settings)
+            worker = self._details_worker_for(options.memory_limit)
+            request = Request(job.script, options, frozenset({CALLS}))
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._details_executor, worker.ask, request)
+            except (TimeoutError, WorkerGone):
+                worker.kill()  # the next detailed evaluation starts a new one
+                return None
 
     async def run(self, job: Job, want: frozenset[str], droppable: bool = True) -> Report | None:
         """Evaluate in the worker; None when the work became obsolete (the worker was killed for it)."""
         async with self._lock:
-            if droppable and self._obsolete(job):
+            if self._closed or (droppable and self._obsolete(job)):
                 return None
-            worker = self._workers.current()
-            self._running = (job, worker, droppable)
-            request = Request(job.script, eval_options(job.settings), want)
+            options = eval_options(job.settings)
+            worker = self._workers.current(options.memory_limit)
+            self._running = Running(job, worker, droppable, time.monotonic())
+            request = Request(job.script, options, want)
             loop = asyncio.get_running_loop()
             try:
-                return await loop.run_in_executor(self._executor, worker.ask, request)
+                report = await loop.run_in_executor(self._executor, worker.ask, request)
+                self._warm.add(worker)
+                return report
             except TimeoutError as exc:
                 self._workers.replace(worker)
                 return Report([Problem(str(exc), None, "limit")], [], None, None)
-            except (WorkerGone, OSError):
-                # OSError: the worker was killed from another thread while this one used its pipe
-                # (Worker.ask then fails closing the pipe a second time).
+            except WorkerGone:
                 if droppable and self._obsolete(job):
                     return None
                 self._workers.replace(worker)

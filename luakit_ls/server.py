@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,9 @@ class LuakitServer(LanguageServer):
         self.outbox = Outbox()
         self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
         self._scheduler.warm_up()
+        # What is loaded now lives as long as the server: keep it out of the full
+        # collections that each evaluation's report (thousands of objects) triggers.
+        gc.freeze()
         self._ready.set()
 
     @property
@@ -80,6 +84,15 @@ class LuakitServer(LanguageServer):
     def evaluate(self, uri: str) -> None:
         if self.is_script(uri):
             self.scheduler.schedule(self.job(uri))
+        elif self._ready.is_set() and self.outbox.reported(uri):
+            # No longer a build script (its `bk.` calls were deleted, or `files` changed): what it
+            # reported goes, and nothing is published for it any more.
+            self.forget(uri)
+
+    def forget(self, uri: str) -> None:
+        self.states.pop(uri, None)
+        self.scheduler.forget(uri)
+        self._publish(self.outbox.forget(uri))
 
     def _on_outcome(self, outcome: Any) -> None:
         from luakit_ls import diagnostics
@@ -168,13 +181,8 @@ def did_save(ls: LuakitServer, params: t.DidSaveTextDocumentParams) -> None:
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
-    uri = params.text_document.uri
-    ls.states.pop(uri, None)
-    if ls._ready.is_set():
-        ls.scheduler.forget(uri)
-        ls._publish(ls.outbox.forget(uri))
-    else:
-        ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+    if ls._ready.is_set():  # before, nothing was evaluated
+        ls.forget(params.text_document.uri)
 
 
 def _completion_options() -> t.CompletionOptions:

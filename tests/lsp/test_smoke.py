@@ -1,0 +1,35 @@
+"""The real server over stdio: diagnostics, completion and hover arrive."""
+
+import sys
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+BROKEN = 'local base = bk.image("alpine:3.19")\nlocal r = base:run("echo hi", { cwdd = "/" })\nbk.export(r)\n'
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "luakit_ls.server", "--stdio"]))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=t.ClientCapabilities(), root_uri="file:///tmp"))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_completion_hover(client: LanguageClient):
+    uri = "file:///tmp/lsp-smoke/build.lua"
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(uri, "lua", 1, BROKEN)))
+    await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    diagnostics = client.diagnostics[uri]
+    assert [(d.range.start.line, d.code, d.message) for d in diagnostics] == [
+        (1, "LK003", "state:run: unknown option 'cwdd' (did you mean 'cwd'?)")
+    ]
+    items = await client.text_document_completion_async(
+        t.CompletionParams(t.TextDocumentIdentifier(uri), t.Position(0, 16))
+    )
+    labels = {item.label for item in (items.items if isinstance(items, t.CompletionList) else items)}
+    assert {"image", "merge", "export"} <= labels
+    found = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(uri), t.Position(0, 17)))
+    assert found is not None and "image" in str(found.contents)
