@@ -22,7 +22,7 @@ from compiler.graph.platform import Platform
 from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
 from compiler.runtime.convert import Converter
 from compiler.runtime.modules import ModuleError, ModuleResolver, roots_for
-from compiler.runtime.sources import SourceSet, chunk_file
+from compiler.runtime.sources import SourceSet, chunk_name
 from compiler.runtime.vm import Deadline, Sandbox
 
 MiB = 1024 * 1024
@@ -196,7 +196,7 @@ class _Host:
 
     def run(self) -> Evaluation:
         name = self.script.name
-        outcome = self.sandbox.run(self.sources.add(name, self.script.text), name)
+        outcome = self.sandbox.run(self.sources.add(name, self.script.text), chunk_name(name))
         problems: list[Problem] = []
         if outcome.timed_out:
             problems.append(
@@ -289,12 +289,12 @@ class _Host:
         bytecode = _compiled_chunks.get((found.display_name, text))
         if bytecode is not None:
             _compiled_chunks.move_to_end((found.display_name, text))
-            return (b"ok", bytecode, found.display_name.encode(), True)
+            return (b"ok", bytecode, chunk_name(found.display_name).encode(), True)
         self.pending_chunks[found.display_name] = text
-        return (b"ok", text.encode(), found.display_name.encode(), False)
+        return (b"ok", text.encode(), chunk_name(found.display_name).encode(), False)
 
     def compiled(self, chunkname: bytes, bytecode: bytes) -> None:
-        name = chunk_file(chunkname)
+        name = self.sources.file_of(chunkname)
         text = self.pending_chunks.pop(name, None)
         if text is not None:
             _compiled_chunks[(name, text)] = bytecode

@@ -7,6 +7,8 @@ own error messages (syntax and runtime) into located `Problem`s.
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
 import re
 from typing import Any
 
@@ -28,10 +30,20 @@ def strip_first_line_comment(text: str) -> str:
     return text
 
 
-def chunk_file(chunkname: bytes | str) -> str:
-    """The display name behind a Lua chunk name (`@build.lua` -> `build.lua`)."""
-    text = chunkname.decode("utf-8", "replace") if isinstance(chunkname, bytes) else chunkname
-    return text[1:] if text.startswith("@") else text
+# Lua shortens source names longer than this in its messages ("...ong/path/build.lua:3:"),
+# and an editor's paths are absolute: longer names run under a short stand-in.
+MAX_CHUNK_NAME = 45
+
+
+def chunk_name(name: str) -> str:
+    """The name Lua knows a file by: its display name, or a short stand-in for a long one.
+
+    The stand-in depends on the name alone, so compiled chunks (which embed it) stay valid.
+    """
+    if len(name) <= MAX_CHUNK_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{posixpath.basename(name)[-30:]}~{digest}"
 
 
 class SourceSet:
@@ -41,17 +53,32 @@ class SourceSet:
         self.files: list[SourceFile] = []
         self._sites: dict[str, CallSites] = {}
         self._calls: dict[tuple[bytes, int, str], Location | None] = {}
-        self._names: dict[bytes, str] = {}  # chunk name -> file
+        self._names: dict[bytes, str] = {}  # chunk name as Lua sends it -> file
+        self._stand_ins: dict[str, str] = {}  # chunk_name() -> display name, where they differ
 
     def add(self, name: str, text: str) -> str:
         """Register a file; returns the text Lua should compile."""
         if name not in self._sites:
             self.files.append(SourceFile(name, text))
             self._sites[name] = sites_for(text)
+            if chunk_name(name) != name:
+                self._stand_ins[chunk_name(name)] = name
         return strip_first_line_comment(text)
 
     def __contains__(self, name: str) -> bool:
         return name in self._sites
+
+    def file_of(self, chunkname: bytes | str) -> str:
+        """The display name behind a Lua chunk name (`@build.lua` -> `build.lua`)."""
+        text = chunkname.decode("utf-8", "replace") if isinstance(chunkname, bytes) else chunkname
+        text = text[1:] if text.startswith("@") else text
+        return self._stand_ins.get(text, text)
+
+    def _named(self, message: str) -> str:
+        """`message` with stand-ins replaced by the names users know."""
+        for stand_in, name in self._stand_ins.items():
+            message = message.replace(stand_in, name)
+        return message
 
     # ------------------------------------------------------------ locations
 
@@ -62,7 +89,7 @@ class SourceSet:
         return Location(file, line, first, line, last)
 
     def known_line(self, chunkname: bytes | str, line: int) -> Location | None:
-        file = chunk_file(chunkname)
+        file = self.file_of(chunkname)
         return self.line_location(file, line) if file in self._sites and line > 0 else None
 
     def call_location(self, chunkname: bytes, line: int, function: str) -> Location | None:
@@ -72,7 +99,7 @@ class SourceSet:
             return self._calls[key]
         file = self._names.get(chunkname)
         if file is None:
-            file = self._names[chunkname] = chunk_file(chunkname)
+            file = self._names[chunkname] = self.file_of(chunkname)
         location: Location | None = None
         if file and line > 0:
             sites = self._sites.get(file)
@@ -89,15 +116,18 @@ class SourceSet:
 
     def _split_position(self, message: str) -> tuple[str, int, str] | None:
         m = _POSITION.match(message)
-        if m and m.group("file") in self._sites:
-            return m.group("file"), int(m.group("line")), m.group("message")
+        if m is None:
+            return None
+        file = self._stand_ins.get(m.group("file"), m.group("file"))
+        if file in self._sites:
+            return file, int(m.group("line")), self._named(m.group("message"))
         return None
 
     def syntax_problem(self, message: str) -> Problem:
         """`build.lua:3: '=' expected near 'x'` -> a problem at the offending token."""
         split = self._split_position(message)
         if split is None:
-            return Problem(message, None, "syntax")
+            return Problem(self._named(message), None, "syntax")
         file, line, text = split
         location = self.line_location(file, line)
         near = _NEAR.search(text)
@@ -118,4 +148,4 @@ class SourceSet:
                 return Problem(text, self.line_location(file, err_line), "runtime")
         else:
             message = f"error object is a {lua51.lua_type(error) or 'non-string'} value"
-        return Problem(message, self.known_line(chunkname, line), "runtime")
+        return Problem(self._named(message), self.known_line(chunkname, line), "runtime")

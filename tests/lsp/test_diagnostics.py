@@ -54,11 +54,6 @@ async def test_open_change_save_publish_for_each_version(client: Client, folder)
     client.close(uri)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler bug (reported): Lua shortens chunk names longer than ~52 characters in its messages, "
-    "so syntax errors and error() in scripts at long paths lose their place (the CLI prints the same)",
-)
 async def test_errors_in_a_script_at_a_long_path_are_located(client: Client, folder):
     deep = folder / ("a-long-folder-name/" * 4)
     deep.mkdir(parents=True)
