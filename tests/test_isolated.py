@@ -66,3 +66,19 @@ def test_killing_a_busy_worker_ends_the_request():
         worker.ask(Request(ScriptSource("while true do end"), EvalOptions(timeout=20)))
     assert time.monotonic() - start < 10
     assert not worker.alive
+
+
+def test_memory_outside_lua_is_bounded_in_a_worker():
+    # File data lives in Python, outside Lua's allocator: it is charged against the same
+    # limit, and the worker (whose address space is capped too) survives to answer again.
+    from compiler.isolated import Request, Worker
+
+    worker = Worker(64 * 1024 * 1024)
+    try:
+        big = 'local data = string.rep("x", 8 * 1024 * 1024)\nlocal s = bk.scratch()\n'
+        bomb = ScriptSource(big + 'for i = 1, 200 do s = s:mkfile("/f" .. i, data .. i) end\nbk.export(s)\n')
+        report = worker.ask(Request(bomb, EvalOptions(memory_limit=64 * 1024 * 1024), frozenset()))
+        assert not report.ok and any("memory limit" in p.message for p in report.problems), report.problems
+        assert worker.ask(Request(ScriptSource("bk.export(bk.scratch())"), EvalOptions())).ok
+    finally:
+        worker.kill()
