@@ -888,24 +888,6 @@ class _Open:
 
 _BLOCK_STARTERS = {"if": "if", "while": "loop", "for": "loop", "repeat": "repeat"}
 _STATEMENT_KEYWORDS = frozenset({"local", "return", "if", "while", "for", "repeat", "break", "goto"})
-# Statements that cannot be part of an expression: safe places to start reading tokens.
-_STATEMENTS = frozenset(
-    {
-        "variable_declaration",
-        "assignment_statement",
-        "function_declaration",
-        "if_statement",
-        "for_statement",
-        "while_statement",
-        "repeat_statement",
-        "do_statement",
-        "return_statement",
-        "break_statement",
-        "goto_statement",
-        "label_statement",
-        "empty_statement",
-    }
-)
 _KEYWORD_STATEMENTS = frozenset(
     {
         "variable_declaration",
@@ -920,6 +902,8 @@ _KEYWORD_STATEMENTS = frozenset(
         "goto_statement",
     }
 )
+# Statements that cannot be part of an expression: safe places to start reading tokens.
+_STATEMENTS = _KEYWORD_STATEMENTS | {"assignment_statement", "label_statement", "empty_statement"}
 _CONTAINERS = frozenset(
     {
         "chunk",
