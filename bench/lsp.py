@@ -8,7 +8,7 @@ is opened in `luakit-ls --stdio`, then edited one character at a time, each edit
 new version:
 
 * diagnostics: from sending didChange to receiving the publishDiagnostics for that
-  version (the 30 ms debounce included). "back to back" sends the next edit as soon
+  version (the 10 ms debounce included). "back to back" sends the next edit as soon
   as the last diagnostics arrive, as a fast typist does; "paused" waits first, a
   random 0.05-1.5 s (seeded), as between words and lines: some edits then come
   while the server runs its detailed evaluation (digests, after 1 s of quiet);

@@ -43,7 +43,9 @@ from compiler.graph import platform as platforms
 from compiler.isolated import CALLS, DEFINITION, DOT, JSON, Report, Request, Worker, WorkerGone
 from luakit_ls.settings import Settings
 
-DEBOUNCE = 0.03  # seconds of quiet after an edit before evaluating
+# Seconds of quiet after an edit before evaluating: short, since obsolete work is
+# dropped (or killed) anyway; it only spares the worker the middle of a burst.
+DEBOUNCE = 0.01
 KILL_AFTER = 0.25  # seconds an obsolete evaluation may go on before its worker is killed
 # Seconds of quiet after diagnostics before the detailed evaluation (digests for
 # hovers and inlay hints): typing keeps it from taking a core from diagnostics.
