@@ -168,8 +168,9 @@ def ensure_apt_packages() -> None:
     if os.geteuid() != 0:
         raise RuntimeError(f"missing packages {missing}; installing them needs root")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    _run_logged(["apt-get", "update"], env=env)
-    _run_logged(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=120"]  # another installer may hold the lock
+    _run_logged([*apt, "update"], env=env)
+    _run_logged([*apt, "install", "-y", "--no-install-recommends", *missing], env=env)
     still = [p for p in missing if not _package_present(p)]
     if still:
         raise RuntimeError(f"packages still missing after apt-get install: {still}")
