@@ -27,7 +27,7 @@ class Location:
 class Problem:
     """Something wrong with a script, found while evaluating or checking it.
 
-    `kind` is one of: "syntax", "runtime", "api", "limit", "export", "unused".
+    `kind` is one of: "syntax", "runtime", "api", "limit", "export", "unused", "mode".
     `severity` is "error" (the script cannot be built) or "warning".
     """
 

@@ -214,7 +214,7 @@ class _Host:
         elif self.session.export is None:
             problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, "export"))
         problems.extend(
-            Problem(message, location, "api", "warning") for message, location in getattr(self.session, "warnings", [])
+            Problem(message, location, kind, "warning") for message, location, kind in self.session.warnings
         )
         evaluation = Evaluation(
             self.script,

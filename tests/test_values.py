@@ -91,6 +91,7 @@ def test_an_octal_looking_number_is_a_warning_recorded_in_the_session():
             'state:copy: mode is the decimal number 644 (octal 1204): Lua has no octal literals; write "0644" '
             "for octal 0644",
             HERE,
+            "mode",
         )
     ]
     s = session()

@@ -35,8 +35,8 @@ class NoImageResolver:
 class Session:
     """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget, warnings).
 
-    `warnings` holds `(message, location)` for things that are accepted but probably
-    not what the author meant; the evaluator reports them as warning problems.
+    `warnings` holds `(message, location, kind)` for things that are accepted but probably
+    not what the author meant; the evaluator reports them as warning problems of that kind.
     """
 
     target: Platform | None
@@ -45,8 +45,7 @@ class Session:
     resolver: ImageResolver = field(default_factory=NoImageResolver)
     export: Export | None = None
     charged: int = 0
-    values: list[Any] = field(default_factory=list)
-    warnings: list[tuple[str, Location | None]] = field(default_factory=list)
+    warnings: list[tuple[str, Location | None, str]] = field(default_factory=list)
 
     def charge(self, nbytes: int) -> None:
         """Count memory the graph holds outside Lua against the same limit."""
@@ -65,9 +64,9 @@ class Call(NamedTuple):
     def error(self, message: str) -> ScriptError:
         return ScriptError(f"{self.where}: {message}")
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str, kind: str) -> None:
         """Record a warning located at this call: "state:copy: mode is the decimal number 644 ..."."""
-        self.session.warnings.append((f"{self.where}: {message}", self.location))
+        self.session.warnings.append((f"{self.where}: {message}", self.location, kind))
 
     def node_platform(self, state_platform: Platform | None) -> Platform | None:
         return state_platform or self.session.target

@@ -137,6 +137,7 @@ class Warned:
 
     value: Any
     predicate: str
+    kind: str  # the Problem kind it is reported as (editors give each kind a code)
 
 
 Reader = Callable[[Any], Any]
@@ -153,7 +154,7 @@ def check(call: Call, what: str, reader: Reader, value: Any) -> Any:
 
 def _heed(call: Call, what: str, result: Any) -> Any:
     if isinstance(result, Warned):
-        call.warn(sentence(what, Invalid(result.predicate)))
+        call.warn(sentence(what, Invalid(result.predicate)), result.kind)
         return result.value
     return result
 
@@ -423,7 +424,7 @@ def file_mode(special_bits: bool) -> Reader:
                 "bits (0777) here; they can be set with state:copy's mode or a chmod in state:run"
             )
         if looks_octal:
-            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}")
+            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}", "mode")
         return n
 
     return read

@@ -318,5 +318,3 @@ def sites_for(text: str) -> CallSites:
         _cache.move_to_end(text)
     return sites
 
-
-CallLocator = CallSites  # transitional alias

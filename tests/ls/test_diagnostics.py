@@ -1,6 +1,6 @@
 """Problems -> diagnostics per file, and what each file shows when several scripts report into it."""
 
-from lsprotocol.types import Diagnostic, Position, Range
+from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 
 from compiler.errors import Location, Problem
 from compiler.runtime.modules import STDLIB_DIR
@@ -76,3 +76,14 @@ def test_a_module_open_itself_shows_its_own_findings_and_the_scripts_once():
     shown = outbox.update(module, {module: [diagnostic(1, "x"), diagnostic(3, "own")]})
     assert [d.message for d in shown[module]] == ["x", "own"]  # its own first; the script's copy of "x" merged
     assert [d.message for d in outbox.forget(module)[module]] == ["x"]  # closed: what the script found stays
+
+
+
+def test_an_octal_looking_mode_is_its_own_warning_code():
+    from compiler import ScriptSource, evaluate
+
+    text = 'bk.export(bk.image("a"):copy(bk.scratch(), "a", "/b", { mode = 644 }))'
+    warned = evaluate(ScriptSource(text, name=MAIN))
+    [octal] = diagnostics.to_diagnostics(warned.problems, MAIN, lambda name: [text])[MAIN]
+    assert (octal.code, octal.severity) == ("LK008", DiagnosticSeverity.Warning)
+    assert 'write "0644"' in octal.message
