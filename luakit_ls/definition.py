@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol.types import Location, Position, Range
 
 from luakit_ls import stubs
-from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, context_at, option_table, parse_prefix
+from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, option_table, word_at
 
 # Functions whose string argument names a Lua file, and how the evaluator reads that name.
 _LOADERS = {"require": "require", "dofile": "dofile", "loadfile": "loadfile"}
@@ -24,12 +24,10 @@ _LOADERS = {"require": "require", "dofile": "dofile", "loadfile": "loadfile"}
 
 def definition(text: str, position: Position, uri: str, *, state_names: Collection[str] = ()) -> Location | None:
     """Where the name (or module string) at `position` is defined; `uri` is this document's."""
-    doc = parse_prefix(text, position.line)
-    offset = doc.offset_at(position)
-    ctx = context_at(doc, offset, hover=True)
-    word = ctx.word
-    if word is None or ctx.in_comment:
+    found = word_at(text, position)
+    if found is None:
         return None
+    doc, ctx, word = found
     resolver = Resolver(doc, state_names)
     index = resolver.index
     if word.kind == "str":

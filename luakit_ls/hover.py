@@ -25,10 +25,9 @@ from luakit_ls.syntax import (
     Name,
     Resolver,
     api_name,
-    context_at,
     op_summary,
     option_table,
-    parse_prefix,
+    word_at,
 )
 
 # More calls than this on one line (a loop body) are summarized.
@@ -43,12 +42,10 @@ def hover(
     state_names: Collection[str] = (),
 ) -> Hover | None:
     """The hover at `position`, or None where luakit has nothing to add (plain Lua is LuaLS's)."""
-    doc = parse_prefix(text, position.line)
-    offset = doc.offset_at(position)
-    ctx = context_at(doc, offset, hover=True)
-    word = ctx.word
-    if word is None or ctx.in_comment:
+    found = word_at(text, position)
+    if found is None:
         return None
+    doc, ctx, word = found
     resolver = Resolver(doc, state_names, calls)
     index = resolver.index
     word_range = doc.range_of(word.start, word.end)

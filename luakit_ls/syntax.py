@@ -948,6 +948,18 @@ def scan_start(doc: Document, offset: int) -> int:
         node = inside
 
 
+def word_at(text: str, position: Position) -> tuple[Document, Context, Token] | None:
+    """The document read up to `position`'s line, the context there and the word under the cursor.
+
+    None in a comment or between words: hover and go to definition have nothing to say there.
+    """
+    doc = parse_prefix(text, position.line)
+    ctx = context_at(doc, doc.offset_at(position), hover=True)
+    if ctx.word is None or ctx.in_comment:
+        return None
+    return doc, ctx, ctx.word
+
+
 def context_at(doc: Document, offset: int, hover: bool = False) -> Context:
     """What surrounds `offset`: open brackets, the word there, what it is a member of.
 
