@@ -99,17 +99,16 @@ def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Re
     evaluation = evaluate(script, options)
     seconds = time.perf_counter() - start
     built = evaluation.ok and evaluation.export is not None
+    config = evaluation.export.config if evaluation.export else None
     definition = evaluation.definition_bytes() if built and DEFINITION in want else None
     dot = json = None
     if built and (DOT in want or JSON in want):
         from compiler.render.dot import render_dot
         from compiler.render.json_view import render_json
 
-        config = evaluation.export.config if evaluation.export else None
         dot = render_dot(evaluation.marshalled, None) if DOT in want else None
         json = render_json(evaluation.marshalled, config, None) if JSON in want else None
     calls = call_ops(evaluation, digests=CALLS in want)
-    config = evaluation.export.config if evaluation.export else None
     ops = sum(1 for c in calls if c.kind is not None)
     return Report(list(evaluation.problems), list(evaluation.logs), definition, config, calls, dot, json, seconds, ops)
 
