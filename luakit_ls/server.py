@@ -28,8 +28,9 @@ COMMANDS = ("luakit.emitDefinition", "luakit.showDag", "luakit.validate")
 class DocumentState:
     """What the server knows about one build script beyond its text."""
 
-    calls: list[Any] = field(default_factory=list)  # the last evaluation's CallOps for this file
-    good_calls: list[Any] = field(default_factory=list)  # from the last evaluation that succeeded
+    # The CallOps of the last detailed evaluation (the one after typing pauses, with
+    # digests) that succeeded; the quick evaluation of each edit carries none.
+    good_calls: list[Any] = field(default_factory=list)
     evaluated_version: int = -1
     seconds: float = 0.0
     ops: int = 0
@@ -100,9 +101,6 @@ class LuakitServer(LanguageServer):
         job, report = outcome.job, outcome.report
         state = self.states.setdefault(job.uri, DocumentState())
         main = job.script.name
-        state.calls = [c for c in report.calls if c.location is not None and c.location.file == main]
-        if report.ok:
-            state.good_calls = state.calls
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
         # A file recognized by its `bk.` calls alone may be a library of steps: it need not export.
         library = not is_named_script(job.uri, self.settings.files)
@@ -128,7 +126,7 @@ class LuakitServer(LanguageServer):
         state = self.states.get(outcome.job.uri)
         if state is not None and state.evaluated_version == outcome.job.version:
             main = outcome.job.script.name
-            state.calls = state.good_calls = [
+            state.good_calls = [
                 c for c in outcome.report.calls if c.location is not None and c.location.file == main
             ]
 

@@ -166,11 +166,27 @@ class CallSites:
         key = (line, name)
         if key in self._found:
             return self._found[key]
-        found = self._locate_quick(line, name) if self._quick else _UNDECIDED
+        found = self._locate_by_line(line, name) if self._quick else _UNDECIDED
         if found is _UNDECIDED:
             found = self._locate_tokens(line, name)
         self._found[key] = found  # type: ignore[assignment]
         return found  # type: ignore[return-value]
+
+    def _locate_by_line(self, line: int, name: str) -> tuple[int, int, int] | None | object:
+        """The quick answer, remembered by the line's text when the call ends on its line."""
+        lines = self.lines
+        if not 1 <= line <= len(lines):
+            return None
+        key = (lines[line - 1], name)
+        if key in _one_line_calls:
+            span = _one_line_calls[key]
+            return None if span is None else (span[0], line, span[1])
+        found = self._locate_quick(line, name)
+        if found is None or (isinstance(found, tuple) and found[1] == line):
+            if len(_one_line_calls) >= _ONE_LINE_LIMIT:
+                _one_line_calls.clear()
+            _one_line_calls[key] = None if found is None else (found[0], found[2])
+        return found
 
     def _locate_quick(self, line: int, name: str) -> tuple[int, int, int] | None | object:
         lines = self.lines
@@ -301,6 +317,14 @@ def _find_word(text: str, word: str, start: int) -> int:
         if (i == 0 or not _is_name_char(text[i - 1])) and (end == len(text) or not _is_name_char(text[end])):
             return i
         start = i + 1
+
+
+# The quick answer for a call that is all on one line depends on that line's text
+# alone (in a file the quick path reads: no long brackets, no continued strings),
+# so it is kept by line text across evaluations: an edit changes a line or two,
+# and every other call is found again by one dictionary lookup.
+_ONE_LINE_LIMIT = 200_000
+_one_line_calls: dict[tuple[str, str], tuple[int, int] | None] = {}
 
 
 _CACHE_SIZE = 64
