@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import os
 import signal
 import stat
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Sequence
 
 from compiler import __version__
+from compiler.api.call import ImageResolver, NoImageResolver
 from compiler.errors import Location
 from compiler.evaluate import (
     DEFAULT_MEMORY_LIMIT,
@@ -32,6 +34,8 @@ from compiler.evaluate import (
     evaluate,
 )
 from compiler.graph import platform as platforms
+from compiler.image import lookups_disabled
+from compiler.image.config import exported_image_config
 from compiler.render import KINDS
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -118,10 +122,21 @@ def _parser() -> argparse.ArgumentParser:
             metavar="MIB",
             help=f"evaluation memory limit in MiB (default {DEFAULT_MEMORY_LIMIT // MiB})",
         )
+        p.add_argument(
+            "--no-resolve",
+            action="store_true",
+            help="do not look up base image configs in registries (offline; runs get the default PATH and '/')",
+        )
 
     build = commands.add_parser("build", help="write the LLB definition (pipe it to buildctl)")
     evaluation_flags(build)
     build.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-' is stdout)")
+    build.add_argument(
+        "--config-out",
+        metavar="FILE",
+        help="also write the exported image's OCI config (JSON) to FILE, for buildctl's "
+        "--output type=image,...,containerimage.config=<JSON>",
+    )
 
     validate = commands.add_parser("validate", help="check a script; prints nothing when it is fine")
     evaluation_flags(validate)
@@ -179,6 +194,7 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
         target_platform=ns.platform,
         timeout=ns.timeout,
         memory_limit=int(ns.memory_limit * MiB),
+        image_resolver=_resolver(ns),
         on_print=_print_log,
     )
     watchdog = threading.Timer(ns.timeout + WATCHDOG_GRACE, _give_up, (ns.script, ns.timeout))
@@ -191,6 +207,15 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
     for problem in evaluation.problems:
         print(problem, file=sys.stderr)
     return evaluation if evaluation.ok else EXIT_SCRIPT
+
+
+def _resolver(ns: argparse.Namespace) -> ImageResolver:
+    """The registry client, unless `--no-resolve` or LUAKIT_NO_RESOLVE say to stay offline."""
+    if ns.no_resolve or lookups_disabled():
+        return NoImageResolver()
+    from compiler.image.registry import RegistryResolver  # the network stack: only loaded when used
+
+    return RegistryResolver()
 
 
 def _give_up(script: str, timeout: float) -> None:
@@ -290,6 +315,11 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_OK
     marshalled = evaluation.marshalled
     if ns.command == "build":
+        if ns.config_out:
+            if ns.config_out == "-" and ns.output in (None, "-"):
+                raise UsageError("--config-out - needs -o FILE: stdout already carries the definition")
+            image_config = exported_image_config(evaluation)
+            _write((json.dumps(image_config, separators=(",", ":")) + "\n").encode(), ns.config_out, binary=False)
         _write(marshalled.to_bytes(), ns.output, binary=True)
         return EXIT_OK
     from compiler.render.dot import render_dot

@@ -21,7 +21,7 @@ from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
 from compiler.runtime.convert import Converter
-from compiler.runtime.modules import ModuleError, ModuleResolver, roots_for
+from compiler.runtime.modules import ModuleError, ModuleReader, ModuleResolver, roots_for
 from compiler.runtime.sources import SourceSet, chunk_name
 from compiler.runtime.vm import Deadline, Sandbox
 
@@ -53,6 +53,9 @@ class EvalOptions:
     memory_limit: int = DEFAULT_MEMORY_LIMIT
     image_resolver: ImageResolver = field(default_factory=NoImageResolver)
     on_print: Callable[[Location | None, str], None] | None = None
+    # Where `require` reads the script's own modules when they are not files next
+    # to `ScriptSource.path` (the gateway frontend reads them through BuildKit).
+    module_reader: ModuleReader | None = None
 
 
 class CallRecord(NamedTuple):
@@ -188,7 +191,7 @@ class _Host:
         self.calls: list[CallRecord] = []
         self.logs: list[tuple[Location | None, str]] = []
         self.api_errors: dict[bytes, Problem] = {}
-        self.modules = ModuleResolver(roots_for(script.path, script.name))
+        self.modules = ModuleResolver(roots_for(script.path, script.name, options.module_reader))
         self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)

@@ -37,9 +37,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from compiler.api.call import NoImageResolver
 from compiler.errors import Problem
 from compiler.evaluate import EvalOptions, MiB, ScriptSource
 from compiler.graph import platform as platforms
+from compiler.image import lookups_disabled
+from compiler.image.registry import cached_resolver
 from compiler.isolated import CALLS, DEFINITION, DOT, JSON, Report, Request, Worker, WorkerGone
 from luakit_ls.settings import Settings
 
@@ -79,11 +82,14 @@ def eval_options(settings: Settings) -> EvalOptions:
     if settings.platform:
         with contextlib.suppress(ValueError):
             target = platforms.parse(settings.platform)
+    # Base images' configs (for runs' PATH, workdir and user) come from the disk cache
+    # the CLI fills: no network on any keystroke path.
     return EvalOptions(
         build_args=dict(settings.build_args),
         target_platform=target,
         timeout=settings.timeout,
         memory_limit=settings.memory_limit_mib * MiB,
+        image_resolver=NoImageResolver() if lookups_disabled() else cached_resolver(),
     )
 
 

@@ -158,7 +158,7 @@ bk = {}
 ---@class (exact) bk.ImageOptions
 ---@field platform? bk.PlatformSpec Platform to pull, as `"os/arch[/variant]"`, `{ os =, arch =, variant = }` (no other keys) or a `bk.platform(...)` value; aliases are normalized like containerd's (`aarch64` → `arm64`, `armhf` → `arm/v7`). Default: the build's target platform. Example: `platform = "linux/arm64"`.
 ---@field resolve_mode? bk.ResolveMode When to consult the registry: `"default"`, `"pull"` (always check) or `"local"` (prefer a local copy). Default: `"default"`.
----@field resolve_digest? boolean Accepted for compatibility with scripts written for the Go luakit. When true and an image-config resolver is available, the image config is looked up, giving later `run`s its env, working dir and user (as Dockerfile `FROM` does); `false` skips the lookup. Default: `true`.
+---@field resolve_digest? boolean When true, the image config is looked up (by `luakit` in the registry, by the frontend through BuildKit): later `run`s get its env, working dir and user, the exported image starts from its config, and the image is pinned to the digest that was read, as Dockerfile `FROM` does. `false` skips the lookup and the pin. Default: `true`.
 
 ---A container image from a registry, as the root filesystem of a new state.
 ---`ref` is a Docker-style reference, normalized the way Docker does it:

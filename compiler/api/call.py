@@ -18,8 +18,32 @@ class Export:
     location: Location | None
 
 
+class ImageResolveError(Exception):
+    """A base image's config could not be had; the message says why in the user's terms.
+
+    `bk.image` turns it into a located error, as Dockerfile fails a build whose
+    `FROM` cannot be resolved.
+    """
+
+
+class RegistryUnreachable(ImageResolveError):
+    """The registry could not be contacted at all (no network, unknown host, time-out).
+
+    `bk.image` turns it into a located warning and goes on with Dockerfile's
+    defaults: the daemon may still reach the registry (or have the image) when it
+    builds, and a script must stay checkable offline.
+    """
+
+
 class ImageResolver(Protocol):
-    """Looks up a base image's config (env, workdir, user) for later runs."""
+    """Looks up a base image's config for the states built on it.
+
+    `identifier` is a normalized `docker-image://` identifier; `platform` is the
+    platform asked for (None: the resolver's default). Returns None when this
+    resolver does not look images up; raises `ImageResolveError` when it tried
+    and failed. A digest in the result pins the image (`ref@digest`, as
+    Dockerfile does).
+    """
 
     def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None: ...
 

@@ -37,7 +37,12 @@ def merge(call: Call, *args: Any) -> g.State:
         return layers[0]
     node = g.MergeNode(tuple(s.ref for s in layers if s.ref is not None), call.location)
     platforms = {s.platform for s in layers}
-    return g.State(g.Ref(node), platform=platforms.pop() if len(platforms) == 1 else call.session.target)
+    # Like llb.Merge, the result keeps the first layer's image config: the others are laid on it.
+    return g.State(
+        g.Ref(node),
+        platform=platforms.pop() if len(platforms) == 1 else call.session.target,
+        image=layers[0].image,
+    )
 
 
 def diff(call: Call, lower: Any = None, upper: Any = None) -> g.State:
@@ -49,7 +54,8 @@ def diff(call: Call, lower: Any = None, upper: Any = None) -> g.State:
     if lower.ref is None:
         return upper  # the diff from nothing is everything
     node = g.DiffNode(lower.ref, upper.ref, call.location)
-    return g.State(g.Ref(node), platform=upper.platform or lower.platform)
+    # Like llb.Diff (`lower.WithOutput(...)`): the image config is the lower state's.
+    return g.State(g.Ref(node), platform=upper.platform or lower.platform, image=lower.image)
 
 
 METADATA_OPTIONS: dict[str, v.Reader] = {

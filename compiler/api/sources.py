@@ -8,9 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from compiler.api import values as v
-from compiler.api.call import Call
+from compiler.api.call import Call, ImageResolveError, RegistryUnreachable
 from compiler.api.reference import ReferenceError, normalize
 from compiler.graph import nodes as g
+from compiler.graph.platform import Platform
 
 IMAGE_OPTIONS: dict[str, v.Reader] = {
     "platform": v.platform,
@@ -36,10 +37,28 @@ def image(call: Call, ref: Any = None, opts: Any = None) -> g.State:
         if mode == "pull":
             caps.append("source.image.resolvemode")
     platform = call.node_platform(options.get("platform"))
-    node = g.SourceNode("docker-image://" + name, tuple(attrs), tuple(caps), platform, call.location)
-    # Like Dockerfile FROM: the image's env, workdir and user become the defaults of later steps.
-    defaults = call.session.resolver.resolve(node.identifier, platform) if options.get("resolve_digest", True) else None
+    identifier = "docker-image://" + name
+    defaults = _resolve(call, identifier, platform) if options.get("resolve_digest", True) else None
+    if defaults is not None and defaults.digest and "@" not in name:
+        # Like Dockerfile FROM: build on exactly the image whose config was read (llb-facts §4.3).
+        identifier = f"{identifier}@{defaults.digest}"
+    node = g.SourceNode(identifier, tuple(attrs), tuple(caps), platform, call.location)
     return g.State(g.Ref(node), platform=platform, image=defaults)
+
+
+def _resolve(call: Call, identifier: str, platform: Platform | None) -> g.ImageDefaults | None:
+    """The image's config for later steps (Dockerfile FROM): env, workdir, user, and the pinned digest."""
+    try:
+        return call.session.resolver.resolve(identifier, platform)
+    except RegistryUnreachable as err:
+        call.warn(
+            f"{err}; later steps get the default PATH and working directory "
+            "(the daemon may still pull the image; pass --no-resolve to skip the lookup)",
+            "resolve",
+        )
+        return None
+    except ImageResolveError as err:
+        raise call.error(str(err)) from None
 
 
 def scratch(call: Call, *extra: Any) -> g.State:

@@ -283,11 +283,19 @@ Node = SourceNode | ExecNode | FileNode | MergeNode | DiffNode
 
 @dataclass(frozen=True, slots=True)
 class ImageDefaults:
-    """What a base image's config contributes to later `run`s (like Dockerfile)."""
+    """What a base image's config contributes to the states built on it (like Dockerfile `FROM`).
+
+    `env`, `workdir` and `user` are what later `run`s start from. `config` is the
+    base image's whole OCI config as canonical JSON text ("" when unknown), which
+    the exported image's config starts from; `digest` is the manifest digest the
+    reference resolved to ("" when unknown), which `bk.image` pins.
+    """
 
     env: tuple[str, ...] = ()
     workdir: str = ""
     user: str = ""
+    config: str = ""
+    digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ same platform wherever it is written.
 
 from __future__ import annotations
 
+import platform as _platform
 import re
 from dataclasses import dataclass
 
@@ -92,3 +93,13 @@ def _invalid(what: str, value: str) -> str:
     allowed = "letters, digits, '_' and '-'" if what == "OS" else "letters, digits, '_', '.' and '-'"
     shown = f"'{value}'" if value else "empty"
     return f"{what} {shown} is not valid (use {allowed})"
+
+
+def host() -> Platform:
+    """The platform images built here default to: Linux on this machine's architecture.
+
+    Linux even on a macOS or Windows host, because BuildKit builds Linux images in
+    a VM of the host's architecture there; this is the platform the daemon's
+    exporter and a registry pull would pick by default.
+    """
+    return normalize("linux", _platform.machine() or "amd64")

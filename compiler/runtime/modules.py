@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+# Reads a file by its path relative to the script's folder: text, or None when
+# there is no such file. How a script whose folder is not on this machine (the
+# gateway frontend reads it from a BuildKit local) serves `require`.
+ModuleReader = Callable[[str], str | None]
 
 STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
 STDLIB_PREFIX = "luakit/"  # display-name prefix of stdlib files
@@ -25,6 +31,7 @@ class ModuleError(Exception):
 class Root:
     directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
     display_prefix: str  # prepended to relative paths to make display names
+    reader: ModuleReader | None = None  # files from elsewhere, when `directory` is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +69,12 @@ class ModuleResolver:
             for candidate in candidates:
                 display = _display(root, candidate)
                 searched.append(display)
-                if root.directory is None:
+                if root.reader is not None:
+                    found = root.reader(candidate)
+                elif root.directory is None:
                     continue
-                found = _read_inside(root.directory, candidate)
+                else:
+                    found = _read_inside(root.directory, candidate)
                 if found is not None:
                     return ModuleFile(display, found)
         listing = "".join(f"\n\tno file '{s}'" for s in searched)
@@ -93,11 +103,13 @@ def _read_inside(directory: Path, rel: str) -> str | None:
         raise ModuleError(f"cannot read '{rel}': {exc}") from exc
 
 
-def roots_for(script_path: str | None, display_name: str) -> list[Root]:
-    """The script's folder (when the script is a file), then the stdlib."""
+def roots_for(script_path: str | None, display_name: str, reader: ModuleReader | None = None) -> list[Root]:
+    """The script's folder (a file's, or the one `reader` serves), then the stdlib."""
     roots: list[Root] = []
     display_dir = posixpath.dirname(display_name)
-    if script_path is not None:
+    if reader is not None:
+        roots.append(Root(None, display_dir, reader))
+    elif script_path is not None:
         roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir))
     else:
         roots.append(Root(None, display_dir))

@@ -114,8 +114,9 @@ bk.export(base:mkdir("/data"), {
 def test_full_export_config_builds_and_is_kept(buildkit, tmp_path):
     result = scenario(buildkit, tmp_path, FULL_CONFIG)
     assert (result.out / "data").is_dir()
-    # buildctl without a frontend cannot carry an image config; luakit keeps it on the
-    # evaluation (the gateway frontend applies it): `luakit dag --format json` shows it.
+    # A definition carries no image config; luakit keeps it on the evaluation (`luakit dag
+    # --format json` shows it) and gives it to the image exporter with `build --config-out`
+    # (tests/e2e/test_image_config.py) or through the gateway frontend.
     dag = subprocess.run(
         [
             sys.executable,

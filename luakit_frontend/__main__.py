@@ -1,0 +1,5 @@
+"""`python -m luakit_frontend`: what the frontend image's Entrypoint runs."""
+
+from luakit_frontend.main import main
+
+main()
