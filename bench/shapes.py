@@ -389,7 +389,11 @@ def warm(script: Path, reps: int) -> Warm | str:
 
 
 def our_command() -> tuple[list[str], dict[str, str] | None]:
-    """`luakit` as PATH would run it, minus any pyenv shim (a shell script that adds its own start-up time)."""
+    """`luakit` as PATH would run it, minus any pyenv shim (a shell script that adds its own start-up time).
+
+    Runs pass `--no-resolve`: the Go luakit looks up no registry, and a lookup's time is the
+    network's, not the compiler's.
+    """
     beside_python = Path(sys.executable).with_name("luakit")
     if beside_python.exists():
         return [str(beside_python)], None
@@ -468,7 +472,7 @@ def measure(bench: Bench, shape: Shape, n: int, directory: Path, failures: list[
         print(f"{n:>7} OUR EVALUATION FAILED:\n{result[:2000]}")
         return None
     limits = ["--timeout", str(TIMEOUT_S), "--memory-limit", str(MEMORY_LIMIT_MIB)]
-    cold = bench.launcher.best_of([*bench.ours, "build", *limits, "-o", "out.pb", "build.lua"], directory, reps.cold)
+    cold = bench.launcher.best_of([*bench.ours, "build", "--no-resolve", *limits, "-o", "out.pb", "build.lua"], directory, reps.cold)
     if isinstance(cold, str):
         failures.append(f"shape {shape.key} at {n}: `luakit build` failed: {cold}")
         print(f"        luakit build: {cold}")
@@ -548,7 +552,7 @@ def cold_start(bench: Bench, work: Path) -> ColdStart:
         return [r.seconds for r in runs]
 
     floor = times([sys.executable, "-c", FLOOR])
-    ours = times([*bench.ours, "build", "-o", "out.pb", "build.lua"])
+    ours = times([*bench.ours, "build", "--no-resolve", "-o", "out.pb", "build.lua"])
     go = times([bench.go, "dag", "--format", "json", "build.lua"]) if bench.go else None
     print(f"\n== cold start: the two-line Quick Start script, best and median of {reps}")
     for label, samples in [
