@@ -22,7 +22,6 @@ from luakit_ls.syntax import Document, Token, parse, tokens
 
 _UNKNOWN_OPTION = re.compile(r"unknown option '([A-Za-z_][A-Za-z0-9_]*)' \(did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?\)")
 _OCTAL_SUGGESTION = re.compile(r'\bwrite "([0-7]{3,4})"')
-_OCTAL_NUMBER = re.compile(r"\b(\d+) looks like an octal")
 
 
 # Whether a token (and the one after it, if any) is what a fix replaces.
@@ -69,14 +68,12 @@ def quick_fix(text: str, message: str, range_: Range) -> Fix | None:
             edit_range = doc.range_of(token.start, token.end)
         return Fix(f"Change '{key}' to '{suggestion}'", TextEdit(edit_range, suggestion))
     suggested = _OCTAL_SUGGESTION.search(message) if "octal" in message else None
-    written = _OCTAL_NUMBER.search(message)
-    digits = suggested.group(1) if suggested else written.group(1) if written else None
-    if digits is not None:
-        value = int(digits)  # the literal `0644` is the number 644: the digits read as decimal
+    if suggested is not None:
+        value = int(suggested.group(1))  # the literal `0644` is the number 644: the digits read as decimal
         token = _find(doc, range_, lambda t, after: t.kind == "num" and _decimal(t) == value)
         if token is None:
             return None
-        replacement = f'"{suggested.group(1)}"' if suggested else f'"{token.value}"'
+        replacement = f'"{suggested.group(1)}"'
         return Fix(
             f"Write the mode as the string {replacement}",
             TextEdit(doc.range_of(token.start, token.end), replacement),

@@ -8,7 +8,7 @@ background after `initialized`, and the evaluation workers start there too.
 from __future__ import annotations
 
 import argparse
-import base64
+import asyncio
 import gc
 import threading
 from dataclasses import dataclass, field
@@ -17,11 +17,10 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
-from luakit_ls import __version__
+from luakit_ls import __version__, commands
 from luakit_ls import settings as config
+from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
-
-COMMANDS = ("luakit.emitDefinition", "luakit.showDag", "luakit.validate")
 
 
 @dataclass
@@ -44,10 +43,11 @@ class LuakitServer(LanguageServer):
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
+        self._pending: set[str] = set()  # documents to evaluate once loading is done
 
     # ------------------------------------------------------------ lazily loaded parts
 
-    def load(self) -> None:
+    def load(self, loop: asyncio.AbstractEventLoop) -> None:
         """Import the compiler and the editor modules, start the workers (off the event loop)."""
         from luakit_ls import stubs
         from luakit_ls.diagnostics import Outbox
@@ -61,11 +61,34 @@ class LuakitServer(LanguageServer):
         # collections that each evaluation's report (thousands of objects) triggers.
         gc.freeze()
         self._ready.set()
+        loop.call_soon_threadsafe(self._loaded)
+
+    def _loaded(self) -> None:
+        """On the event loop, once loading is done: what waited for the compiler."""
+        self.check_settings()
+        pending, self._pending = self._pending, set()
+        for uri in pending:
+            if uri in self.workspace.text_documents:
+                self.evaluate(uri)
+
+    async def ready(self) -> None:
+        """Wait for loading without blocking the event loop (commands may come first)."""
+        if not self._ready.is_set():
+            await asyncio.get_running_loop().run_in_executor(None, self._ready.wait)
 
     @property
     def scheduler(self) -> Any:
-        self._ready.wait()
+        assert self._ready.is_set(), "the scheduler is made by `load`"
         return self._scheduler
+
+    def complain(self, complaints: list[str]) -> None:
+        for complaint in complaints:
+            self.window_log_message(t.LogMessageParams(t.MessageType.Warning, complaint))
+
+    def check_settings(self) -> None:
+        """The checks that need the compiler (an unusable `platform`), once it is loaded."""
+        complaint = config.platform_complaint(self.settings)
+        self.complain([complaint] if complaint else [])
 
     # ------------------------------------------------------------ evaluation
 
@@ -83,14 +106,20 @@ class LuakitServer(LanguageServer):
         return Job(uri, document.version or 0, script, self.settings)
 
     def evaluate(self, uri: str) -> None:
+        if not self._ready.is_set():
+            self._pending.add(uri)  # `_loaded` evaluates it: never block the event loop on loading
+            return
         if self.is_script(uri):
             self.scheduler.schedule(self.job(uri))
-        elif self._ready.is_set() and self.outbox.reported(uri):
+        elif self.outbox.reported(uri):
             # No longer a build script (its `bk.` calls were deleted, or `files` changed): what it
             # reported goes, and nothing is published for it any more.
             self.forget(uri)
 
     def forget(self, uri: str) -> None:
+        self._pending.discard(uri)
+        if not self._ready.is_set():
+            return  # nothing was evaluated yet
         self.states.pop(uri, None)
         self.scheduler.forget(uri)
         self._publish(self.outbox.forget(uri))
@@ -106,16 +135,7 @@ class LuakitServer(LanguageServer):
         library = not is_named_script(job.uri, self.settings.files)
         found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, library=library)
         self._publish(self.outbox.update(job.uri, found), job)
-        self.protocol.notify(
-            "luakit/evaluated",
-            {
-                "uri": job.uri,
-                "version": job.version,
-                "seconds": report.seconds,
-                "ops": report.ops,
-                "errors": sum(1 for p in report.problems if p.severity == "error"),
-            },
-        )
+        self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
 
     def _publish(self, shown: dict[str, list[Any]], job: Any = None) -> None:
         for uri, found in shown.items():
@@ -144,20 +164,20 @@ server = LuakitServer()
 @server.feature(t.INITIALIZE)
 def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
     ls.settings, complaints = config.merge(ls.settings, params.initialization_options)
-    for complaint in complaints:
-        ls.window_log_message(t.LogMessageParams(t.MessageType.Warning, complaint))
+    ls.complain(complaints)
 
 
 @server.feature(t.INITIALIZED)
 def initialized(ls: LuakitServer, params: t.InitializedParams) -> None:
-    threading.Thread(target=ls.load, daemon=True).start()
+    threading.Thread(target=ls.load, args=(asyncio.get_running_loop(),), daemon=True).start()
 
 
 @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: LuakitServer, params: t.DidChangeConfigurationParams) -> None:
     ls.settings, complaints = config.merge(ls.settings, params.settings)
-    for complaint in complaints:
-        ls.window_log_message(t.LogMessageParams(t.MessageType.Warning, complaint))
+    ls.complain(complaints)
+    if ls._ready.is_set():
+        ls.check_settings()
     for uri in list(ls.workspace.text_documents):
         ls.evaluate(uri)
 
@@ -179,8 +199,7 @@ def did_save(ls: LuakitServer, params: t.DidSaveTextDocumentParams) -> None:
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
-    if ls._ready.is_set():  # before, nothing was evaluated
-        ls.forget(params.text_document.uri)
+    ls.forget(params.text_document.uri)
 
 
 def _completion_options() -> t.CompletionOptions:
@@ -260,68 +279,44 @@ def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
 # (the "Emit LLB" lens sends only the URI).
 
 
-@server.command("luakit.emitDefinition")
+@server.command(EMIT_DEFINITION)
 async def emit_definition(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     """[uri, path?] -> the Definition as base64 (or written to `path`): the bytes `luakit build` writes."""
-    job = _command_job(ls, arguments, "luakit.emitDefinition")
+    job = await _command_job(ls, arguments, EMIT_DEFINITION)
     if isinstance(job, dict):
         return job
-    path = arguments[1] if len(arguments) > 1 and isinstance(arguments[1], str) and arguments[1] else None
-    report = await ls.scheduler.definition(job, "definition")
-    result = _command_result(report)
-    if report is not None and report.definition is not None:
-        if path:
-            from pathlib import Path
-
-            try:
-                Path(path).write_bytes(report.definition)
-            except OSError as exc:
-                return {**result, "ok": False, "problems": [f"cannot write {path}: {exc.strerror or exc}"]}
-            result["path"] = path
-        else:
-            result["definition"] = base64.b64encode(report.definition).decode()
-    return result
+    return commands.definition(await ls.scheduler.definition(job, "definition"), commands.output_path(arguments))
 
 
-@server.command("luakit.showDag")
+@server.command(SHOW_DAG)
 async def show_dag(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     """[uri, "dot" | "json"] -> the DAG as DOT or JSON text: what `luakit dag` prints."""
-    job = _command_job(ls, arguments, "luakit.showDag")
+    job = await _command_job(ls, arguments, SHOW_DAG)
     if isinstance(job, dict):
         return job
-    view = "json" if len(arguments) > 1 and arguments[1] == "json" else "dot"
-    report = await ls.scheduler.definition(job, view)
-    result = _command_result(report)
-    if report is not None:
-        result[view] = report.json if view == "json" else report.dot
-    return result
+    view = commands.dag_view(arguments)
+    return commands.dag(await ls.scheduler.definition(job, view), view)
 
 
-@server.command("luakit.validate")
+@server.command(VALIDATE)
 async def validate(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     """[uri] -> whether the script builds, and its problems as `luakit validate` prints them."""
-    job = _command_job(ls, arguments, "luakit.validate")
+    job = await _command_job(ls, arguments, VALIDATE)
     if isinstance(job, dict):
         return job
-    report = await ls.scheduler.run(job, frozenset(), droppable=False)
-    return _command_result(report)
+    return commands.validation(await ls.scheduler.run(job, frozenset(), droppable=False))
 
 
-def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str) -> Any:
+async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str) -> Any:
     """The evaluation job for a command's document, or the command's answer when there is none."""
-    uri = arguments[0] if arguments else None
-    if not isinstance(uri, str):
-        return {"ok": False, "problems": [f"{command}: the first argument must be the script's URI"]}
+    uri = commands.uri_argument(arguments, command)
+    if isinstance(uri, dict):
+        return uri
+    await ls.ready()
     try:
         return ls.job(uri)
     except (OSError, UnicodeDecodeError) as exc:
-        return {"ok": False, "problems": [f"{display_name(uri)}: cannot read script: {exc}"]}
-
-
-def _command_result(report: Any) -> dict[str, Any]:
-    if report is None:
-        return {"ok": False, "problems": ["the evaluation was cancelled"]}
-    return {"ok": report.ok, "problems": [str(p) for p in report.problems], "ops": report.ops}
+        return commands.unreadable(display_name(uri), exc)
 
 
 @server.feature(t.SHUTDOWN)

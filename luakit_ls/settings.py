@@ -35,7 +35,11 @@ _KEYS = {
 
 
 def merge(settings: Settings, value: Any) -> tuple[Settings, list[str]]:
-    """`settings` updated from a client's object; unknown or invalid entries are reported, not fatal."""
+    """`settings` updated from a client's object; invalid entries are reported, not fatal.
+
+    Unknown keys are ignored: clients send whole configuration sections. The
+    platform is checked later, by `platform_complaint`, once the compiler is loaded.
+    """
     if isinstance(value, Mapping) and isinstance(value.get("luakit"), Mapping):
         value = value["luakit"]
     if not isinstance(value, Mapping):
@@ -55,3 +59,19 @@ def merge(settings: Settings, value: Any) -> tuple[Settings, list[str]]:
             continue
         changes[name] = parsed
     return dataclasses.replace(settings, **changes), complaints
+
+
+def platform_complaint(settings: Settings) -> str | None:
+    """Why the `platform` setting cannot be used (evaluations then use the default), or None.
+
+    Needs the compiler's platform parser, so it is asked once the compiler has loaded.
+    """
+    if not settings.platform:
+        return None
+    from compiler.graph import platform as platforms
+
+    try:
+        platforms.parse(settings.platform)
+    except ValueError as exc:
+        return f"luakit.platform: {exc}; evaluating for the default platform"
+    return None

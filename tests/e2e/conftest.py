@@ -33,15 +33,7 @@ if str(E2E_DIR) not in sys.path:
 _started: list[buildkit_harness.BuildKit] = []
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def unavailable(reason: str) -> None:
-    """Skip with ``reason`` -- or fail when running in CI, where e2e must not be skipped."""
-    if in_ci():
-        pytest.fail(f"e2e unavailable in CI (CI={os.environ['CI']!r}): {reason}", pytrace=False)
-    pytest.skip(reason)
+from availability import unavailable  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,18 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from availability import unavailable
 from buildkit_harness import free_port
 from scenario import scenario
 from servers import git, start_git_daemon, stop, wait_port
 
 # --------------------------------------------------------------------------- helpers
-
-
-def unavailable(reason: str) -> None:
-    """Skip -- or fail under CI, like conftest.unavailable (e2e must not be skipped silently there)."""
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"e2e unavailable in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _bare_repo(root: Path, name: str, files: dict[str, str]) -> Path:

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from availability import unavailable
 from scenario import scenario
 
 COLLECT = """
@@ -223,7 +224,7 @@ def ssh_agent(tmp_path_factory):
                 capture_output=True,
             )
         if shutil.which("ssh-agent") is None:
-            pytest.skip("ssh-agent not available (install openssh-client)")
+            unavailable("ssh-agent not available (install openssh-client)")
     d = tmp_path_factory.mktemp("ssh")
     sock = d / "agent.sock"
     key = d / "id_ed25519"
@@ -259,7 +260,7 @@ def ssh_add_image(buildkit, tmp_path_factory):
     """busybox + the host's ssh-add and its shared libraries (busybox has no agent client)."""
     ssh_add = shutil.which("ssh-add")
     if ssh_add is None:
-        pytest.skip("ssh-add not available")
+        unavailable("ssh-add not available")
     root = tmp_path_factory.mktemp("sshadd-rootfs") / "rootfs"
     (root / "usr/bin").mkdir(parents=True)
     shutil.copy(ssh_add, root / "usr/bin/ssh-add")

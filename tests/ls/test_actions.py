@@ -60,16 +60,6 @@ def test_the_line_is_searched_when_the_range_is_empty():
     assert apply_edit(text, fix.edit) == 'local x = bk.cache("/c", { id = "go" })'
 
 
-def test_octal_looking_mode_becomes_a_string():
-    text = 'local s = bk.image("a")\nlocal t = s:mkfile("/x", "y", { mode = 0644 })\n'
-    message = 'state:mkfile: mode 644 looks like an octal literal; write "0644"'
-    [action] = code_actions(text, URI, [Diagnostic(Range(Position(1, 10), Position(1, 46)), message)])
-    assert action.title == 'Write the mode as the string "0644"'
-    assert apply_edit(text, action.edit.changes[URI][0]) == (
-        'local s = bk.image("a")\nlocal t = s:mkfile("/x", "y", { mode = "0644" })\n'
-    )
-
-
 def test_octal_mode_from_a_real_evaluation_is_fixed():
     text = 'local s = bk.image("alpine")\nlocal t = s:mkfile("/x", "y", {\n  mode = 0644,\n})\nbk.export(t)\n'
     [problem] = problems(text)
@@ -84,12 +74,6 @@ def test_octal_mode_in_the_compilers_words():
     message = 'state:mkdir: mode is the decimal number 750 (octal 1356): Lua has no octal literals; write "0750" for octal 0750'
     fix = quick_fix(text, message, Range(Position(0, 10), Position(0, 52)))
     assert apply_edit(text, fix.edit) == 'local t = bk.image("a"):mkdir("/x", { mode = "0750" })'
-
-
-def test_octal_mode_without_a_suggestion_quotes_the_digits_as_written():
-    text = 'st:copy(a, "b", "c", { mode = 755 })'
-    fix = quick_fix(text, "mode 755 looks like an octal literal", Range(Position(0, 0), Position(0, 0)))
-    assert apply_edit(text, fix.edit) == 'st:copy(a, "b", "c", { mode = "755" })'
 
 
 def test_no_fix_for_other_messages_or_stale_text():

@@ -55,12 +55,18 @@ async def opened(client: Client, project: Path) -> str:
     uri = (project / "build.lua").as_uri()
     client.open(uri, SCRIPT)
     assert await client.diagnostics_of(uri, 1) == []
-    for _ in range(250):  # the detailed evaluation (digests) follows the diagnostics after a pause
+    await _detailed(client, uri)
+    return uri
+
+
+async def _detailed(client: Client, uri: str) -> None:
+    """Wait for the detailed evaluation (digests), which follows the diagnostics after a pause."""
+    for _ in range(250):
         hints = await _hints(client, uri)
         if hints and all(" · " in str(hint.label) for hint in hints):
-            break
+            return
         await asyncio.sleep(0.02)
-    return uri
+    raise AssertionError(f"no detailed evaluation of {uri}")
 
 
 def luakit(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -207,6 +213,31 @@ async def _hints(client: Client, uri: str) -> list[t.InlayHint]:
         await within(client.text_document_inlay_hint_async(t.InlayHintParams(t.TextDocumentIdentifier(uri), whole)))
         or []
     )
+
+
+async def test_a_broken_file_keeps_hover_symbols_and_completion_from_the_last_good_evaluation(
+    client: Client, project: Path
+):
+    uri = (project / "broken.build.lua").as_uri()
+    client.open(uri, SCRIPT)
+    assert await client.diagnostics_of(uri, 1) == []
+    await _detailed(client, uri)
+    good = await client.hover_text(uri, 3, 21)  # base:r|un
+    broken = SCRIPT + "local oops = (\nlocal x = bk.\n"
+    client.replace(uri, broken, 2)
+    [syntax] = await client.diagnostics_of(uri, 2)
+    assert syntax.code == "LK001", syntax
+    assert await client.hover_text(uri, 3, 21) == good and "exec" in (good or "")
+    symbols = await within(
+        client.text_document_document_symbol_async(t.DocumentSymbolParams(t.TextDocumentIdentifier(uri)))
+    )
+    assert symbols is not None
+    outline = {s.name: [c.name for c in (s.children or [])] for s in symbols}  # type: ignore[union-attr]
+    assert outline["bk.export"] == ["base", "ctx", "built", "final"], outline
+    lines = broken.split("\n")
+    labels = await client.completion_labels(uri, len(lines) - 2, len(lines[-2]))  # after the unfinished `bk.`
+    assert {"image", "merge", "export"} <= set(labels), labels
+    client.close(uri)
 
 
 # ------------------------------------------------------------------ commands equal the CLI

@@ -42,6 +42,24 @@ async def test_an_invalid_setting_is_reported_not_fatal(client: Client):
     assert "luakit.memoryLimit: ignored invalid value 'lots'" in warnings
 
 
+async def test_an_unusable_platform_is_reported_and_the_default_used(client: Client, folder):
+    uri = (folder / "build.lua").as_uri()
+    client.open(uri, NEEDS_BASE)
+    await client.diagnostics_of(uri, 1)
+    published = len(client.publishes)
+    client.workspace_did_change_configuration(t.DidChangeConfigurationParams({"luakit": {"platform": "linux"}}))
+    assert list((await client.publish_of(uri, 1, after=published)).diagnostics) == []  # still evaluated
+    for _ in range(100):
+        warnings = [m.message for m in client.log_messages if m.type == t.MessageType.Warning]
+        if any(w.startswith("luakit.platform:") for w in warnings):
+            break
+        await asyncio.sleep(0.02)
+    [said] = [w for w in warnings if w.startswith("luakit.platform:")]
+    assert "'linux'" in said and said.endswith("evaluating for the default platform"), said
+    client.workspace_did_change_configuration(t.DidChangeConfigurationParams({"luakit": {"platform": None}}))
+    client.close(uri)
+
+
 async def test_build_args_from_initialization_options_and_configuration_changes(client: Client, folder):
     uri = (folder / "build.lua").as_uri()
     client.open(uri, NEEDS_BASE)

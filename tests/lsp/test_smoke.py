@@ -1,10 +1,12 @@
 """The real server over stdio: diagnostics, completion and hover arrive."""
 
 import sys
+import time
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
+from pygls.lsp.client import LanguageClient as PyglsClient
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 BROKEN = 'local base = bk.image("alpine:3.19")\nlocal r = base:run("echo hi", { cwdd = "/" })\nbk.export(r)\n'
@@ -33,3 +35,20 @@ async def test_diagnostics_completion_hover(client: LanguageClient):
     assert {"image", "merge", "export"} <= labels
     found = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(uri), t.Position(0, 17)))
     assert found is not None and "image" in str(found.contents)
+
+
+@pytest.mark.asyncio
+async def test_initialize_is_answered_within_a_second_of_the_start():
+    """Editors wait for `initialize`: pygls loads first, the compiler after `initialized`."""
+    client = PyglsClient("luakit-test", "1")
+    started = time.perf_counter()
+    await client.start_io(sys.executable, "-m", "luakit_ls.server", "--stdio")
+    try:
+        result = await client.initialize_async(t.InitializeParams(capabilities=t.ClientCapabilities()))
+        answered = time.perf_counter() - started
+        assert result.server_info is not None and result.server_info.name == "luakit-ls"
+        assert answered < 1.0, f"initialize answered after {answered:.2f} s"
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
