@@ -30,8 +30,11 @@ from compiler.evaluate import (
     EvalOptions,
     Evaluation,
     MiB,
+    NotText,
     ScriptSource,
     evaluate,
+    timeout_message,
+    watchdog,
 )
 from compiler.graph import platform as platforms
 from compiler.image import lookups_disabled
@@ -39,10 +42,6 @@ from compiler.image.config import exported_image_config
 from compiler.render import KINDS
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
-
-# How long past --timeout to wait for a script stuck inside one C call (a huge
-# string.rep, a pathological pattern) before the process ends itself.
-WATCHDOG_GRACE = 5.0
 
 
 class UsageError(Exception):
@@ -168,20 +167,13 @@ def _reason(exc: OSError) -> str:
 def _read_script(path: str) -> ScriptSource | int:
     """The script, or the exit code after saying why it cannot be had."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        return ScriptSource.from_file(path)
     except OSError as exc:
         print(f"{path}: cannot read script: {_reason(exc)}", file=sys.stderr)
         return EXIT_IO
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
-        print(f"{path}:{line}:{column}: the script is not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=sys.stderr)
+    except NotText as exc:
+        print(exc, file=sys.stderr)
         return EXIT_SCRIPT
-    return ScriptSource(text, name=path, path=path)
 
 
 def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
@@ -197,13 +189,8 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
         image_resolver=_resolver(ns),
         on_print=_print_log,
     )
-    watchdog = threading.Timer(ns.timeout + WATCHDOG_GRACE, _give_up, (ns.script, ns.timeout))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
+    with watchdog(ns.timeout, lambda: _give_up(ns.script, ns.timeout)):
         evaluation = evaluate(script, options)
-    finally:
-        watchdog.cancel()
     for problem in evaluation.problems:
         print(problem, file=sys.stderr)
     return evaluation if evaluation.ok else EXIT_SCRIPT
@@ -219,7 +206,7 @@ def _resolver(ns: argparse.Namespace) -> ImageResolver:
 
 
 def _give_up(script: str, timeout: float) -> None:
-    print(f"{script}: script evaluation timed out after {timeout:g}s", file=sys.stderr, flush=True)
+    print(timeout_message(script, timeout), file=sys.stderr, flush=True)
     os._exit(EXIT_SCRIPT)
 
 
@@ -326,8 +313,11 @@ def run(argv: Sequence[str]) -> int:
     from compiler.render.json_view import render_json
 
     kinds = set(ns.filter) if ns.filter else None
-    config = evaluation.export.config if evaluation.export else None
-    text = render_json(marshalled, config, kinds) if ns.format == "json" else render_dot(marshalled, kinds)
+    if ns.format == "json":
+        # The config `build --config-out` writes: what the image will get, not just bk.export's options.
+        text = render_json(marshalled, exported_image_config(evaluation), kinds)
+    else:
+        text = render_dot(marshalled, kinds)
     _write(text.encode(), ns.output, binary=False)
     return EXIT_OK
 

@@ -7,9 +7,11 @@ a location, next to whatever the script built before it stopped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -30,6 +32,18 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_LIMIT = 512 * MiB
 _TIMEOUT_SENTINEL = b"\0luakit-timeout"  # the bridge's TIMEOUT: ends the script like the hook does
 
+# How long past its timeout a host waits for a script stuck inside one C call (a
+# huge string.rep, a pathological pattern: beyond the count hook) before giving up.
+WATCHDOG_GRACE = 5.0
+
+
+class NotText(ValueError):
+    """A script's bytes are not UTF-8 text; `problem` locates the first bad byte."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
 
 @dataclass(frozen=True)
 class ScriptSource:
@@ -40,9 +54,26 @@ class ScriptSource:
     path: str | None = None
 
     @classmethod
+    def from_bytes(cls, data: bytes, name: str, path: str | None = None) -> ScriptSource:
+        """The script in `data`; NotText (`name:line:col: the script is not UTF-8 text ...`) if it is not text.
+
+        The column counts bytes, as the bad byte may start no character.
+        """
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            column = len(before) - (before.rfind(b"\n") + 1)
+            location = Location(name, before.count(b"\n") + 1, column)
+            message = f"the script is not UTF-8 text (byte 0x{data[exc.start]:02x})"
+            raise NotText(Problem(message, location, "syntax")) from None
+        return cls(text, name=name, path=path)
+
+    @classmethod
     def from_file(cls, path: str) -> ScriptSource:
-        with open(path, encoding="utf-8") as f:
-            return cls(f.read(), name=path, path=path)
+        """The script at `path`; OSError if it cannot be read, NotText if it is not text."""
+        with open(path, "rb") as f:
+            return cls.from_bytes(f.read(), name=path, path=path)
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,27 @@ class Evaluation:
 
     def node_digest(self, node: g.Node) -> str:
         return self.digester.digest(node)
+
+
+def timeout_message(name: str, timeout: float) -> str:
+    """What every host says when a script outlives its time limit."""
+    return f"{name}: script evaluation timed out after {timeout:g}s"
+
+
+@contextlib.contextmanager
+def watchdog(timeout: float, give_up: Callable[[], None]) -> Iterator[None]:
+    """Call `give_up` from another thread if the block outlives `timeout` + WATCHDOG_GRACE.
+
+    For a script stuck inside one C call, which no hook can stop: `give_up` must
+    end the process (after telling the user), as the evaluation cannot be ended.
+    """
+    timer = threading.Timer(timeout + WATCHDOG_GRACE, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def reachable(state: g.State) -> set[int]:
@@ -202,9 +254,7 @@ class _Host:
         outcome = self.sandbox.run(self.sources.add(name, self.script.text), chunk_name(name))
         problems: list[Problem] = []
         if outcome.timed_out:
-            problems.append(
-                Problem(f"{name}: script evaluation timed out after {self.options.timeout:g}s", None, "limit")
-            )
+            problems.append(Problem(timeout_message(name, self.options.timeout), None, "limit"))
         elif outcome.out_of_memory:
             limit = self.options.memory_limit / MiB
             problems.append(Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, "limit"))

@@ -26,8 +26,9 @@ import time
 from dataclasses import dataclass, field
 
 from compiler.errors import Location, Problem
-from compiler.evaluate import CallRecord, EvalOptions, Evaluation, ScriptSource, evaluate
+from compiler.evaluate import CallRecord, EvalOptions, Evaluation, ScriptSource, evaluate, timeout_message
 from compiler.graph import nodes as g
+from compiler.image.config import exported_image_config
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
 # libraries, the marshalled Definition).
@@ -108,7 +109,7 @@ def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Re
     evaluation = evaluate(script, options)
     seconds = time.perf_counter() - start
     built = evaluation.ok and evaluation.export is not None
-    config = evaluation.export.config if evaluation.export else None
+    config = exported_image_config(evaluation) if built else None  # what `luakit dag --format json` shows
     definition = evaluation.definition_bytes() if built and DEFINITION in want else None
     dot = json = None
     if built and (DOT in want or JSON in want):
@@ -197,7 +198,7 @@ class Worker:
             raise WorkerGone(f"the evaluator exited with {self._process.exitcode}") from exc
         if report is None:
             self.kill()
-            raise TimeoutError(f"{request.script.name}: script evaluation timed out after {request.options.timeout:g}s")
+            raise TimeoutError(timeout_message(request.script.name, request.options.timeout))
         return report
 
     def interrupt(self) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
+import threading
 from collections.abc import Mapping
 
 from compiler.errors import Location
-from compiler.evaluate import EvalOptions, ScriptSource, evaluate
+from compiler.evaluate import DEFAULT_TIMEOUT, EvalOptions, NotText, ScriptSource, evaluate, timeout_message, watchdog
 from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
 from compiler.image.config import exported_image_config
@@ -34,6 +35,13 @@ from luakit_frontend.transport import stdio_channel
 
 # Lua files travel with the script so that `require` finds its modules.
 MODULE_PATTERNS = ("*.lua", "**/*.lua")
+
+# Each platform's evaluation gets the CLI's default time limit; there is no option for it.
+EVAL_TIMEOUT = DEFAULT_TIMEOUT
+
+# Held by the thread that returns to BuildKit, which then ends the process: the
+# watchdog and the main thread may both try, and BuildKit takes one Return only.
+_returning = threading.Lock()
 
 
 class BuildFailed(Exception):
@@ -59,20 +67,11 @@ def read_script(bridge: Bridge, options: FrontendOptions, session: str) -> tuple
         if data is None:
             failures.append(f"not in local '{local}'")
             continue
-        return ScriptSource(_decode(data, options.filename), name=options.filename), files
+        try:
+            return ScriptSource.from_bytes(data, name=options.filename), files
+        except NotText as err:
+            raise BuildFailed(str(err)) from None
     raise BuildFailed(f"{options.filename}: cannot read the build script ({'; '.join(failures)})")
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise BuildFailed(
-            f"{name}:{line}:{column}: the script is not UTF-8 text (byte 0x{data[exc.start]:02x})"
-        ) from None
 
 
 def build_platform(
@@ -84,16 +83,16 @@ def build_platform(
     default: Platform,
 ) -> Built:
     """Evaluate the script for one platform and solve its export."""
-    evaluation = evaluate(
-        script,
-        EvalOptions(
-            build_args=options.build_args,
-            target_platform=target,
-            image_resolver=GatewayResolver(bridge, default, options.image_resolve_mode),
-            module_reader=files.read_module,
-            on_print=_log,
-        ),
+    eval_options = EvalOptions(
+        build_args=options.build_args,
+        target_platform=target,
+        timeout=EVAL_TIMEOUT,
+        image_resolver=GatewayResolver(bridge, default, options.image_resolve_mode),
+        module_reader=files.read_module,
+        on_print=_log,
     )
+    with watchdog(EVAL_TIMEOUT, lambda: _finish(bridge, error=timeout_message(script.name, EVAL_TIMEOUT))):
+        evaluation = evaluate(script, eval_options)
     for problem in evaluation.problems:
         if problem.severity != "error":
             print(problem, file=sys.stderr, flush=True)
@@ -138,6 +137,11 @@ def main() -> None:
 
 
 def _finish(bridge: Bridge, result: gw.Result | None = None, error: str | None = None) -> None:
+    """Return to BuildKit and end the process; a second caller waits here for the end.
+
+    Also called from the watchdog's thread while the main thread is stuck in a script.
+    """
+    _returning.acquire()  # never released: the holder ends the process
     code = 0
     try:
         bridge.finish(result, error)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.graph.platform import Platform
+from compiler.graph.platform import Platform, oci_fields
 from luakit_frontend.pb import gateway_pb2 as gw
 
 CONFIG_KEY = "containerimage.config"
@@ -34,13 +34,6 @@ def platform_id(platform: Platform) -> str:
     return str(platform)
 
 
-def platform_json(platform: Platform) -> dict[str, str]:
-    fields = {"architecture": platform.architecture, "os": platform.os}
-    if platform.variant:
-        fields["variant"] = platform.variant
-    return fields
-
-
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
@@ -49,7 +42,7 @@ def build_result(builds: Sequence[Built], multi_platform: bool) -> gw.Result:
     """A single ref for one platform (unless a refs map is asked for), else a refs map."""
     if not builds:
         raise ValueError("no platform was built")
-    mapping = {"Platforms": [{"ID": platform_id(b.platform), "Platform": platform_json(b.platform)} for b in builds]}
+    mapping = {"Platforms": [{"ID": platform_id(b.platform), "Platform": oci_fields(b.platform)} for b in builds]}
     metadata = {PLATFORMS_KEY: _json_bytes(mapping)}
     if len(builds) == 1 and not multi_platform:
         (only,) = builds

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from compiler.api.exec import DEFAULT_PATH
 from tests.helpers import decode
 
 SCRIPT = """
@@ -279,8 +280,9 @@ def test_refuses_to_write_binary_to_a_terminal(script):
     assert b"refusing to write the binary definition to a terminal" in proc.stderr
 
 
-def test_dag_json_digests_equal_build_digests(script):
-    d = decode(luakit("build", str(script)).stdout)
+def test_dag_json_digests_equal_build_digests(script, tmp_path):
+    config_out = tmp_path / "config.json"
+    d = decode(luakit("build", str(script), "--config-out", str(config_out)).stdout)
     proc = luakit("dag", "--format", "json", str(script))
     assert proc.returncode == 0, proc.stderr
     graph = json.loads(proc.stdout)
@@ -296,7 +298,9 @@ def test_dag_json_digests_equal_build_digests(script):
     }
     assert exec_op["details"]["meta"]["args"][0] == "sh"
     assert graph["export"]["digest"] == d.digests[-1]
-    assert graph["export"]["config"] is None
+    # The complete image config, as `build --config-out` writes it (scratch's here: no lookups).
+    assert graph["export"]["config"] == json.loads(config_out.read_text())
+    assert graph["export"]["config"]["config"] == {"WorkingDir": "/", "Env": [DEFAULT_PATH]}
 
 
 def test_dag_filter_keeps_edges_through_hidden_ops(tmp_path):

@@ -143,3 +143,51 @@ def test_require_reads_modules_through_the_module_reader():
 
     missing = evaluate(ScriptSource('require("nope")\n'), EvalOptions(module_reader=reader))
     assert [str(p).split("\n")[0] for p in missing.problems] == ["build.lua:1:1: require: module 'nope' not found:"]
+
+
+class FakeBridge:
+    """A stand-in for the gateway: serves one script from any local and prints what is returned."""
+
+    def __init__(self, script: bytes) -> None:
+        self.script = script
+
+    def ping(self) -> gw.PongResponse:
+        return gw.PongResponse()
+
+    def solve(self, definition: bytes) -> str:
+        return "ref"
+
+    def read_file(self, ref_id: str, path: str) -> bytes | None:
+        return self.script if path == "build.lua" else None
+
+    def finish(self, result: gw.Result | None = None, error: str | None = None) -> None:
+        print("RETURN", error, flush=True)
+
+
+def test_a_script_that_is_not_utf8_fails_at_its_first_bad_byte():
+    from luakit_frontend.main import BuildFailed, read_script
+
+    bridge = FakeBridge(b"-- ok\nlocal \xe9 = 1\n")
+    with pytest.raises(BuildFailed, match=r"^build\.lua:2:7: the script is not UTF-8 text \(byte 0xe9\)$"):
+        read_script(bridge, FrontendOptions(), "")  # type: ignore[arg-type]
+
+
+def test_a_script_stuck_in_one_c_call_is_returned_as_a_timeout_and_exits_0():
+    """The count hook cannot end a pathological pattern; the watchdog Returns the error instead.
+
+    In a child process, as the watchdog ends the process (with 0: a non-zero exit would
+    replace the returned error).
+    """
+    stuck = b'local s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")\nbk.export(bk.scratch())\n'
+    program = (
+        "import compiler.evaluate, luakit_frontend.main as m\n"
+        "from tests.test_frontend import FakeBridge\n"
+        "compiler.evaluate.WATCHDOG_GRACE = 0.5\n"
+        "m.EVAL_TIMEOUT = 0.5\n"
+        f"m.build(FakeBridge({stuck!r}), {{}})\n"
+        "print('NOT REACHED')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert (proc.returncode, proc.stdout) == (0, "RETURN build.lua: script evaluation timed out after 0.5s\n"), (
+        proc.stderr
+    )

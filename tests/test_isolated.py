@@ -12,7 +12,7 @@ def test_report_carries_problems_definition_and_call_ops():
     result = evaluate_isolated(script, EvalOptions())
     assert result.ok and result.problems == []
     assert [text for _, text in result.logs] == ["hi"]
-    assert result.export_config == {"config": {"User": "app"}}
+    assert result.export_config is not None and result.export_config["config"]["User"] == "app"
     d = decode(result.definition)
     assert [(c.function, c.kind, c.digest, c.location.line) for c in result.calls] == [
         ("bk.image", "source", d.digests[0], 1),

@@ -166,7 +166,8 @@ bk = {}
 ---`ghcr.io/o/r:latest`, and a `@sha256:...` digest is kept; a
 ---`docker-image://` prefix is dropped. Upper-case repository names are an error.
 ---When the image config is known, `run` steps on this state start with the
----image's environment and working directory.
+---image's environment (the default `PATH` if it sets none), working directory
+---and user, and an export of a state built on it starts from the image's config.
 ---
 ---```lua
 ---local base = bk.image("golang:1.22-alpine")
@@ -322,7 +323,10 @@ function bk.merge(...) end
 ---@return State
 function bk.diff(lower, upper) end
 
----Image config for `bk.export`. Unset fields are omitted from the config.
+---Image config for `bk.export`, laid over the base image's config the way Dockerfile
+---instructions change it. The base is the config of the `bk.image` the exported
+---state descends from (when it was looked up), else scratch's: `WorkingDir` `/` and
+---the default `PATH`. An unset field keeps the base's value, except `os`/`arch`/`variant`.
 ---
 ---```lua
 ---bk.export(final, {
@@ -334,17 +338,17 @@ function bk.diff(lower, upper) end
 ---})
 ---```
 ---@class (exact) bk.ImageConfig
----@field entrypoint? string[] Entrypoint argv, a list (a single string is an error). Default: unset. Example: `entrypoint = { "/server" }`.
----@field cmd? string[] Default arguments (CMD), a list (a single string is an error). Default: unset. Example: `cmd = { "--port", "8080" }`.
----@field env? bk.Env Environment: a map (keys sorted) or a list of `"K=V"`. Default: none. Example: `env = { PATH = "/usr/bin:/bin" }`.
----@field user? bk.User User (and group) the container runs as: `"user"`, `"user:group"`, a numeric uid, or `{ user = ..., group = ... }`, each part a name or a numeric id; it must name a user. Default: unset. Example: `user = "1000:1000"` or `user = 1000`.
----@field workdir? string Working directory. Default: unset. Example: `workdir = "/app"`.
----@field expose? (string|integer)[] Exposed ports (1 to 65535) as `"port/proto"` with proto `tcp`, `udp` or `sctp`; a bare `"8080"` or `8080` means tcp. Default: none. Example: `expose = { "8080/tcp", "53/udp", 9090 }`.
----@field labels? table<string,string|number> Image labels; a number value is written as Lua prints it. Default: none. Example: `labels = { version = "1.0" }`.
----@field volumes? string[] Volume mount points. Default: none. Example: `volumes = { "/data" }`.
----@field stop_signal? string Signal that stops the container. Default: unset (SIGTERM). Example: `stop_signal = "SIGINT"`.
----@field os? string Image OS, normalized like a platform's (`macos` → `darwin`). Default: the exported state's (or the build's target) platform's OS. Example: `os = "linux"`.
----@field arch? string Image architecture, normalized like a platform's (`aarch64` → `arm64`, `armhf` → `arm` with variant `v7`). Default: the exported state's (or the build's target) platform's architecture. Example: `arch = "arm64"`.
+---@field entrypoint? string[] Entrypoint argv, a list (a single string is an error). Default: the base's; setting it without `cmd` drops the base's CMD. Example: `entrypoint = { "/server" }`.
+---@field cmd? string[] Default arguments (CMD), a list (a single string is an error). Default: the base's (none when `entrypoint` is set). Example: `cmd = { "--port", "8080" }`.
+---@field env? bk.Env Environment: a map (keys sorted) or a list of `"K=V"`; replaces or adds to the base's variables. Default: the base's (with the default `PATH` if it sets none). Example: `env = { PATH = "/usr/bin:/bin" }`.
+---@field user? bk.User User (and group) the container runs as: `"user"`, `"user:group"`, a numeric uid, or `{ user = ..., group = ... }`, each part a name or a numeric id; it must name a user. Default: the base's. Example: `user = "1000:1000"` or `user = 1000`.
+---@field workdir? string Working directory. Default: the base's (`/` for scratch). Example: `workdir = "/app"`.
+---@field expose? (string|integer)[] Exposed ports (1 to 65535) as `"port/proto"` with proto `tcp`, `udp` or `sctp`; a bare `"8080"` or `8080` means tcp. Added to the base's. Example: `expose = { "8080/tcp", "53/udp", 9090 }`.
+---@field labels? table<string,string|number> Image labels; a number value is written as Lua prints it. Added to the base's. Example: `labels = { version = "1.0" }`.
+---@field volumes? string[] Volume mount points. Added to the base's. Example: `volumes = { "/data" }`.
+---@field stop_signal? string Signal that stops the container. Default: the base's (if none, SIGTERM). Example: `stop_signal = "SIGINT"`.
+---@field os? string Image OS, normalized like a platform's (`macos` → `darwin`). Default: the OS of the exported state's platform, else of the build's target platform, else `linux`. Example: `os = "linux"`.
+---@field arch? string Image architecture, normalized like a platform's (`aarch64` → `arm64`, `armhf` → `arm` with variant `v7`). Default: the architecture of the exported state's platform, else of the build's target platform, else the host's. Example: `arch = "arm64"`.
 ---@field variant? string Architecture variant. Default: the platform's variant when `arch` is not given, else none (or the one `arch` implies). Example: `variant = "v7"`.
 
 ---Marks `state` as the build result, with an optional image config. Call it

@@ -10,7 +10,7 @@ from compiler.api import values as v
 from compiler.api.call import Call, Export
 from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform
+from compiler.graph.platform import Platform, oci_fields
 
 
 def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
@@ -147,12 +147,7 @@ def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]
         config["Labels"] = dict(sorted(o["labels"].items()))
     if "stop_signal" in o:
         config["StopSignal"] = o["stop_signal"]
-    result: dict[str, Any] = {}
-    if platform is not None:
-        result["architecture"] = platform.architecture
-        result["os"] = platform.os
-        if platform.variant:
-            result["variant"] = platform.variant
+    result: dict[str, Any] = oci_fields(platform) if platform is not None else {}
     result["config"] = config
     return result
 

@@ -30,6 +30,14 @@ class Platform:
         return "/".join(parts)
 
 
+def oci_fields(platform: Platform) -> dict[str, str]:
+    """The OCI `os`, `architecture` and (when set) `variant` fields, as image configs and indexes spell them."""
+    fields = {"os": platform.os, "architecture": platform.architecture}
+    if platform.variant:
+        fields["variant"] = platform.variant
+    return fields
+
+
 def _arch(arch: str, variant: str) -> tuple[str, str]:
     """containerd's normalizeArch: canonical architecture names and variants."""
     if arch == "i386":

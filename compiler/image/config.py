@@ -58,7 +58,7 @@ def _or(value: Any, default: Any) -> Any:
 def empty_image_config(platform: Platform) -> dict[str, Any]:
     """Dockerfile's config for an image built from scratch (`emptyImage`, llb-facts §4.3 step 6)."""
     return {
-        **_platform_fields(platform),
+        **platforms.oci_fields(platform),
         "rootfs": {"type": "layers", "diff_ids": []},
         "config": {"WorkingDir": "/", "Env": [DEFAULT_PATH]},
     }
@@ -83,7 +83,7 @@ def exported_image_config(evaluation: Evaluation, platform: Platform | None = No
     base = export.state.image
     image = json.loads(base.config) if base is not None and base.config else empty_image_config(chosen)
     image.pop("created", None)  # the exporter dates the new image (Dockerfile drops it too)
-    image.update(_platform_fields(chosen))
+    image.update(platforms.oci_fields(chosen))
     if image.get("variant") and not chosen.variant:
         del image["variant"]
     image["rootfs"] = {"type": "layers", "diff_ids": []}  # the exporter fills in the real layers
@@ -131,10 +131,3 @@ def _platform_of(options: dict[str, Any]) -> Platform | None:
     if "os" not in options or "architecture" not in options:
         return None
     return platforms.normalize(options["os"], options["architecture"], options.get("variant", ""))
-
-
-def _platform_fields(platform: Platform) -> dict[str, str]:
-    fields = {"os": platform.os, "architecture": platform.architecture}
-    if platform.variant:
-        fields["variant"] = platform.variant
-    return fields

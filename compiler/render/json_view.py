@@ -24,6 +24,11 @@ def _location(loc: Location) -> dict[str, Any]:
 def graph_json(
     marshalled: Marshalled, export_config: dict[str, Any] | None, kinds: set[str] | None = None
 ) -> dict[str, Any]:
+    """The ops (only `kinds`, with `edges` through the hidden ones, when given) and the export.
+
+    `export_config` is shown as the export's `config`: the CLI passes the image's complete
+    config (`compiler.image.config.exported_image_config`), as `build --config-out` writes it.
+    """
     views = op_views(marshalled)
     keep = {v.op.digest for v in views if kinds is None or v.kind in kinds}
     ops = []

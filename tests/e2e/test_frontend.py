@@ -135,6 +135,15 @@ def test_failing_step_is_shown_in_build_lua(buildkit, frontend, busybox_ref, tmp
     assert "exit code: 3" in result.stderr
 
 
+def test_script_stuck_in_one_c_call_fails_with_the_timeout(buildkit, frontend, tmp_path):
+    """No hook ends a pathological pattern; the watchdog Returns the error and exits 0, so
+    BuildKit shows it (a non-zero exit would replace it). 30 s and the 5 s grace: ~35 s."""
+    stuck = 'local s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")\nbk.export(bk.scratch())\n'
+    result = frontend_build(buildkit, frontend, folder_with(tmp_path, {"build.lua": stuck}), check=False)
+    assert result.returncode != 0
+    assert "build.lua: script evaluation timed out after 30s" in result.stderr
+
+
 def test_missing_script_is_reported(buildkit, frontend, tmp_path):
     folder = folder_with(tmp_path, {"other.lua": "bk.export(bk.scratch())\n"})
     result = frontend_build(buildkit, frontend, folder, check=False)

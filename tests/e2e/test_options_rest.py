@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from scenario import scenario
 
+from compiler.api.exec import DEFAULT_PATH
+
 PAYLOAD = b"#!/bin/sh\necho downloaded\n"
 
 
@@ -114,9 +116,9 @@ bk.export(base:mkdir("/data"), {
 def test_full_export_config_builds_and_is_kept(buildkit, tmp_path):
     result = scenario(buildkit, tmp_path, FULL_CONFIG)
     assert (result.out / "data").is_dir()
-    # A definition carries no image config; luakit keeps it on the evaluation (`luakit dag
-    # --format json` shows it) and gives it to the image exporter with `build --config-out`
-    # (tests/e2e/test_image_config.py) or through the gateway frontend.
+    # A definition carries no image config; `luakit dag --format json` shows the one the image
+    # gets, which `build --config-out` gives the image exporter (tests/e2e/test_image_config.py)
+    # and the gateway frontend returns. Without lookups (LUAKIT_NO_RESOLVE) the base is scratch's.
     dag = subprocess.run(
         [
             sys.executable,
@@ -137,10 +139,11 @@ def test_full_export_config_builds_and_is_kept(buildkit, tmp_path):
     assert config == {
         "architecture": "amd64",
         "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": []},
         "config": {
             "User": "app",
             "ExposedPorts": {"53/udp": {}, "8080/tcp": {}},
-            "Env": ["APP_ENV=prod"],
+            "Env": [DEFAULT_PATH, "APP_ENV=prod"],
             "Entrypoint": ["/bin/sh", "-c"],
             "Cmd": ["echo hi"],
             "Volumes": {"/data": {}},
