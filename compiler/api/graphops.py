@@ -10,7 +10,7 @@ from compiler.api import values as v
 from compiler.api.call import Call, Export
 from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform, oci_fields
+from compiler.graph.platform import Platform, host, oci_fields
 
 
 def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
@@ -153,12 +153,17 @@ def image_config(o: dict[str, Any], platform: Platform | None) -> dict[str, Any]
 
 
 def _image_platform(call: Call, o: dict[str, Any], platform: Platform | None) -> Platform | None:
-    """The exported image's platform: the state's (or target's), with os/arch/variant given in the config."""
+    """The exported image's platform: the state's (or target's), with os/arch/variant given in the config.
+
+    What is given neither way comes from the host, as for an export that names none
+    (`compiler.image.config.exported_image_config`).
+    """
     if not {"os", "arch", "variant"} & o.keys():
         return platform
-    os_name = o.get("os", platform.os if platform else "linux")
-    arch = o.get("arch", platform.architecture if platform else "amd64")
-    variant = o.get("variant", platform.variant if platform and "arch" not in o else "")
+    fallback = platform or host()
+    os_name = o.get("os", fallback.os)
+    arch = o.get("arch", fallback.architecture)
+    variant = o.get("variant", fallback.variant if "arch" not in o else "")
     try:
         return v.platform_of(os_name, arch, variant)
     except v.Invalid as err:
