@@ -1,8 +1,12 @@
 // Drives code-server (VS Code in the browser) in headless Chromium, as a person would: opens
 // build.lua, reads the Problems panel, asks for completion and a hover, applies a quick fix,
-// opens Show DAG from its code lens and clicks a node. Prints one JSON line of what it saw
-// (test_vscode_e2e.py asserts on it) and saves screenshots into OUT_DIR.
-// Usage: node e2e_driver.js <workbench url> <out dir>     (NODE_PATH must find playwright-core)
+// opens Show DAG from its code lens and clicks a node... then, with the LuaLS stand-in
+// installed, looks at the workspace settings and a script with a syntax error. Mode
+// `untrusted`: in a folder not trusted, sees that nothing is evaluated, then trusts it.
+// Prints one JSON line of what it saw (test_vscode_e2e.py asserts on it) and saves screenshots
+// into OUT_DIR.
+// Usage: node e2e_driver.js <workbench url> <out dir> [trusted|untrusted]
+//        (NODE_PATH must find playwright-core)
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('node:fs');
@@ -10,7 +14,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const [url, outDir] = process.argv.slice(2);
+const [url, outDir, mode = 'trusted'] = process.argv.slice(2);
+const workspace = new URL(url).searchParams.get('folder');
 const seen = { steps: [] };
 const t0 = Date.now();
 
@@ -19,10 +24,11 @@ function step(name) {
   console.error(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${name}`);
 }
 
-async function main(page) {
-  const shot = (name) => page.screenshot({ path: path.join(outDir, `${name}.png`) });
-  const statusItem = (text) => page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
-  const palette = async (command) => {
+function helpers(page) {
+  const h = {};
+  h.shot = (name) => page.screenshot({ path: path.join(outDir, `${name}.png`) });
+  h.statusItem = (text) => page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+  h.palette = async (command) => {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 10_000 });
@@ -30,7 +36,7 @@ async function main(page) {
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
   };
-  const goTo = async (lineColumn) => {
+  h.goTo = async (lineColumn) => {
     await page.keyboard.press('Control+G');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 10_000 });
@@ -38,28 +44,49 @@ async function main(page) {
     await page.keyboard.press('Enter');
     await page.waitForTimeout(300);
   };
-  const cursor = async () => {
+  h.cursor = async () => {
     const text = await page.locator('[id="status.editor.selection"]').innerText({ timeout: 10_000 });
     const m = /Ln (\d+), Col (\d+)/.exec(text);
     return m ? { line: Number(m[1]), column: Number(m[2]) } : { text };
   };
+  h.editor = page.locator('.editor-instance .monaco-editor').first();
+  /** Opens a file through Quick Open: the row whose name is exactly `name`, showing `text`. */
+  h.openFile = async (name, text) => {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+    await page.keyboard.type(name);
+    const exact = new RegExp(`^${name.replace(/\./g, '\\.')}$`);
+    const row = page.locator('.quick-input-widget .monaco-list-row').filter({
+      has: page.locator('.label-name', { hasText: exact }),
+    });
+    await row.first().waitFor({ timeout: 30_000 });
+    await row.first().click();
+    await h.editor.locator('.view-lines', { hasText: text }).waitFor({ timeout: 30_000 });
+  };
+  /** The Problems panel, shown (the status bar's problem counts toggle it). */
+  h.showProblems = async () => {
+    if (!(await page.locator('.markers-panel').isVisible())) {
+      await page.locator('[id="status.problems"]').click();
+    }
+    await page.locator('.markers-panel').waitFor({ timeout: 10_000 });
+  };
+  h.problemRows = () => page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+  /** The notifications on screen about Lua or luakit. */
+  h.luaToasts = async () =>
+    (await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).filter((t) => /lua/i.test(t));
+  return h;
+}
+
+async function main(page) {
+  const { shot, statusItem, palette, goTo, cursor, editor, openFile, showProblems, problemRows, luaToasts } = helpers(page);
 
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90_000 });
   step('workbench');
 
   // Open build.lua through Quick Open.
-  const editor = page.locator('.editor-instance .monaco-editor').first();
-  const openBuildLua = async () => {
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
-    await page.keyboard.type('build.lua');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'build.lua' }).first().waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter');
-    await editor.locator('.view-lines', { hasText: 'bk.export' }).waitFor({ timeout: 30_000 });
-  };
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
-  await openBuildLua();
+  await openFile('build.lua', 'bk.export');
   step('editor open');
 
   // The server evaluated it: the status bar item says so, with the error.
@@ -67,6 +94,12 @@ async function main(page) {
   await statusItem('1 error').waitFor({ timeout: 60_000 });
   seen.status = await statusItem('luakit').innerText();
   step('status bar');
+
+  // LuaLS (the stand-in with its id is installed): the workspace settings gain our stubs and
+  // checkThirdParty false, written by the extension at start-up, and nothing asks anything.
+  seen.luaLs = { settings: await workspaceSettings((s) => 'Lua.workspace.library' in s && 'Lua.workspace.checkThirdParty' in s) };
+  seen.luaLs.toasts = await luaToasts();
+  step('LuaLS settings');
 
   // The Problems panel, opened from the status bar's problem counts.
   await page.locator('[id="status.problems"]').click();
@@ -209,6 +242,111 @@ async function main(page) {
   await statusItem('ops').waitFor({ timeout: 60_000 });
   seen.restart = { before, after: serverPids(), status: await statusItem('luakit').innerText() };
   step('restart after crash');
+
+  // A syntax error with the LuaLS stand-in installed: luakit evaluates the script (its status
+  // bar item counts the error) but leaves the diagnostic to LuaLS. With the integration turned
+  // off in the workspace settings, our LK001 is listed; turned on again, it goes away.
+  await openFile('typo.build.lua', 'bk.export');
+  await statusItem('1 error').waitFor({ timeout: 30_000 });
+  seen.luaLs.typoStatus = await statusItem('luakit').innerText();
+  await showProblems();
+  const lk001 = page.locator('.markers-panel .monaco-list-row', { hasText: 'LK001' });
+  await page.waitForTimeout(1500); // the diagnostics follow the status notification
+  seen.luaLs.lk001WithLuaLs = await lk001.allInnerTexts();
+  await shot('6-luals-no-duplicate');
+  await editSettings({ 'luakit.luaLs.integration': false });
+  await lk001.first().waitFor({ timeout: 30_000 });
+  seen.luaLs.lk001WithoutIntegration = await lk001.allInnerTexts();
+  await editSettings({ 'luakit.luaLs.integration': true });
+  await lk001.first().waitFor({ state: 'detached', timeout: 30_000 });
+  seen.luaLs.lk001Again = await lk001.allInnerTexts();
+  seen.luaLs.problems = await problemRows();
+  step('LuaLS: no duplicate syntax error');
+  // Error notifications still on screen (they stay until closed), e.g. from requests that
+  // VS Code sent while luakit-ls was down.
+  seen.errorToasts = await page
+    .locator('.notifications-toasts .notification-list-item', { has: page.locator('.codicon-error') })
+    .allInnerTexts();
+}
+
+/** In a folder not trusted: no server, no diagnostics, a status bar item that says why; trusting it starts the server. */
+async function untrusted(page) {
+  const { statusItem, editor, showProblems, problemRows, shot } = helpers(page);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90_000 });
+  step('workbench');
+  // From the Explorer (Quick Open's first search is slower).
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^build\.lua$/ }).first().click({ timeout: 30_000 });
+  await editor.locator('.view-lines', { hasText: 'bk.export' }).waitFor({ timeout: 30_000 });
+  step('editor open');
+  const item = statusItem('luakit');
+  await statusItem('luakit: restricted').waitFor({ timeout: 60_000 }); // not VS Code's own "Restricted Mode"
+  seen.status = await item.innerText();
+  step('status bar');
+  // Its tooltip says why. Other items may still be joining the status bar and move ours from
+  // under the mouse: hover again until the tooltip shows.
+  // (VS Code's own "Restricted Mode" item next to it has a tooltip saying "not trusted" too.)
+  const tooltip = page.locator('.monaco-hover, .workbench-hover', { hasText: 'luakit-ls is not started' }).first();
+  await page.waitForTimeout(500);
+  for (let attempt = 1; ; attempt++) {
+    await page.mouse.move(700, 300);
+    await item.hover();
+    try {
+      await tooltip.waitFor({ timeout: 3_000 });
+      seen.hoverAttempts = attempt;
+      break;
+    } catch (error) {
+      if (attempt === 4) {
+        throw error;
+      }
+    }
+  }
+  seen.tooltip = await tooltip.innerText();
+  await page.mouse.move(700, 300);
+  await showProblems();
+  await page.waitForTimeout(1000); // time for diagnostics, were there a server to send them
+  seen.problems = await problemRows();
+  seen.servers = serverPids();
+  await shot('untrusted');
+  step('untrusted: nothing evaluated');
+
+  // The person allows it: the status bar item opens the workspace trust editor; trust the
+  // folder, and luakit-ls starts (its evaluation is the trusted test's business).
+  await item.click();
+  const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first();
+  await trust.waitFor({ timeout: 20_000 });
+  await trust.click();
+  const until = Date.now() + 30_000;
+  while (serverPids().length === 0 && Date.now() < until) {
+    await page.waitForTimeout(200);
+  }
+  seen.serversAfterTrust = serverPids();
+  step('trusted: luakit-ls started');
+}
+
+/** The workspace's .vscode/settings.json once `ready(settings)` holds (within 20 s). */
+async function workspaceSettings(ready) {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    let settings = {};
+    try {
+      settings = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      // not there yet, or being written
+    }
+    if (ready(settings) || Date.now() > deadline) {
+      return settings;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Changes the workspace settings as a person editing .vscode/settings.json would. */
+async function editSettings(changes) {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  const settings = { ...JSON.parse(fs.readFileSync(file, 'utf8')), ...changes };
+  fs.writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 /** The pids of luakit-ls servers started inside our code-server (its process group). */
@@ -235,7 +373,7 @@ function serverPids() {
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   let failed;
   try {
-    await main(page);
+    await (mode === 'untrusted' ? untrusted(page) : main(page));
   } catch (error) {
     failed = error;
     seen.error = String(error && error.stack || error);

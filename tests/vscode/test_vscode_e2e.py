@@ -3,10 +3,12 @@ headless Chromium, with the packaged `.vsix` installed, on a workspace with a br
 
 The setup does what a fresh clone needs: installs the tools (scripts/vscode_e2e_install.sh,
 cached under ~/.cache/luakit/vscode-e2e), builds the extension with `npm ci && npm run package`,
-runs its unit tests, installs the `.vsix` into a code-server whose HOME, XDG dirs, user data
-and extensions live in a temporary directory, and starts it (own process group, killed at the
-end). e2e_driver.js then does what a person would and reports what it saw; screenshots go to
-tests/vscode/output/. Nothing skips: a missing tool is a failure.
+runs its unit tests, packages a stand-in for LuaLS (its id and settings, no code) with the same
+vsce, installs the `.vsix` files into a code-server whose HOME, XDG dirs, user data and
+extensions live in a temporary directory, and starts it (own process group, killed at the end)
+on a copy of tests/vscode/workspace/. e2e_driver.js then does what a person would and reports
+what it saw; screenshots go to tests/vscode/output/. A second, short test does the same with
+workspace trust on: the folder opens untrusted. Nothing skips: a missing tool is a failure.
 """
 
 from __future__ import annotations
@@ -91,22 +93,55 @@ USER_SETTINGS = {
 }
 
 
+# Not LuaLS: an extension with no code that has LuaLS's id (`sumneko.lua`) and contributes the
+# settings the luakit extension writes for it, which VS Code only writes when an installed
+# extension declares them. LuaLS itself is on the marketplace, which is unreachable here; what
+# the test shows is what luakit does when an extension with that id is installed.
+LUALS_STAND_IN = {
+    "name": "lua",
+    "publisher": "sumneko",
+    "displayName": "Lua (stand-in for luakit's e2e test)",
+    "description": "Not LuaLS: LuaLS's extension id and settings, without LuaLS.",
+    "version": "0.0.1",
+    "engines": {"vscode": "^1.100.0"},
+    "contributes": {
+        "configuration": {
+            "title": "Lua",
+            "properties": {
+                "Lua.workspace.library": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "scope": "resource",
+                },
+                "Lua.workspace.checkThirdParty": {"type": ["boolean", "string"], "default": "Ask", "scope": "resource"},
+            },
+        }
+    },
+}
+
+
+class Built(NamedTuple):
+    luakit_vsix: Path
+    stand_in_vsix: Path
+
+
 class Workbench(NamedTuple):
     url: str
     workspace: Path
     process_group: int  # code-server's, with everything it started
-    root: Path  # code-server.log, user-data/logs/**/luakit.log (the output channel)
+    root: Path  # code-server.log, user-data/logs/**/luakit.log (the output channel), extensions/
 
 
 @pytest.fixture(scope="module")
-def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     started = time.monotonic()
     run("bash", ROOT / "scripts" / "vscode_e2e_install.sh", timeout=1800)
     installed = time.monotonic()
     # As from a fresh clone: a copy of the sources without anything built (which also keeps
     # a run from tripping over another one in the same tree), then the lockfile's packages,
     # the bundles, the .vsix.
-    tmp = tmp_path_factory.mktemp("code-server")
+    tmp = tmp_path_factory.mktemp("build")
     source = tmp / "clone" / "vscode-extension"
     shutil.copytree(
         EXTENSION, source, ignore=shutil.ignore_patterns("node_modules", "out", "out-test", "types", "*.vsix")
@@ -116,16 +151,33 @@ def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
     run("npm", "ci", "--no-audit", "--no-fund", cwd=source, env=npm_env)
     run("npm", "run", "package", cwd=source, env=npm_env)
     run("npm", "test", cwd=source, env=npm_env)
+    # The LuaLS stand-in, packaged by the same vsce.
+    stand_in = tmp / "luals-stand-in"
+    stand_in.mkdir()
+    (stand_in / "package.json").write_text(json.dumps(LUALS_STAND_IN, indent=2))
+    (stand_in / "README.md").write_text("Not LuaLS: a stand-in with its id and settings, for luakit's e2e test.\n")
+    vsce = source / "node_modules" / ".bin" / "vsce"
+    run(vsce, "package", "--skip-license", "--allow-missing-repository", "--no-dependencies", "-o", "lua.vsix",
+        cwd=stand_in)  # fmt: skip
     built = time.monotonic()
     print(f"\nvscode e2e: tools {installed - started:.1f}s, npm ci + package + unit tests {built - installed:.1f}s")
+    return Built(source / "luakit.vsix", stand_in / "lua.vsix")
 
+
+@contextlib.contextmanager
+def code_server(tmp: Path, vsixes: list[Path], settings: dict[str, object], *flags: str) -> Iterator[Workbench]:
+    """A code-server with its own HOME, user data and extensions (`vsixes` installed), serving a
+    copy of tests/vscode/workspace (the test writes into it: settings, build.llb)."""
+    started = time.monotonic()
     env = isolated_env(tmp / "home")
     data, extensions, workspace = tmp / "user-data", tmp / "extensions", tmp / "workspace"
     shutil.copytree(HERE / "workspace", workspace)
     (data / "User").mkdir(parents=True)
-    (data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
+    (data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     code_server = [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(data), "--extensions-dir", str(extensions)]
-    run(*code_server, "--install-extension", source / "luakit.vsix", env=env, timeout=120)
+    installs = [arg for vsix in vsixes for arg in ("--install-extension", str(vsix))]
+    run(*code_server, *installs, env=env, timeout=120)
+    print(f"\nvscode e2e: extensions installed in {time.monotonic() - started:.1f}s")
 
     port = free_port()
     config = tmp / "config.yaml"
@@ -136,7 +188,7 @@ def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
         # when only its own pid is killed.
         server = subprocess.Popen(
             [*code_server, "--config", str(config), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", str(workspace)],
+             "--disable-telemetry", "--disable-update-check", *flags, str(workspace)],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
@@ -149,6 +201,7 @@ def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"code-server did not come up:\n{log.read_text()[-4000:]}")
                 time.sleep(0.2)
+        print(f"\nvscode e2e: code-server up in {time.monotonic() - started:.1f}s")
         yield Workbench(f"http://127.0.0.1:{port}/?folder={workspace}", workspace, server.pid, tmp)
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -159,7 +212,28 @@ def workbench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
-        _keep_logs(tmp, data)
+        _keep_logs(tmp, data, tmp.name)
+
+
+@pytest.fixture(scope="module")
+def workbench(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+    """Workspace trust off, luakit and the LuaLS stand-in installed."""
+    tmp = tmp_path_factory.mktemp("code-server")
+    with code_server(tmp, [built.luakit_vsix, built.stand_in_vsix], USER_SETTINGS, "--disable-workspace-trust") as wb:
+        yield wb
+
+
+@pytest.fixture
+def untrusted_workbench(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+    """Workspace trust on (VS Code's default), without the prompt: the folder opens in restricted mode."""
+    tmp = tmp_path_factory.mktemp("code-server-untrusted")
+    settings = {
+        **USER_SETTINGS,
+        "security.workspace.trust.enabled": True,
+        "security.workspace.trust.startupPrompt": "never",
+    }
+    with code_server(tmp, [built.luakit_vsix], settings) as wb:
+        yield wb
 
 
 def log_tails(root: Path) -> str:
@@ -168,9 +242,9 @@ def log_tails(root: Path) -> str:
     return "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs if log.is_file())
 
 
-def _keep_logs(tmp: Path, data: Path) -> None:
+def _keep_logs(tmp: Path, data: Path, name: str) -> None:
     """code-server's log and the extension's output channel, next to the screenshots."""
-    logs = OUTPUT / "logs"
+    logs = OUTPUT / "logs" / name
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     shutil.copy(tmp / "code-server.log", logs / "code-server.log")
@@ -179,29 +253,35 @@ def _keep_logs(tmp: Path, data: Path) -> None:
             shutil.copy(found, logs / f"{found.parent.name}-{found.name}")
 
 
-def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
-    url, workspace = workbench.url, workbench.workspace
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
+def drive(workbench: Workbench, mode: str, out: Path, timeout: float) -> dict:
+    """Runs e2e_driver.js in `mode` against `workbench`; what it saw, or a failure with the logs."""
     tools = CACHE / "tools" / "node_modules"
     # The driver kills luakit-ls (to see it restarted): it looks for it in this process group.
     env = {**os.environ, "NODE_PATH": str(tools), "LUAKIT_E2E_PGID": str(workbench.process_group)}
     driver = subprocess.run(
-        [str(NODE24), str(HERE / "e2e_driver.js"), url, str(OUTPUT)],
+        [str(NODE24), str(HERE / "e2e_driver.js"), workbench.url, str(out), mode],
         env=env,
         capture_output=True,
         text=True,
-        timeout=420,
+        timeout=timeout,
     )
     print(driver.stderr)
     lines = driver.stdout.strip().splitlines()
     seen = json.loads(lines[-1]) if lines else {}
-    (OUTPUT / "seen.json").write_text(json.dumps(seen, indent=2))
+    (out / f"seen-{mode}.json").write_text(json.dumps(seen, indent=2))
     assert driver.returncode == 0, (
         f"the browser driver failed: {seen.get('error', driver.stdout[-2000:])}\n"
-        f"steps: {seen.get('steps')}\nscreenshot: {OUTPUT / 'failure.png'}; logs: {OUTPUT / 'logs'}\n"
+        f"steps: {seen.get('steps')}\nscreenshot: {out / 'failure.png'}; logs: {OUTPUT / 'logs'}\n"
         f"{log_tails(workbench.root)}"
     )
+    return seen
+
+
+def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
+    workspace = workbench.workspace
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir(parents=True)
+    seen = drive(workbench, "trusted", OUTPUT, timeout=420)
 
     # The Problems panel lists the misspelled option at line 8, from luakit.
     assert "Ln 8" in seen["problem"], seen["problems"]
@@ -247,5 +327,46 @@ def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
     restart = seen["restart"]
     assert len(restart["after"]) == 1 and restart["after"] != restart["before"], restart
     assert "5 ops" in restart["status"], restart
+    # ... and without an error notification for the requests made while it was down (they are
+    # in the server log): nothing shows an error notification in this session.
+    assert seen["errorToasts"] == [], seen["errorToasts"]
     for name in ("1-diagnostic", "2-completion", "3-hover", "4-dag", "5-dag-click"):
         assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
+
+    # LuaLS (its stand-in, installed next to luakit): the workspace settings gained the stubs
+    # carried in the .vsix and checkThirdParty false, next to what the folder had; no
+    # notification about Lua or luakit appeared.
+    luals = seen["luaLs"]
+    stubs = workbench.root / "extensions" / "luakit.luakit-0.1.0" / "types"
+    assert (stubs / "bk.lua").is_file(), sorted((workbench.root / "extensions").iterdir())
+    settings = luals["settings"]
+    assert settings.get("Lua.workspace.library") == [str(stubs)], settings
+    assert settings.get("Lua.workspace.checkThirdParty") is False, settings
+    assert settings.get("luakit.buildArgs") == {"NAME": "RELEASE"}, settings
+    assert luals["toasts"] == [], luals["toasts"]
+    # typo.build.lua has a syntax error: luakit evaluated it (its status bar item counts the
+    # error) but the Problems panel has no LK001 while the stand-in is there; with
+    # "luakit.luaLs.integration": false it has, and it goes away again with true.
+    assert "1 error" in luals["typoStatus"], luals
+    assert luals["lk001WithLuaLs"] == [], luals
+    assert any("LK001" in row and "')' expected" in row for row in luals["lk001WithoutIntegration"]), luals
+    assert luals["lk001Again"] == [], luals
+    # The fixture in git is untouched: the test works on a copy.
+    assert "Lua.workspace" not in (HERE / "workspace" / ".vscode" / "settings.json").read_text()
+
+
+def test_untrusted_folder(untrusted_workbench: Workbench) -> None:
+    """Workspace trust on: in a folder not trusted, luakit evaluates nothing and says why."""
+    out = OUTPUT / "untrusted"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    seen = drive(untrusted_workbench, "untrusted", out, timeout=180)
+
+    assert "luakit: restricted" in seen["status"], seen
+    assert "not trusted" in seen["tooltip"] and "not evaluated" in seen["tooltip"], seen
+    # No server was started, and the Problems panel has nothing from luakit for the broken
+    # build.lua (whose LK003 it shows in a trusted folder).
+    assert seen["servers"] == [], seen
+    assert not any("luakit" in row or "LK0" in row for row in seen["problems"]), seen["problems"]
+    # Trusting the folder (from the status bar item, as a person allows it) starts luakit-ls.
+    assert len(seen["serversAfterTrust"]) == 1, seen

@@ -1,7 +1,7 @@
 // The luakit extension: starts `luakit-ls` for Lua documents and gives its commands a UI
 // (Emit LLB, Show DAG, Validate), a status bar item and LuaLS integration.
 // The logic worth testing lives in plain modules (backoff, serverPath, luals, status, dagModel,
-// settings); this file wires them to VS Code.
+// settings, trust); this file wires them to VS Code.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +15,7 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
+  RevealOutputChannelOn,
   type ServerOptions,
   State,
   TransportKind,
@@ -26,6 +27,7 @@ import { LUALS_EXTENSION, libraryWithStubs, withoutDuplicates } from './luals';
 import { findServer, installCommand, isLuakitProject } from './serverPath';
 import { serverSettings } from './settings';
 import { type Evaluated, statusView } from './status';
+import { noServerMessage, trustDecision } from './trust';
 
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
@@ -57,19 +59,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void startServer()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void configureLuaLs();
+      void startServer();
+    }),
   );
 
   void configureLuaLs();
-  if (vscode.workspace.isTrusted) {
-    await startServer();
-  } else {
-    // Evaluating a script runs code from the folder (sandboxed, still): wait for trust.
-    status.text = '$(shield) luakit';
-    status.tooltip = 'luakit: this folder is not trusted, so build scripts are not evaluated. Trust it to start luakit-ls.';
-    status.command = 'workbench.trust.manage';
-    status.show();
-  }
+  await startServer();
 }
 
 export async function deactivate(): Promise<void> {
@@ -78,8 +75,34 @@ export async function deactivate(): Promise<void> {
 
 // ------------------------------------------------------------------ the server
 
-async function startServer(): Promise<void> {
-  if (client || !vscode.workspace.isTrusted) {
+let starting: Promise<void> | undefined;
+
+/** Starts luakit-ls unless it runs or is starting (activation and a trust grant may overlap). */
+function startServer(): Promise<void> {
+  starting ??= tryStartServer().finally(() => {
+    starting = undefined;
+  });
+  return starting;
+}
+
+async function tryStartServer(): Promise<void> {
+  if (client) {
+    return;
+  }
+  const trusted = vscode.workspace.isTrusted;
+  const decision = trustDecision(trusted, trusted || (await hasBuildScripts()));
+  if (!decision.start) {
+    // Evaluating a script runs code from the folder (sandboxed, still): wait for trust.
+    output.appendLine('This folder is not trusted: luakit-ls is not started until it is.');
+    if (decision.status) {
+      status.text = decision.status.text;
+      status.tooltip = decision.status.tooltip;
+      status.command = decision.status.command;
+      status.backgroundColor = undefined;
+      status.show();
+    } else {
+      status.hide();
+    }
     return;
   }
   const found = findServer(
@@ -116,6 +139,10 @@ async function startServer(): Promise<void> {
     ],
     initializationOptions: serverSettings((key) => vscode.workspace.getConfiguration('luakit').get(key)),
     outputChannel: output,
+    // The client's own errors (a request VS Code made while a crashed server was restarting
+    // fails with "Connection is disposed", with a stack trace) go to the log only: what a user
+    // needs to know about the server, this extension says itself (start failure, crashes).
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: {
       error: (_error, _message, count): ErrorHandlerResult =>
         ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
@@ -298,9 +325,7 @@ async function withScript(arg: unknown, action: (uri: vscode.Uri) => Promise<voi
     return;
   }
   if (!client) {
-    void vscode.window.showErrorMessage(
-      vscode.workspace.isTrusted ? 'luakit: the language server is not running (see the luakit output).' : 'luakit: trust this folder to evaluate build scripts.',
-    );
+    void vscode.window.showErrorMessage(noServerMessage(vscode.workspace.isTrusted));
     return;
   }
   await action(uri);
@@ -428,7 +453,8 @@ function luaLsActive(): boolean {
  * scripts: a plain Lua project is left alone.
  */
 async function configureLuaLs(): Promise<void> {
-  if (!luaLsActive() || !vscode.workspace.workspaceFolders) {
+  // Not in a folder the user has not trusted: we leave its files alone until then.
+  if (!luaLsActive() || !vscode.workspace.workspaceFolders || !vscode.workspace.isTrusted) {
     return;
   }
   if (!(await hasBuildScripts())) {

@@ -25,3 +25,20 @@ test('crashes older than the window are forgotten', () => {
   assert.deepEqual(decision, { restart: true, delayMs: 500, crashes: 1 });
   assert.deepEqual(crashes, [62_001]);
 });
+
+test('the default policy (README): restarts after each of 5 crashes in 3 minutes, not after the 6th', () => {
+  const crashes: number[] = [];
+  const delays = [];
+  for (let i = 0; i < 5; i++) {
+    const decision = onCrash(crashes, i * 10_000);
+    assert.equal(decision.restart, true, `crash ${i + 1}`);
+    delays.push(decision.restart ? decision.delayMs : -1);
+  }
+  assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000]);
+  assert.deepEqual(onCrash(crashes, 50_000), { restart: false, crashes: 6 });
+  // Spread over more than 3 minutes, crashes never add up to that.
+  const spread: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    assert.equal(onCrash(spread, i * 61_000).restart, true, `spread crash ${i + 1}`);
+  }
+});
