@@ -22,7 +22,6 @@ import threading
 from collections.abc import Sequence
 
 from compiler import __version__
-from compiler.api.call import ImageResolver, NoImageResolver
 from compiler.errors import Location
 from compiler.evaluate import (
     DEFAULT_MEMORY_LIMIT,
@@ -37,7 +36,7 @@ from compiler.evaluate import (
     watchdog,
 )
 from compiler.graph import platform as platforms
-from compiler.image import lookups_disabled
+from compiler.image import image_resolver
 from compiler.image.config import exported_image_config
 from compiler.render import KINDS
 
@@ -186,7 +185,7 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
         target_platform=ns.platform,
         timeout=ns.timeout,
         memory_limit=int(ns.memory_limit * MiB),
-        image_resolver=_resolver(ns),
+        image_resolver=image_resolver(network=True, offline=ns.no_resolve),
         on_print=_print_log,
     )
     with watchdog(ns.timeout, lambda: _give_up(ns.script, ns.timeout)):
@@ -194,15 +193,6 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
     for problem in evaluation.problems:
         print(problem, file=sys.stderr)
     return evaluation if evaluation.ok else EXIT_SCRIPT
-
-
-def _resolver(ns: argparse.Namespace) -> ImageResolver:
-    """The registry client, unless `--no-resolve` or LUAKIT_NO_RESOLVE say to stay offline."""
-    if ns.no_resolve or lookups_disabled():
-        return NoImageResolver()
-    from compiler.image.registry import RegistryResolver  # the network stack: only loaded when used
-
-    return RegistryResolver()
 
 
 def _give_up(script: str, timeout: float) -> None:

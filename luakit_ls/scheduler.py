@@ -37,12 +37,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from compiler.api.call import NoImageResolver
 from compiler.errors import Problem
 from compiler.evaluate import EvalOptions, MiB, ScriptSource
 from compiler.graph import platform as platforms
-from compiler.image import lookups_disabled
-from compiler.image.registry import cached_resolver
+from compiler.image import image_resolver
 from compiler.isolated import CALLS, DEFINITION, DOT, JSON, Report, Request, Worker, WorkerGone
 from luakit_ls.settings import Settings
 
@@ -89,7 +87,7 @@ def eval_options(settings: Settings) -> EvalOptions:
         target_platform=target,
         timeout=settings.timeout,
         memory_limit=settings.memory_limit_mib * MiB,
-        image_resolver=NoImageResolver() if lookups_disabled() else cached_resolver(),
+        image_resolver=image_resolver(network=False),
     )
 
 
