@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol.types import Location, Position, Range
 
 from luakit_ls import stubs
-from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, option_table, word_at
+from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, option_field, word_at
 
 # Functions whose string argument names a Lua file, and how the evaluator reads that name.
 _LOADERS = {"require": "require", "dofile": "dofile", "loadfile": "loadfile"}
@@ -45,10 +45,9 @@ def definition(text: str, position: Position, uri: str, *, state_names: Collecti
             return None
         return _stub_location(index, function.line, function.name)
     if ctx.next_text == b"=" and ctx.innermost is not None and ctx.innermost.at_key:
-        site = option_table(ctx, resolver)
-        field = index.fields(site.type).get(name) if site else None
-        if field is not None and field.line >= 0:
-            return _stub_location(index, field.line, name)
+        option = option_field(ctx, resolver, name)
+        if option is not None and option[1].line >= 0:
+            return _stub_location(index, option[1].line, name)
         return None
     if name == "bk" and resolver.type_of(Name(name, word.start, word.end)) == "bk" and "bk" in index.types:
         return _stub_location(index, index.types["bk"].line, "bk")
@@ -100,14 +99,11 @@ def _path_of(uri: str) -> Path | None:
 
 def _enum_value(ctx: Context, resolver: Resolver, value: str) -> Location | None:
     frame = ctx.innermost
-    site = option_table(ctx, resolver)
-    if site is None or frame is None or frame.key is None:
+    found = option_field(ctx, resolver, frame.key) if frame is not None and frame.key is not None else None
+    if found is None:
         return None
     index = resolver.index
-    field = index.fields(site.type).get(frame.key)
-    if field is None:
-        return None
-    type_ = stubs.parse_type(field.type)
+    type_ = stubs.parse_type(found[1].type)
     alias = index.alias_of(type_)
     if alias is None or value not in (v.value for v in alias.values):
         return None

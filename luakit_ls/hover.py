@@ -26,7 +26,7 @@ from luakit_ls.syntax import (
     Resolver,
     api_name,
     op_summary,
-    option_table,
+    option_field,
     word_at,
 )
 
@@ -59,10 +59,9 @@ def hover(
             if function is not None:
                 markdown = _with_ops(function.markdown(), _calls_of(doc, resolver, function, word.start))
         elif ctx.next_text == b"=" and ctx.innermost is not None and ctx.innermost.at_key:
-            site = option_table(ctx, resolver)
-            field = index.fields(site.type).get(name) if site else None
-            if site is not None and field is not None:
-                markdown = field_markdown(index, site, field)
+            option = option_field(ctx, resolver, name)
+            if option is not None:
+                markdown = field_markdown(index, *option)
         else:
             markdown = _name_markdown(doc, resolver, Name(name, word.start, word.end))
     elif word.kind == "str":
@@ -112,14 +111,11 @@ def _value_markdown(ctx: Context, resolver: Resolver, value: str) -> str | None:
     frame = ctx.innermost
     if frame is None or frame.bracket != "{" or frame.key is None:
         return None
-    site = option_table(ctx, resolver)
-    if site is None:
+    found = option_field(ctx, resolver, frame.key)
+    if found is None:
         return None
     index = resolver.index
-    field = index.fields(site.type).get(frame.key)
-    if field is None:
-        return None
-    type_ = stubs.parse_type(field.type)
+    type_ = stubs.parse_type(found[1].type)
     literal = next((v for v in index.literals(type_) if v.value == value), None)
     if literal is None:
         return None

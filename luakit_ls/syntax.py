@@ -1310,3 +1310,10 @@ def option_table(ctx: Context, resolver: Resolver, frames: Sequence[Frame] | Non
     if type_ is None:
         return None
     return TableSite(CallSite(function, call_frame, call_frame.index), tuple(path), type_, tables[-1])
+
+
+def option_field(ctx: Context, resolver: Resolver, key: str) -> tuple[TableSite, stubs.Field] | None:
+    """The option table around the position and its stub field named `key`, if both exist."""
+    site = option_table(ctx, resolver)
+    field = resolver.index.fields(site.type).get(key) if site is not None else None
+    return (site, field) if site is not None and field is not None else None
