@@ -62,7 +62,7 @@ class Report:
     problems: list[Problem]
     logs: list[tuple[Location | None, str]]
     definition: bytes | None
-    export_config: dict | None
+    export_config: dict | None  # the exported image's config, with the Definition or the JSON view
     calls: list[CallOp] = field(default_factory=list)
     dot: str | None = None
     json: str | None = None
@@ -109,7 +109,9 @@ def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Re
     evaluation = evaluate(script, options)
     seconds = time.perf_counter() - start
     built = evaluation.ok and evaluation.export is not None
-    config = exported_image_config(evaluation) if built else None  # what `luakit dag --format json` shows
+    # The image config goes with the Definition and its views (what `luakit dag --format
+    # json` shows); an editor's per-edit report asks for neither.
+    config = exported_image_config(evaluation) if built and want & {DEFINITION, JSON} else None
     definition = evaluation.definition_bytes() if built and DEFINITION in want else None
     dot = json = None
     if built and (DOT in want or JSON in want):
