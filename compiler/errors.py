@@ -1,13 +1,21 @@
-"""Locations and problems: errors are values with a place in the user's script."""
+"""Locations and problems: errors are values with a place in the user's script.
+
+A `Problem` says what is wrong (`message`), where (`location`: the range of the
+mistake itself: the misspelled key, the wrong value, the missing argument's
+parentheses), what kind of mistake it is (`kind`, which carries the stable code
+editors show) and, when the fix is certain, how to fix it (`fixes`, as data:
+editors offer them as quick fixes without reading the message).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A range in a script file. Lines are 1-based, columns 0-based (LSP-style).
+    """A range in a script file. Lines are 1-based, columns 0-based code points.
 
     `file` is the display name of the file (the path the user gave, or a module's
     path relative to it, or `luakit/<name>.lua` for the bundled stdlib).
@@ -23,21 +31,74 @@ class Location:
         return f"{self.file}:{self.line}:{self.column + 1}"
 
 
+class ProblemKind(StrEnum):
+    """What kind of mistake a problem is. Each kind has a stable code (`code`), listed in docs/editors.md.
+
+    A new kind needs a code in `_CODES` and a row in docs/editors.md; tests check both.
+    """
+
+    SYNTAX = "syntax"  # Lua's own compiler rejected the text
+    RUNTIME = "runtime"  # a Lua error the script raised or ran into
+    API = "api"  # a bk call with a wrong type or value, an unknown option or function, a wrong arity
+    LIMIT = "limit"  # the evaluation ran out of time or memory, or crashed
+    EXPORT = "export"  # no bk.export call
+    UNUSED = "unused"  # a step whose result never reaches the export (warning)
+    SANDBOX = "sandbox"  # a facility the sandbox does not provide (os.execute, io.open, ...)
+    MODE = "mode"  # a numeric mode written like an octal literal (warning)
+    REGISTRY = "registry"  # a base image's registry could not be reached or refused (warning or error)
+    BUILD = "build"  # a step failed when BuildKit ran it
+
+    @property
+    def code(self) -> str:
+        """`LK003`: what editors show next to the message."""
+        return _CODES[self]
+
+
+_CODES: dict[ProblemKind, str] = {
+    ProblemKind.SYNTAX: "LK001",
+    ProblemKind.RUNTIME: "LK002",
+    ProblemKind.API: "LK003",
+    ProblemKind.LIMIT: "LK004",
+    ProblemKind.EXPORT: "LK005",
+    ProblemKind.UNUSED: "LK006",
+    ProblemKind.SANDBOX: "LK007",
+    ProblemKind.MODE: "LK008",
+    ProblemKind.REGISTRY: "LK009",
+    ProblemKind.BUILD: "LK010",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text in `location`'s range with `text` (columns as in `Location`)."""
+
+    location: Location
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A certain fix for a problem: `title` ("Change 'cwdd' to 'cwd'") and the edits that make it."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Something wrong with a script, found while evaluating or checking it.
 
-    `kind` is one of: "syntax", "runtime", "api", "limit", "export", "unused", "mode".
     `severity` is "error" (the script cannot be built) or "warning".
     """
 
     message: str
     location: Location | None
-    kind: str = "runtime"
+    kind: ProblemKind = ProblemKind.RUNTIME
     severity: str = "error"
     # Where the script was when the error was raised: the Lua frames, innermost
     # first (a call inside a `require`d module leads back to the `require` line).
     trace: tuple[Location, ...] = ()
+    fixes: tuple[Fix, ...] = ()
 
     def __str__(self) -> str:
         message = f"warning: {self.message}" if self.severity == "warning" else self.message

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
 from compiler.api.dispatch import BRIDGE_NAMES, dispatch
-from compiler.errors import Location, Problem, ScriptError
+from compiler.errors import Location, Problem, ProblemKind, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
@@ -66,7 +66,7 @@ class ScriptSource:
             column = len(before) - (before.rfind(b"\n") + 1)
             location = Location(name, before.count(b"\n") + 1, column)
             message = f"the script is not UTF-8 text (byte 0x{data[exc.start]:02x})"
-            raise NotText(Problem(message, location, "syntax")) from None
+            raise NotText(Problem(message, location, ProblemKind.SYNTAX)) from None
         return cls(text, name=name, path=path)
 
     @classmethod
@@ -208,7 +208,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
             Problem(
                 f"{call.function}: this result is never used by bk.export, so BuildKit will not run it",
                 call.location,
-                "unused",
+                ProblemKind.UNUSED,
                 "warning",
             )
         )
@@ -254,10 +254,12 @@ class _Host:
         outcome = self.sandbox.run(self.sources.add(name, self.script.text), chunk_name(name))
         problems: list[Problem] = []
         if outcome.timed_out:
-            problems.append(Problem(timeout_message(name, self.options.timeout), None, "limit"))
+            problems.append(Problem(timeout_message(name, self.options.timeout), None, ProblemKind.LIMIT))
         elif outcome.out_of_memory:
             limit = self.options.memory_limit / MiB
-            problems.append(Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, "limit"))
+            problems.append(
+                Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, ProblemKind.LIMIT)
+            )
         elif outcome.syntax_error is not None:
             problems.append(self.sources.syntax_problem(outcome.syntax_error))
         elif outcome.error is not None:
@@ -265,7 +267,7 @@ class _Host:
             trace = tuple(loc for chunk, line in outcome.trace if (loc := self.sources.known_line(chunk, line)))
             problems.append(dataclasses.replace(problem, trace=trace))
         elif self.session.export is None:
-            problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, "export"))
+            problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT))
         problems.extend(
             Problem(message, location, kind, "warning") for message, location, kind in self.session.warnings
         )
@@ -316,7 +318,7 @@ class _Host:
     def _api_error(self, where: str, message: str, location: Location | None) -> tuple[Any, ...]:
         if where and not message.startswith(where):
             message = f"{where}: {message}"
-        problem = Problem(message, location, "api")
+        problem = Problem(message, location, ProblemKind.API)
         text = str(problem).encode()
         self.api_errors[text] = problem
         return (b"error", text)

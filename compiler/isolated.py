@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from compiler.errors import Location, Problem
+from compiler.errors import Location, Problem, ProblemKind
 from compiler.evaluate import CallRecord, EvalOptions, Evaluation, ScriptSource, evaluate, timeout_message
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
@@ -234,4 +234,4 @@ def evaluate_isolated(script: ScriptSource, options: EvalOptions | None = None) 
         message = f"{script.name}: evaluation failed ({exc})"
     finally:
         worker.kill()
-    return Report([Problem(message, None, "limit")], [], None, None)
+    return Report([Problem(message, None, ProblemKind.LIMIT)], [], None, None)

@@ -37,20 +37,10 @@ from lsprotocol.types import (
 )
 
 from compiler.errors import Location as SourceLocation
-from compiler.errors import Problem
+from compiler.errors import Problem, ProblemKind
 from compiler.runtime.modules import STDLIB_DIR, STDLIB_PREFIX
 
 SOURCE = "luakit"
-CODES = {
-    "syntax": "LK001",
-    "runtime": "LK002",
-    "api": "LK003",
-    "limit": "LK004",
-    "export": "LK005",
-    "unused": "LK006",
-    "sandbox": "LK007",
-    "mode": "LK008",
-}
 
 Lines = Callable[[str], list[str] | None]  # a file's lines by display name, if known
 
@@ -119,7 +109,7 @@ def _diagnostic(
         range=range_,
         message=message,
         severity=severity,
-        code=CODES.get(problem.kind, "LK002"),
+        code=problem.kind.code,
         source=SOURCE,
         related_information=related or None,
     )
@@ -180,7 +170,7 @@ def evaluation_diagnostics(
     """
     from luakit_ls.sandbox_check import sandbox_violations
 
-    kept = [p for p in problems if not (library and p.kind == "export")]
+    kept = [p for p in problems if not (library and p.kind == ProblemKind.EXPORT)]
     lines = text.split("\n")
     by_file = to_diagnostics(kept, main, lambda name: lines if name == main else file_lines(name))
     # The check parses the whole text (20 ms for 1,000 lines, on the event loop):
@@ -209,7 +199,7 @@ def sandbox_diagnostics(violations: Iterable[object]) -> list[Diagnostic]:
             range=v.range,  # type: ignore[attr-defined]
             message=v.message,  # type: ignore[attr-defined]
             severity=DiagnosticSeverity.Error,
-            code=CODES["sandbox"],
+            code=ProblemKind.SANDBOX.code,
             source=SOURCE,
         )
         for v in violations
@@ -219,7 +209,7 @@ def sandbox_diagnostics(violations: Iterable[object]) -> list[Diagnostic]:
 def merge_static(evaluated: list[Diagnostic], static: list[Diagnostic]) -> list[Diagnostic]:
     """Static sandbox findings win over the runtime error the same line produced (it says less)."""
     lines = {d.range.start.line for d in static}
-    kept = [d for d in evaluated if not (d.code == CODES["runtime"] and d.range.start.line in lines)]
+    kept = [d for d in evaluated if not (d.code == ProblemKind.RUNTIME.code and d.range.start.line in lines)]
     return static + kept
 
 

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from compiler.errors import Problem
+from compiler.errors import Problem, ProblemKind
 from compiler.evaluate import EvalOptions, MiB, ScriptSource
 from compiler.graph import platform as platforms
 from compiler.image import image_resolver
@@ -278,12 +278,14 @@ class Scheduler:
                 return report
             except TimeoutError as exc:
                 self._workers.replace(worker)
-                return Report([Problem(str(exc), None, "limit")], [], None, None)
+                return Report([Problem(str(exc), None, ProblemKind.LIMIT)], [], None, None)
             except WorkerGone:
                 if droppable and self._obsolete(job):
                     return None
                 self._workers.replace(worker)
-                return Report([Problem(f"{job.script.name}: the evaluation crashed", None, "limit")], [], None, None)
+                return Report(
+                    [Problem(f"{job.script.name}: the evaluation crashed", None, ProblemKind.LIMIT)], [], None, None
+                )
             finally:
                 self._running = None
 

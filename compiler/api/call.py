@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from compiler.errors import Location, ScriptError
+from compiler.errors import Location, ProblemKind, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
@@ -69,7 +69,7 @@ class Session:
     resolver: ImageResolver = field(default_factory=NoImageResolver)
     export: Export | None = None
     charged: int = 0
-    warnings: list[tuple[str, Location | None, str]] = field(default_factory=list)
+    warnings: list[tuple[str, Location | None, ProblemKind]] = field(default_factory=list)
 
     def charge(self, nbytes: int) -> None:
         """Count memory the graph holds outside Lua against the same limit."""
@@ -88,7 +88,7 @@ class Call(NamedTuple):
     def error(self, message: str) -> ScriptError:
         return ScriptError(f"{self.where}: {message}")
 
-    def warn(self, message: str, kind: str) -> None:
+    def warn(self, message: str, kind: ProblemKind) -> None:
         """Record a warning located at this call: "state:copy: mode is the decimal number 644 ..."."""
         self.session.warnings.append((f"{self.where}: {message}", self.location, kind))
 

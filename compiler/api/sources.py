@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from compiler.api import values as v
 from compiler.api.call import Call, ImageResolveError, RegistryUnreachable
 from compiler.api.reference import ReferenceError, normalize
+from compiler.errors import ProblemKind
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
@@ -54,7 +55,7 @@ def _resolve(call: Call, identifier: str, platform: Platform | None) -> g.ImageD
         call.warn(
             f"{err}; later steps get the default PATH and working directory "
             "(the daemon may still pull the image; pass --no-resolve to skip the lookup)",
-            "resolve",
+            ProblemKind.REGISTRY,
         )
         return None
     except ImageResolveError as err:

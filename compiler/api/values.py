@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from compiler.errors import ProblemKind
 from compiler.graph import nodes as g
 from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
@@ -137,7 +138,7 @@ class Warned:
 
     value: Any
     predicate: str
-    kind: str  # the Problem kind it is reported as (editors give each kind a code)
+    kind: ProblemKind  # what it is reported as (editors give each kind a code)
 
 
 Reader = Callable[[Any], Any]
@@ -424,7 +425,7 @@ def file_mode(special_bits: bool) -> Reader:
                 "bits (0777) here; they can be set with state:copy's mode or a chmod in state:run"
             )
         if looks_octal:
-            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}", "mode")
+            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}", ProblemKind.MODE)
         return n
 
     return read

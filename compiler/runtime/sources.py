@@ -14,7 +14,7 @@ from typing import Any
 
 from lupa import lua51
 
-from compiler.errors import Location, Problem
+from compiler.errors import Location, Problem, ProblemKind
 from compiler.llb.marshal import SourceFile
 from compiler.runtime.callsite import CallSites, sites_for
 
@@ -127,7 +127,7 @@ class SourceSet:
         """`build.lua:3: '=' expected near 'x'` -> a problem at the offending token."""
         split = self._split_position(message)
         if split is None:
-            return Problem(self._named(message), None, "syntax")
+            return Problem(self._named(message), None, ProblemKind.SYNTAX)
         file, line, text = split
         location = self.line_location(file, line)
         near = _NEAR.search(text)
@@ -136,7 +136,7 @@ class SourceSet:
             column = lines[line - 1].rfind(near.group("token"))
             if column >= 0:
                 location = Location(file, line, column, line, column + len(near.group("token")))
-        return Problem(text, location, "syntax")
+        return Problem(text, location, ProblemKind.SYNTAX)
 
     def runtime_problem(self, error: Any, chunkname: str, line: int) -> Problem:
         """A Lua error that reached the top: located by its message, else by the frame that raised it."""
@@ -145,7 +145,7 @@ class SourceSet:
             split = self._split_position(message)
             if split is not None:
                 file, err_line, text = split
-                return Problem(text, self.line_location(file, err_line), "runtime")
+                return Problem(text, self.line_location(file, err_line), ProblemKind.RUNTIME)
         else:
             message = f"error object is a {lua51.lua_type(error) or 'non-string'} value"
-        return Problem(self._named(message), self.known_line(chunkname, line), "runtime")
+        return Problem(self._named(message), self.known_line(chunkname, line), ProblemKind.RUNTIME)

@@ -2,7 +2,7 @@
 
 from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 
-from compiler.errors import Location, Problem
+from compiler.errors import Location, Problem, ProblemKind
 from compiler.runtime.modules import STDLIB_DIR
 from luakit_ls import diagnostics
 
@@ -19,7 +19,7 @@ def test_a_problem_in_a_module_is_shown_there_and_at_the_scripts_line_that_led_t
     problem = Problem(
         "bk.image: ref must not be empty",
         Location(MODULE, 2, 2, 2, 14),
-        "api",
+        ProblemKind.API,
         trace=(Location(MODULE, 2, 0, 2, 14), Location(MAIN, 2, 0, 2, 9)),
     )
     found = diagnostics.to_diagnostics([problem], MAIN, lines)
@@ -36,7 +36,7 @@ def test_a_problem_in_a_module_is_shown_there_and_at_the_scripts_line_that_led_t
 
 
 def test_problems_without_a_place_do_not_repeat_the_file_name():
-    problem = Problem(f"{MAIN}: no bk.export() call - nothing to build", None, "export")
+    problem = Problem(f"{MAIN}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT)
     [found] = diagnostics.to_diagnostics([problem], MAIN, lines)[MAIN]
     assert (found.message, found.code, found.range) == (
         "no bk.export() call - nothing to build",
