@@ -171,10 +171,15 @@ class Worker:
         child.close()
         self._ready = False
         self._closed = threading.Lock()
+        # Every look at the process reaps it (waitpid); two threads doing so at once
+        # race: one collects the exit status, the other sees ECHILD and reports the
+        # child as still alive. One lock serialises them.
+        self._reaping = threading.Lock()
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        with self._reaping:
+            return self._process.is_alive()
 
     @property
     def ready(self) -> bool:
@@ -209,13 +214,16 @@ class Worker:
         Only the process is killed; the pipe is left to the thread in `ask` (closing
         it from here could race with that thread and close a descriptor reused since).
         """
-        if self._process.is_alive():
-            self._process.kill()
+        with self._reaping:
+            if self._process.is_alive():
+                self._process.kill()
 
     def kill(self) -> None:
         """Stop the process and release the pipe; from the thread that uses the worker."""
-        self.interrupt()
-        self._process.join()
+        with self._reaping:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
         if self._closed.acquire(blocking=False):
             self._conn.close()
 

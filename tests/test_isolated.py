@@ -60,7 +60,7 @@ def test_killing_a_busy_worker_ends_the_request():
     from compiler.isolated import Request, Worker, WorkerGone
 
     worker = Worker(512 * 1024 * 1024)
-    threading.Timer(0.5, worker.kill).start()
+    threading.Timer(0.5, worker.interrupt).start()
     start = time.monotonic()
     with pytest.raises(WorkerGone):
         worker.ask(Request(ScriptSource("while true do end"), EvalOptions(timeout=20)))
