@@ -230,7 +230,8 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
     args = _command(call, cmd)
     options = v.options(call, opts, RUN_OPTIONS)
     image = state.image or g.ImageDefaults()
-    base_env = image.env if any(e.startswith("PATH=") for e in image.env) else (DEFAULT_PATH, *image.env)
+    # Dockerfile's FROM appends the default PATH to an image env that has none.
+    base_env = image.env if any(e.startswith("PATH=") for e in image.env) else (*image.env, DEFAULT_PATH)
     env_updates = options.get("env", ())
     cwd = absolute(options["cwd"], image.workdir or "/") if "cwd" in options else (image.workdir or "/")
     mounts = _place_mounts(call, options.get("mounts", ()), cwd)

@@ -480,9 +480,11 @@ def _user_and_group(value: Any) -> tuple[str | int | None, str | int | None]:
 def owner(value: Any) -> g.Owner:
     """The owner of files: a user and/or group, each a name or a numeric id.
 
-    BuildKit looks names up in the target's /etc/passwd and /etc/group.
+    BuildKit looks names up in the target's /etc/passwd and /etc/group; "root" is
+    id 0 without a lookup, as in llb's WithUser and Dockerfile's --chown.
     """
-    return g.Owner(*_user_and_group(value))
+    user, group = _user_and_group(value)
+    return g.Owner(0 if user == "root" else user, 0 if group == "root" else group)
 
 
 def user(value: Any) -> str:
