@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from lsprotocol.types import CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, WorkspaceEdit
 
+from luakit_ls.positions import UTF16, PositionUnits
 from luakit_ls.syntax import Document, Token, parse, tokens
 
 _UNKNOWN_OPTION = re.compile(r"unknown option '([A-Za-z_][A-Za-z0-9_]*)' \(did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?\)")
@@ -34,11 +35,13 @@ class Fix:
     edit: TextEdit
 
 
-def code_actions(text: str, uri: str, diagnostics: Sequence[Diagnostic]) -> list[CodeAction]:
+def code_actions(
+    text: str, uri: str, diagnostics: Sequence[Diagnostic], units: PositionUnits = UTF16
+) -> list[CodeAction]:
     """One preferred quick fix per diagnostic that has one."""
     actions = []
     for diagnostic in diagnostics:
-        fix = quick_fix(text, diagnostic.message, diagnostic.range)
+        fix = quick_fix(text, diagnostic.message, diagnostic.range, units)
         if fix is None:
             continue
         actions.append(
@@ -53,9 +56,9 @@ def code_actions(text: str, uri: str, diagnostics: Sequence[Diagnostic]) -> list
     return actions
 
 
-def quick_fix(text: str, message: str, range_: Range) -> Fix | None:
+def quick_fix(text: str, message: str, range_: Range, units: PositionUnits = UTF16) -> Fix | None:
     """The fix for one diagnostic, or None when its message has none (or the text no longer matches)."""
-    doc = parse(text)
+    doc = parse(text, units)
     unknown = _UNKNOWN_OPTION.search(message)
     if unknown:
         key, suggestion = unknown.groups()

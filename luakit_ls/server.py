@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 
 from luakit_ls import __version__, commands
 from luakit_ls import settings as config
+from luakit_ls.client import ClientFeatures
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
 
@@ -28,8 +29,11 @@ class DocumentState:
     """What the server knows about one build script beyond its text."""
 
     # The CallOps of the last detailed evaluation (the one after typing pauses, with
-    # digests) that succeeded; the quick evaluation of each edit carries none.
+    # digests) that succeeded, and the version they are of: they are shown (inlay
+    # hints, hover, symbols) only while the document is still that version, since
+    # an edit above a call moves lines and a hint would name another call's op.
     good_calls: list[Any] = field(default_factory=list)
+    calls_version: int = -1
     evaluated_version: int = -1
     seconds: float = 0.0
     ops: int = 0
@@ -39,6 +43,7 @@ class LuakitServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
         self.settings = config.Settings()
+        self.client = ClientFeatures()  # what the client can take: read at `initialize`
         self.states: dict[str, DocumentState] = {}
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
@@ -133,7 +138,9 @@ class LuakitServer(LanguageServer):
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
         # A file recognized by its `bk.` calls alone may be a library of steps: it need not export.
         library = not is_named_script(job.uri, self.settings.files)
-        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, library=library)
+        found = diagnostics.evaluation_diagnostics(
+            report.problems, job.script.text, main, job.uri, library=library, client=self.client
+        )
         self._publish(self.outbox.update(job.uri, found), job)
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
 
@@ -149,13 +156,30 @@ class LuakitServer(LanguageServer):
             state.good_calls = [
                 c for c in outcome.report.calls if c.location is not None and c.location.file == main
             ]
+            state.calls_version = outcome.job.version
+            self.refresh_views()
+
+    def refresh_views(self) -> None:
+        """Ask the client to fetch inlay hints and lenses again: what they show is now current."""
+        if self.client.inlay_hint_refresh:
+            self.workspace_inlay_hint_refresh(None).add_done_callback(_answered)
+        if self.client.code_lens_refresh:
+            self.workspace_code_lens_refresh(None).add_done_callback(_answered)
 
     def calls(self, uri: str) -> list[Any]:
+        """The last detailed evaluation's calls, if it was of the document's current version."""
         state = self.states.get(uri)
-        return state.good_calls if state is not None else []
+        version = self.workspace.get_text_document(uri).version or 0
+        return state.good_calls if state is not None and state.calls_version == version else []
 
     def text(self, uri: str) -> str:
         return self.workspace.get_text_document(uri).source
+
+
+def _answered(future: Any) -> None:
+    """A refresh the client refused or dropped needs nothing more (reading the error marks it seen)."""
+    if not future.cancelled():
+        future.exception()
 
 
 server = LuakitServer()
@@ -163,6 +187,7 @@ server = LuakitServer()
 
 @server.feature(t.INITIALIZE)
 def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
+    ls.client = ClientFeatures.of(params.capabilities, ls.workspace.position_encoding)
     ls.settings, complaints = config.merge(ls.settings, params.initialization_options)
     ls.complain(complaints)
 
@@ -202,16 +227,17 @@ def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
     ls.forget(params.text_document.uri)
 
 
-def _completion_options() -> t.CompletionOptions:
-    return t.CompletionOptions(trigger_characters=[".", ":", "{", ",", '"', "'", " ", "("])
-
-
-@server.feature(t.TEXT_DOCUMENT_COMPLETION, _completion_options())
+# Trigger characters are declared here, where the features are registered, and nowhere else.
+# Completion: members after `.`/`:`, option keys after `{`/`,`/space/`(`, values inside quotes.
+@server.feature(
+    t.TEXT_DOCUMENT_COMPLETION,
+    t.CompletionOptions(trigger_characters=[".", ":", "{", ",", '"', "'", " ", "("]),
+)
 def completion(ls: LuakitServer, params: t.CompletionParams) -> t.CompletionList:
     from luakit_ls.completion import complete
 
     uri = params.text_document.uri
-    items = complete(ls.text(uri), params.position, calls=ls.calls(uri))
+    items = complete(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
     return t.CompletionList(is_incomplete=False, items=items)
 
 
@@ -220,7 +246,7 @@ def hover(ls: LuakitServer, params: t.HoverParams) -> t.Hover | None:
     from luakit_ls.hover import hover as hover_at
 
     uri = params.text_document.uri
-    return hover_at(ls.text(uri), params.position, calls=ls.calls(uri))
+    return hover_at(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
 
 
 @server.feature(
@@ -231,7 +257,7 @@ def signature_help(ls: LuakitServer, params: t.SignatureHelpParams) -> t.Signatu
     from luakit_ls.signature import signature_help as signature_at
 
     uri = params.text_document.uri
-    return signature_at(ls.text(uri), params.position, calls=ls.calls(uri))
+    return signature_at(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
 
 
 @server.feature(t.TEXT_DOCUMENT_DEFINITION)
@@ -239,7 +265,7 @@ def definition(ls: LuakitServer, params: t.DefinitionParams) -> t.Location | Non
     from luakit_ls.definition import definition as definition_at
 
     uri = params.text_document.uri
-    return definition_at(ls.text(uri), params.position, uri)
+    return definition_at(ls.text(uri), params.position, uri, units=ls.client.units)
 
 
 @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
@@ -247,7 +273,7 @@ def document_symbol(ls: LuakitServer, params: t.DocumentSymbolParams) -> list[t.
     from luakit_ls.symbols import document_symbols
 
     uri = params.text_document.uri
-    return document_symbols(ls.text(uri), calls=ls.calls(uri))
+    return document_symbols(ls.text(uri), calls=ls.calls(uri), units=ls.client.units)
 
 
 @server.feature(t.TEXT_DOCUMENT_INLAY_HINT, t.InlayHintOptions())
@@ -255,7 +281,7 @@ def inlay_hint(ls: LuakitServer, params: t.InlayHintParams) -> list[t.InlayHint]
     from luakit_ls.inlay import inlay_hints
 
     uri = params.text_document.uri
-    return inlay_hints(ls.text(uri), ls.calls(uri), params.range)
+    return inlay_hints(ls.text(uri), ls.calls(uri), params.range, ls.client)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
@@ -263,7 +289,7 @@ def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeActi
     from luakit_ls.actions import code_actions
 
     uri = params.text_document.uri
-    return code_actions(ls.text(uri), uri, params.context.diagnostics)
+    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_LENS)
@@ -271,7 +297,7 @@ def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     from luakit_ls.lenses import export_lenses
 
     uri = params.text_document.uri
-    return export_lenses(ls.text(uri), uri)
+    return export_lenses(ls.text(uri), uri, ls.client.units)
 
 
 # Command handlers take `*arguments`: pygls passes exactly the arguments the
