@@ -206,18 +206,16 @@ def _same_line(frame: SourceLocation | DiagnosticRelatedInformation, location: S
 
 
 def evaluation_diagnostics(
-    problems: Iterable[Problem], text: str, main: str, uri: str, *, library: bool, client: ClientFeatures
+    problems: Iterable[Problem], text: str, main: str, uri: str, *, client: ClientFeatures
 ) -> dict[str, list[Diagnostic]]:
     """Diagnostics by file URI for one evaluation of the script `text` (named `main`, at `uri`).
 
-    The static sandbox check of `text` is included. A `library` (a file that
-    calls `bk.` but is not named like a build script) need not export.
+    The static sandbox check of `text` is included.
     """
     from luakit_ls.sandbox_check import sandbox_violations
 
-    kept = [p for p in problems if not (library and p.kind == ProblemKind.EXPORT)]
     lines = text.split("\n")
-    by_file = to_diagnostics(kept, main, lambda name: lines if name == main else file_lines(name), client)
+    by_file = to_diagnostics(problems, main, lambda name: lines if name == main else file_lines(name), client)
     # The check parses the whole text (20 ms for 1,000 lines, on the event loop):
     # skipped when no library name the sandbox restricts occurs in it at all.
     static = sandbox_violations(text, client.units) if _mentions_a_library(text) else []

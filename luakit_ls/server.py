@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import posixpath
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from luakit_ls import __version__, commands
 from luakit_ls import settings as config
 from luakit_ls.client import ClientFeatures
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
-from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
+from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
 
 
 @dataclass
@@ -101,13 +102,17 @@ class LuakitServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         return is_build_script(uri, document.source, self.settings.files)
 
-    def job(self, uri: str) -> Any:
+    def job(self, uri: str, *, as_cli: bool = False) -> Any:
+        """The evaluation of a document. Its locations name files by absolute path (so that a
+        module's diagnostics find their file); `as_cli` names them as `luakit build build.lua` run
+        in the script's folder does, so that the Definition's source map has the same bytes."""
         from compiler.evaluate import ScriptSource
         from luakit_ls.scheduler import Job
 
         document = self.workspace.get_text_document(uri)
         path = path_of(uri)
-        script = ScriptSource(document.source, name=display_name(uri), path=path)
+        name = posixpath.basename(path) if as_cli and path is not None else display_name(uri)
+        script = ScriptSource(document.source, name=name, path=path)
         return Job(uri, document.version or 0, script, self.settings)
 
     def evaluate(self, uri: str) -> None:
@@ -132,17 +137,18 @@ class LuakitServer(LanguageServer):
     def _on_outcome(self, outcome: Any) -> None:
         from luakit_ls import diagnostics
 
-        job, report = outcome.job, outcome.report
+        job, report = outcome.job, self.shown(outcome.job.uri, outcome.report)
         state = self.states.setdefault(job.uri, DocumentState())
         main = job.script.name
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
-        # A file recognized by its `bk.` calls alone may be a library of steps: it need not export.
-        library = not is_named_script(job.uri, self.settings.files)
-        found = diagnostics.evaluation_diagnostics(
-            report.problems, job.script.text, main, job.uri, library=library, client=self.client
-        )
+        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, client=self.client)
         self._publish(self.outbox.update(job.uri, found), job)
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
+
+    def shown(self, uri: str, report: Any) -> Any:
+        """The report as every face shows it: a file recognized by its `bk.` calls alone may be a
+        library of steps, which need not export."""
+        return report if is_named_script(uri, self.settings.files) else as_library(report)
 
     def _publish(self, shown: dict[str, list[Any]], job: Any = None) -> None:
         for uri, found in shown.items():
@@ -289,7 +295,8 @@ def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeActi
     from luakit_ls.actions import code_actions
 
     uri = params.text_document.uri
-    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units)
+    published = ls.outbox.shown(uri) if ls._ready.is_set() else []
+    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units, params.range, published)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_LENS)
@@ -308,10 +315,11 @@ def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
 @server.command(EMIT_DEFINITION)
 async def emit_definition(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     """[uri, path?] -> the Definition as base64 (or written to `path`): the bytes `luakit build` writes."""
-    job = await _command_job(ls, arguments, EMIT_DEFINITION)
+    job = await _command_job(ls, arguments, EMIT_DEFINITION, as_cli=True)
     if isinstance(job, dict):
         return job
-    return commands.definition(await ls.scheduler.definition(job, "definition"), commands.output_path(arguments))
+    report = await ls.scheduler.definition(job, "definition")
+    return commands.definition(report and ls.shown(job.uri, report), commands.output_path(arguments))
 
 
 @server.command(SHOW_DAG)
@@ -321,7 +329,8 @@ async def show_dag(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     if isinstance(job, dict):
         return job
     view = commands.dag_view(arguments)
-    return commands.dag(await ls.scheduler.definition(job, view), view)
+    report = await ls.scheduler.definition(job, view)
+    return commands.dag(report and ls.shown(job.uri, report), view)
 
 
 @server.command(VALIDATE)
@@ -330,17 +339,18 @@ async def validate(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     job = await _command_job(ls, arguments, VALIDATE)
     if isinstance(job, dict):
         return job
-    return commands.validation(await ls.scheduler.run(job, frozenset(), droppable=False))
+    report = await ls.scheduler.run(job, frozenset(), droppable=False)
+    return commands.validation(report and ls.shown(job.uri, report))
 
 
-async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str) -> Any:
+async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str, *, as_cli: bool = False) -> Any:
     """The evaluation job for a command's document, or the command's answer when there is none."""
     uri = commands.uri_argument(arguments, command)
     if isinstance(uri, dict):
         return uri
     await ls.ready()
     try:
-        return ls.job(uri)
+        return ls.job(uri, as_cli=as_cli)
     except (OSError, UnicodeDecodeError) as exc:
         return commands.unreadable(display_name(uri), exc)
 
