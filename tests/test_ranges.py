@@ -119,7 +119,7 @@ def test_a_computed_table_falls_back_to_the_whole_call():
 
 def test_arguments_that_are_one_object_fall_back_to_the_call():
     # Python shares small ints: which of the two 7s is wrong cannot be told apart.
-    text = 'bk.export(bk.platform(7, 7))'
+    text = "bk.export(bk.platform(7, 7))"
     assert marked(text, only(text).location) == "bk.platform(7, 7)"
 
 

@@ -113,17 +113,34 @@ end
 -- Where the last bk function or State method was looked up (`bk.image`, `deps.run`).
 -- A Lua 5.1 tail call (`return deps:run(...)` in a helper) replaces the caller's
 -- frame by the API function's, so the API function cannot see the line that called
--- it; but the lookup ran in that frame just before the call, and saw it.
-local looked_up_source, looked_up_line = nil, 0
+-- it; but the lookup ran in that frame just before the call, and saw it. The frame
+-- above the lookup's (function and line) tells a lookup that led to this call from
+-- an older one (`local image = bk.image` ... `return image(x)` elsewhere): the
+-- tail-called function sees that same frame right above the lost one.
+local looked_up_source, looked_up_line, looked_up_from, looked_up_from_line = nil, 0, nil, 0
 
 local function looked_up(level)
   looked_up_source, looked_up_line = call_site(level + 1)
+  local parent = debug_getinfo(level + 2, "fl")
+  if parent then
+    looked_up_from, looked_up_from_line = parent.func, parent.currentline
+  else
+    looked_up_source = nil
+  end
+end
+
+local function tail_called_after_lookup()
+  if looked_up_source == nil or debug_getinfo(3, "S").what ~= "tail" then
+    return false
+  end
+  local parent = debug_getinfo(4, "fl")
+  return parent ~= nil and rawequal(parent.func, looked_up_from) and parent.currentline == looked_up_from_line
 end
 
 local function api(name)
   return function(...)
     local source, line
-    if looked_up_source ~= nil and debug_getinfo(2, "S").what == "tail" then
+    if tail_called_after_lookup() then
       source, line = looked_up_source, looked_up_line
     else
       source, line = call_site(2)
