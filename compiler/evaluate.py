@@ -88,6 +88,11 @@ class EvalOptions:
     # Where `require` reads the script's own modules when they are not files next
     # to `ScriptSource.path` (the gateway frontend reads them through BuildKit).
     module_reader: ModuleReader | None = None
+    # Module texts by absolute path, read by `require`/`dofile` before the disk: an
+    # editor's open documents, unsaved edits included (a plain mapping: it is
+    # pickled to compiler/isolated.py's worker). The compiled-chunk cache is keyed
+    # by text, so an overlay never runs a stale compilation.
+    module_overlays: Mapping[str, str] = field(default_factory=dict)
 
 
 class CallRecord(NamedTuple):
@@ -107,6 +112,9 @@ class Evaluation:
     problems: list[Problem]
     calls: list[CallRecord]
     logs: list[tuple[Location | None, str]]
+    # Absolute paths of the module files `require`/`dofile`/`loadfile` read, in load
+    # order; one that failed to compile or raised is listed too.
+    modules: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -248,7 +256,9 @@ class _Host:
         self.calls: list[CallRecord] = []
         self.logs: list[tuple[Location | None, str]] = []
         self.api_errors: dict[bytes, Problem] = {}
-        self.modules = ModuleResolver(roots_for(script.path, script.name, options.module_reader))
+        roots = roots_for(script.path, script.name, options.module_reader, options.module_overlays)
+        self.modules = ModuleResolver(roots, script.name)
+        self.module_paths: dict[str, None] = {}  # an ordered set
         self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
@@ -280,6 +290,7 @@ class _Host:
             problems,
             self.calls,
             self.logs,
+            tuple(self.module_paths),
         )
         if evaluation.ok:
             problems.extend(unused_steps(evaluation))
@@ -400,8 +411,10 @@ class _Host:
         location = self.sources.call_location(chunkname, line, how)
         try:
             found = self.modules.find(module_name, how)
-        except ModuleError as err:
-            return self._api_error(how, str(err), location)
+        except ModuleError as err:  # about the name: located at it
+            return self._api_error(how, str(err), location, Focus(1))
+        if found.path is not None:
+            self.module_paths[found.path] = None
         text = self.sources.add(found.display_name, found.text)
         bytecode = _compiled_chunks.get((found.display_name, text))
         if bytecode is not None:
