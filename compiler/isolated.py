@@ -68,6 +68,7 @@ class Report:
     json: str | None = None
     seconds: float = 0.0  # evaluation time in the evaluator
     ops: int = 0  # ops built (API calls that returned a State with an op)
+    modules: tuple[str, ...] = ()  # the module files the evaluation read (Evaluation.modules)
 
     @property
     def ok(self) -> bool:
@@ -122,7 +123,18 @@ def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Re
         json = render_json(evaluation.marshalled, config, None) if JSON in want else None
     calls = call_ops(evaluation) if CALLS in want else []
     ops = sum(1 for call in evaluation.calls if _node(call) is not None)
-    return Report(list(evaluation.problems), list(evaluation.logs), definition, config, calls, dot, json, seconds, ops)
+    return Report(
+        list(evaluation.problems),
+        list(evaluation.logs),
+        definition,
+        config,
+        calls,
+        dot,
+        json,
+        seconds,
+        ops,
+        evaluation.modules,
+    )
 
 
 def _serve(conn: multiprocessing.connection.Connection, memory_limit: int) -> None:

@@ -23,7 +23,7 @@ def test_report_carries_problems_definition_and_call_ops():
 
 def test_problems_come_back_with_locations():
     result = evaluate_isolated(ScriptSource('bk.image("alpine"):run("x", { cwdd = "/" })'))
-    assert [str(p) for p in result.problems] == ["build.lua:1:20: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
+    assert [str(p) for p in result.problems] == ["build.lua:1:31: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
     assert result.definition is None
 
 
