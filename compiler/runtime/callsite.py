@@ -420,7 +420,8 @@ def _field(tokens: list[Token], first: int, last: int, key: str | int) -> tuple[
                 continue
             inner = tokens[a + 1]
             if _literal(inner) == key:
-                found = (_content_span(inner), (close + 2, b))
+                key_span = _content_span(inner) if inner.kind == "str" else _span(tokens, a + 1, a + 1)
+                found = (key_span, (close + 2, b))
         else:
             position += 1
             if position == key:
