@@ -309,7 +309,7 @@ class _Host:
         elif self.session.export is None:
             problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT))
         for noted in self.session.warnings:
-            where, fixes = self._pinpoint(noted.location, noted.focus, noted.replacement)
+            where, fixes = self._pinpoint(noted.location, noted.function, noted.focus, noted.replacement)
             problems.append(Problem(noted.message, where, noted.kind, "warning", fixes=fixes))
         evaluation = Evaluation(
             self.script,
@@ -393,7 +393,7 @@ class _Host:
         return self.values.to_lua(result)
 
     def _pinpoint(
-        self, location: Location | None, focus: Focus | None, replacement: Replacement | None
+        self, location: Location | None, function: str, focus: Focus | None, replacement: Replacement | None
     ) -> tuple[Location | None, tuple[Fix, ...]]:
         """The range of the mistake within the call at `location`, and its fix where the text there fits it.
 
@@ -404,7 +404,7 @@ class _Host:
             return None, ()
         if focus is None:
             return location, self._fixes(location, replacement)
-        part = self.sources.part_location(location, focus)
+        part = self.sources.part_location(location, function, focus)
         if part is None:
             return location, ()
         return part, self._fixes(part, replacement)
@@ -424,7 +424,7 @@ class _Host:
     ) -> tuple[Any, ...]:
         if where and not message.startswith(where):
             message = f"{where}: {message}"
-        location, fixes = self._pinpoint(location, focus, replacement)
+        location, fixes = self._pinpoint(location, where, focus, replacement)
         problem = Problem(message, location, ProblemKind.API, fixes=fixes)
         text = str(problem).encode()
         self.api_errors[text] = problem
