@@ -329,8 +329,10 @@ class _Host:
         """The time-out or memory error, at the line that was running when it struck.
 
         A time-out is seen by the count hook (or an API call) on the line that
-        was running; memory runs out between two looks, so that error names the
-        last line the hook or an API call saw, a line of the loop that used it up.
+        was running. Memory runs out inside an allocation, where no Lua code runs
+        (Lua 5.1 calls no error handler for it), so that error names the last line
+        the hook or an API call saw: usually a line of the loop that used the memory
+        up; for one huge allocation, possibly a line that ran shortly before it.
         """
         if timed_out:
             what = f"script evaluation timed out after {self.options.timeout:g}s"
