@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from luakit_ls import __version__, commands
 from luakit_ls import settings as config
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
+from luakit_ls.protocol import LuakitProtocol
 
 
 @dataclass
@@ -37,13 +39,25 @@ class DocumentState:
 
 class LuakitServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "luakit-ls",
+            __version__,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+            protocol_cls=LuakitProtocol,
+        )
+        self.protocol: LuakitProtocol
         self.settings = config.Settings()
         self.states: dict[str, DocumentState] = {}
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls's read loop hands what fails before the protocol (malformed JSON) to this error
+        # handler only: the protocol answers it as the specification says (luakit_ls/protocol.py).
+        if not self.protocol.read_loop_error(error):
+            super().report_server_error(error, source)
 
     # ------------------------------------------------------------ lazily loaded parts
 
@@ -338,6 +352,8 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
+    # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
+    sys.exit(server.protocol.exit_code or 0)
 
 
 if __name__ == "__main__":
