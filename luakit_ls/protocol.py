@@ -1,7 +1,7 @@
 """The LSP specification's rules for the message exchange, where pygls 2.1 does otherwise.
 
 pygls reads, decodes and dispatches the messages; this subclass of its protocol
-answers what the specification says to answer (docs/editors.md, "Protocol rules"):
+answers what the specification says to answer (docs/editors.md, "Any other LSP client"):
 
 * a request whose params do not fit its method: an InvalidParams (-32602) error
   response to that id (pygls raises out of its read loop: no response, a popup);
@@ -150,4 +150,3 @@ class LuakitProtocol(LanguageServerProtocol):
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
         self.exit_code = 0 if self._shutdown else 1
         yield from super().lsp_exit(*args)
-

@@ -23,6 +23,7 @@ from luakit_ls import settings as config
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
 from luakit_ls.protocol import LuakitProtocol
+from luakit_ls.script_log import ScriptLog
 
 
 @dataclass
@@ -48,6 +49,7 @@ class LuakitServer(LanguageServer):
         self.protocol: LuakitProtocol
         self.settings = config.Settings()
         self.states: dict[str, DocumentState] = {}
+        self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
@@ -135,6 +137,7 @@ class LuakitServer(LanguageServer):
         if not self._ready.is_set():
             return  # nothing was evaluated yet
         self.states.pop(uri, None)
+        self.script_log.forget(uri)
         self.scheduler.forget(uri)
         self._publish(self.outbox.forget(uri))
 
@@ -149,6 +152,8 @@ class LuakitServer(LanguageServer):
         library = not is_named_script(job.uri, self.settings.files)
         found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, library=library)
         self._publish(self.outbox.update(job.uri, found), job)
+        for line in self.script_log.update(job.uri, main, report.logs):
+            self.window_log_message(t.LogMessageParams(t.MessageType.Log, line))
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
 
     def _publish(self, shown: dict[str, list[Any]], job: Any = None) -> None:
