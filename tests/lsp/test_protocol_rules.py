@@ -35,8 +35,9 @@ SCRIPT = 'local base = bk.image("alpine:3.19")\nbk.export(base)\n'
 class Wire:
     """One `luakit-ls` process, spoken to in raw LSP frames: what a strict client sees."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        self.process = subprocess.Popen(SERVER, env=env, **pipes)  # type: ignore[call-overload]
         self.messages: list[dict[str, Any]] = []
         self.stderr = b""
         self._arrived = threading.Condition()

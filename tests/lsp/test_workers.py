@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+from compiler.isolated import FAULT_HOOK
 from tests.lsp.test_protocol_rules import Wire
 
 # string.find backtracking over 5,000 characters: one C call that runs for hours, beyond
@@ -86,3 +87,35 @@ def test_a_worker_stuck_in_a_c_call_dies_with_a_killed_server() -> None:
         for pid in workers:
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_an_exception_while_reporting_is_a_diagnostic_and_the_workers_stay_warm() -> None:
+    uri, name = "file:///tmp/lk-fault/build.lua", "/tmp/lk-fault/build.lua"
+    wire = Wire(env={**os.environ, FAULT_HOOK: name})  # the documented hook: reporting on this script raises
+    try:
+        wire.initialize()
+        text = "bk.export(bk.scratch())\n"
+        wire.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "lua", "version": 1, "text": text}}
+        )
+        first = wire.wait_for(lambda m: _published(m, uri, 1))["params"]["diagnostics"]
+        assert [(d["code"], d["message"].split(" (")[0]) for d in first] == [("LK004", "internal error in luakit")]
+        workers = children(wire.process.pid)
+        for version in range(2, 12):  # keystrokes: each evaluation fails the same way, in the same workers
+            text = f"-- {version}\n" + text
+            change = {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
+            wire.notify("textDocument/didChange", change)
+            diagnostics = wire.wait_for(lambda m, v=version: _published(m, uri, v))["params"]["diagnostics"]
+            assert [d["code"] for d in diagnostics] == ["LK004"]
+        assert children(wire.process.pid) == workers, "a worker was replaced"
+    finally:
+        wire.close()
+
+
+def _published(message: dict, uri: str, version: int) -> bool:
+    params = message.get("params") or {}
+    return (
+        message.get("method") == "textDocument/publishDiagnostics"
+        and params.get("uri") == uri
+        and params.get("version") == version
+    )
