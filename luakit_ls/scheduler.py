@@ -42,6 +42,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from compiler.errors import Problem, ProblemKind
 from compiler.evaluate import EvalOptions, MiB, ScriptSource
@@ -59,6 +60,29 @@ KILL_AFTER = 0.25  # seconds an obsolete evaluation may go on before its worker 
 DETAILS_AFTER = 0.5
 
 
+class Clock(Protocol):
+    """The scheduler's time: the event loop's, or a test's fake one that it advances by hand."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> None: ...
+
+
+class LoopClock:
+    """Real time, on the running event loop."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
+        asyncio.get_running_loop().call_later(delay, callback, *args)
+
+
 @dataclass(frozen=True)
 class Job:
     uri: str
@@ -72,7 +96,7 @@ class Running:
     job: Job
     worker: Worker
     droppable: bool  # commands' evaluations are never dropped
-    started: float  # time.monotonic()
+    started: float  # Clock.monotonic()
 
 
 @dataclass(frozen=True)
@@ -156,7 +180,9 @@ class Scheduler:
         publish: Callable[[Outcome], None],
         details: Callable[[Outcome], None] | None = None,
         memory_limit: int = 512 * MiB,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or LoopClock()
         self._publish = publish
         self._details = details
         self._workers = Workers(memory_limit)
@@ -211,9 +237,9 @@ class Scheduler:
             waiting.cancel()
         running = self._running
         if running is not None and running.job.uri == uri and running.droppable and running.worker in self._warm:
-            late = running.started + KILL_AFTER - time.monotonic()
+            late = running.started + KILL_AFTER - self._clock.monotonic()
             if late > 0:
-                asyncio.get_running_loop().call_later(late, self._kill, running)
+                self._clock.call_later(late, self._kill, running)
             else:
                 self._kill(running)
 
@@ -233,7 +259,7 @@ class Scheduler:
         return self._latest.get(job.uri) is not job
 
     async def _after(self, delay: float, job: Job) -> None:
-        await asyncio.sleep(delay)
+        await self._clock.sleep(delay)
         if self._waiting.get(job.uri) is asyncio.current_task():
             del self._waiting[job.uri]
         report = await self.run(job, frozenset())
@@ -244,7 +270,7 @@ class Scheduler:
         if self._details is not None and report.ok:
             # Digests need the whole graph encoded (nearly twice the evaluation's
             # time): worth it for hovers and inlay hints once the typing pauses.
-            await asyncio.sleep(DETAILS_AFTER)
+            await self._clock.sleep(DETAILS_AFTER)
             detailed = await self._detail(job)
             if detailed is not None and not self._obsolete(job):
                 self._details(Outcome(job, detailed))
@@ -279,7 +305,7 @@ class Scheduler:
                 return None
             options = eval_options(job.settings)
             worker = await asyncio.wrap_future(on_process_thread(self._workers.current, options.memory_limit))
-            self._running = Running(job, worker, droppable, time.monotonic())
+            self._running = Running(job, worker, droppable, self._clock.monotonic())
             request = Request(job.script, options, want)
             loop = asyncio.get_running_loop()
             try:
