@@ -8,19 +8,21 @@ when a test advances it, so each rule is checked at the moment it must apply.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from compiler.evaluate import ScriptSource
-from luakit_ls.scheduler import DEBOUNCE, DETAILS_AFTER, Job, Outcome, Scheduler
+from luakit_ls.scheduler import DEBOUNCE, DETAILS_AFTER, KILL_AFTER, Job, Outcome, Scheduler
 from luakit_ls.settings import Settings
 
 pytestmark = pytest.mark.asyncio
 
 URI = "file:///tmp/lk-scheduler/build.lua"
 QUICK = 'local b = bk.image("alpine:3.19")\nbk.export(b:run("echo {}"))\n'
+BUSY = "while true do end\n"
 ANSWER_WITHIN = 60.0  # real seconds a worker may take to start and answer
 
 
@@ -72,6 +74,14 @@ def job(version: int, text: str = QUICK, timeout: float = 2.0) -> Job:
     return Job(URI, version, ScriptSource(text, name="build.lua"), Settings(timeout=timeout))
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the event loop (never sleeping) until `condition` holds."""
+    deadline = time.monotonic() + ANSWER_WITHIN
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0)
+
+
 async def next_of(queue: asyncio.Queue[Outcome]) -> Outcome:
     return await asyncio.wait_for(queue.get(), ANSWER_WITHIN)
 
@@ -115,5 +125,38 @@ async def test_the_detailed_evaluation_waits_for_the_pause_and_only_for_the_late
         # Version 1's sleep ended first and its details took the lock first: had they not been
         # dropped, they would have come before version 2's.
         assert detailed.empty()
+    finally:
+        scheduler.close()
+
+
+async def test_an_obsolete_evaluation_is_killed_only_after_kill_after() -> None:
+    clock, published = FakeClock(), asyncio.Queue[Outcome]()
+    scheduler = Scheduler(published.put_nowait, None, clock=clock)
+    try:
+        scheduler.schedule(job(1))  # warms the worker: a worker that never answered is never killed
+        await clock.sleeping(1)
+        clock.advance(DEBOUNCE)
+        assert (await next_of(published)).job.version == 1
+
+        busy = job(2, BUSY, timeout=30)
+        scheduler.schedule(busy)
+        await clock.sleeping(1)
+        clock.advance(DEBOUNCE)
+        await until(lambda: scheduler._running is not None and scheduler._running.job is busy)
+        assert scheduler._running is not None
+        worker = scheduler._running.worker
+        started = time.monotonic()
+
+        scheduler.schedule(job(3))  # the busy evaluation is obsolete now, but younger than KILL_AFTER
+        assert clock.timers() == 1 and worker.alive
+        await clock.sleeping(1)  # version 3's debounce
+        clock.advance(KILL_AFTER / 2)  # ends it; version 3 waits for the busy worker
+        assert clock.timers() == 1 and worker.alive
+        clock.advance(KILL_AFTER)  # past KILL_AFTER: the kill
+        assert clock.timers() == 0
+        outcome = await next_of(published)
+        assert outcome.job.version == 3 and outcome.report.ok  # version 2 was never published
+        assert not worker.alive
+        assert time.monotonic() - started < 10  # killed, not left to its 30 s limit
     finally:
         scheduler.close()
