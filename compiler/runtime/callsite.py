@@ -7,8 +7,8 @@ or `base:run(...)`, from the name (or the `bk.` before it) to the closing bracke
 `CallSites` answers for one file. Most calls are answered by one regular
 expression match at the call itself (no pass over the file); calls it cannot
 decide (a string or comment before the name on its line, long brackets in the
-file, nesting deeper than the pattern) fall back to a tolerant tokenizer that
-runs once per file. Both give the same answer; tests/test_callsite.py checks
+file, nesting deeper than the pattern) fall back to the Lua lexer
+(compiler/lua/lexer.py), run once per file. Both give the same answer; tests/test_callsite.py checks
 that on every script it can find. `sites_for` caches one `CallSites` per file
 content, so unchanged files (modules, or the script between evaluations) cost
 nothing the second time.
@@ -20,67 +20,9 @@ import bisect
 import functools
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>[ \t\r\f\v]+)
-  | (?P<nl>\n)
-  | (?P<comment>--(?:\[(?P<cq>=*)\[)?)
-  | (?P<longstr>\[(?P<lq>=*)\[)
-  | (?P<str>"(?:[^"\\\n]|\\.|\\\n)*"?|'(?:[^'\\\n]|\\.|\\\n)*'?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
-  | (?P<op>\.\.\.|\.\.|==|~=|<=|>=|.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    text: str
-    line: int  # 1-based
-    column: int  # 0-based
-    end_line: int
-    end_column: int
-    kind: str
-
-
-def tokenize(text: str) -> list[Token]:
-    """Tokens of a Lua source, without whitespace and comments. Tolerates broken code."""
-    tokens: list[Token] = []
-    line, line_start, pos, n = 1, 0, 0, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:  # pragma: no cover - the pattern matches any character
-            break
-        kind = m.lastgroup or "op"
-        end = m.end()
-        if kind == "comment":
-            if m.group("cq") is not None:
-                close = text.find("]" + m.group("cq") + "]", end)
-                end = n if close < 0 else close + len(m.group("cq")) + 2
-            else:
-                nl = text.find("\n", end)
-                end = n if nl < 0 else nl
-        elif kind == "longstr":
-            close = text.find("]" + m.group("lq") + "]", end)
-            end = n if close < 0 else close + len(m.group("lq")) + 2
-            kind = "str"
-        elif kind in ("cq", "lq"):
-            kind = "op"
-        start_line, start_col = line, pos - line_start
-        chunk = text[pos:end]
-        newlines = chunk.count("\n")
-        if newlines:
-            line += newlines
-            line_start = pos + chunk.rfind("\n") + 1
-        if kind not in ("ws", "nl", "comment"):
-            tokens.append(Token(chunk, start_line, start_col, line, end - line_start, kind))
-        pos = end
-    return tokens
-
+from compiler.lua.lexer import Kind, Token, lex
+from compiler.lua.positions import LineIndex, encode
 
 # ---------------------------------------------------------------- the quick path
 
@@ -127,7 +69,9 @@ class CallSites:
         self._lines: list[str] | None = None
         self._line_offsets: list[int] | None = None
         self._quick = _NEEDS_TOKENS.search(text) is None
-        self._tokens: list[Token] | None = None
+        self._tokens: list[Token] | None = None  # without comments
+        self._source = b""
+        self._index = LineIndex.of(b"")
         self._by_line: dict[int, list[int]] = {}
         self._found: dict[tuple[int, str], tuple[int, int, int] | None] = {}
         self._lexemes: dict[int, list[tuple[int, int]]] = {}  # line -> spans of its strings
@@ -241,41 +185,59 @@ class CallSites:
 
     def _tokens_indexed(self) -> list[Token]:
         if self._tokens is None:
-            self._tokens = tokenize(self.text)
+            source = encode(self.text)
+            self._source, self._index = source, LineIndex.of(source)
+            self._tokens = [t for t in lex(source) if t.kind not in _COMMENTS]
             for i, tok in enumerate(self._tokens):
-                self._by_line.setdefault(tok.line, []).append(i)
+                self._by_line.setdefault(self._index.line_of(tok.start) + 1, []).append(i)
         return self._tokens
 
     def _locate_tokens(self, line: int, name: str) -> tuple[int, int, int] | None:
         tokens = self._tokens_indexed()
+        source, index = self._source, self._index
+        word = encode(name)
         for i in self._by_line.get(line, []):
             tok = tokens[i]
-            if tok.kind != "name" or tok.text != name or i + 1 >= len(tokens):
+            if tok.kind not in _WORDS or source[tok.start : tok.end] != word or i + 1 >= len(tokens):
                 continue
             start = i
-            if i >= 2 and tokens[i - 1].text == "." and tokens[i - 2].text == "bk":
+            if i >= 2 and _text(source, tokens[i - 1]) == b"." and _text(source, tokens[i - 2]) == b"bk":
                 start = i - 2
-            end = _call_end(tokens, i + 1)
+            end = _call_end(source, tokens, i + 1)
             if end is not None:
-                return tokens[start].column, end.end_line, end.end_column
+                end_line, end_column = index.point_at(end.end)
+                return index.point_at(tokens[start].start)[1], end_line, end_column
         return None
 
 
 _UNDECIDED = object()
-_OPENERS = ("(", "{")
-_CLOSERS = (")", "}")
+_COMMENTS = (Kind.COMMENT, Kind.LONG_COMMENT)
+# Keywords too: the quick path reads words, not Lua's grammar (and no API is named `or`).
+_WORDS = (Kind.NAME, Kind.KEYWORD)
+_STRINGS = (Kind.STRING, Kind.LONG_STRING)
+_OPENERS = (b"(", b"{")
+_CLOSERS = (b")", b"}")
 
 
-def _call_end(tokens: list[Token], i: int) -> Token | None:
+def _text(source: bytes, token: Token) -> bytes:
+    return source[token.start : token.end]
+
+
+def _is_string(token: Token) -> bool:
+    """A string argument, closed or not (an unfinished one still ends the call: Lua stops there)."""
+    return token.kind in _STRINGS or token.error in ("unfinished string", "unfinished long string")
+
+
+def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
     """The token closing the argument list that starts at tokens[i] (the last token if unclosed)."""
     opener = tokens[i]
-    if opener.kind == "str":
+    if _is_string(opener):
         return opener
-    if opener.text not in _OPENERS:
+    if _text(source, opener) not in _OPENERS:
         return None
     depth = 0
     for j in range(i, len(tokens)):
-        text = tokens[j].text
+        text = _text(source, tokens[j])
         if text in _OPENERS:
             depth += 1
         elif text in _CLOSERS:
@@ -341,4 +303,3 @@ def sites_for(text: str) -> CallSites:
     else:
         _cache.move_to_end(text)
     return sites
-
