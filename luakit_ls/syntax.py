@@ -39,6 +39,7 @@ import tree_sitter
 import tree_sitter_lua
 from lsprotocol.types import Position, Range
 
+from compiler.lua.lexer import Kind, lex
 from luakit_ls import stubs
 
 if TYPE_CHECKING:
@@ -714,84 +715,37 @@ class Token:
         return self.end - 1
 
 
-KEYWORDS = frozenset(
-    (
-        "and",
-        "break",
-        "do",
-        "else",
-        "elseif",
-        "end",
-        "false",
-        "for",
-        "function",
-        "goto",
-        "if",
-        "in",
-        "local",
-        "nil",
-        "not",
-        "or",
-        "repeat",
-        "return",
-        "then",
-        "true",
-        "until",
-        "while",
-    )
-)
-
-_TOKEN = re.compile(
-    rb"""
-    (?P<ws>\s+)
-  | (?P<comment>--(?:\[(?P<cq>=*)\[)?)
-  | (?P<longstr>\[(?P<lq>=*)\[)
-  | (?P<str>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<num>0[xX][0-9a-fA-F]*|[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
-  | (?P<op>\.\.\.|\.\.|==|~=|<=|>=|::|[\xc0-\xff][\x80-\xbf]*|.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+# What the cursor reader calls each kind of lexer token (comments are left out).
+_KINDS = {
+    Kind.NAME: "name",
+    Kind.KEYWORD: "keyword",
+    Kind.NUMBER: "num",
+    Kind.STRING: "str",
+    Kind.LONG_STRING: "str",
+    Kind.OPERATOR: "op",
+}
+_COMMENTS = (Kind.COMMENT, Kind.LONG_COMMENT)
+_UNFINISHED_STRINGS = ("unfinished string", "unfinished long string")
 
 
 def tokens(source: bytes, start: int = 0) -> Iterator[Token]:
-    """Lua tokens from `start` on, without blanks and comments. Never fails: broken code gives best-effort tokens."""
-    pos, n = start, len(source)
-    while pos < n:
-        m = _TOKEN.match(source, pos)
-        if m is None:  # pragma: no cover - the pattern matches any byte
-            return
-        kind = m.lastgroup or "op"
-        end = m.end()
-        if kind == "comment":
-            end = _comment_end(source, m)
-        elif kind == "longstr":
-            level = m.group("lq")
-            close = source.find(b"]" + level + b"]", end)
-            closed = close >= 0
-            end = close + len(level) + 2 if closed else n
-            yield Token("str", pos, end, source[pos:end], closed)
-            pos = end
-            continue
-        elif kind in ("cq", "lq"):
-            kind = "op"
-        if kind == "str":
-            text = m.group(0)
-            closed = len(text) >= 2 and text[-1:] == text[:1] and not _escaped_end(text)
-            yield Token("str", pos, end, text, closed)
-        elif kind == "name":
-            text = m.group(0)
-            yield Token("keyword" if text.decode() in KEYWORDS else "name", pos, end, text)
-        elif kind not in ("ws", "comment"):
-            yield Token(kind, pos, end, m.group(0))
-        pos = end
+    """Lua tokens from `start` on, without blanks and comments. Never fails: broken code gives best-effort tokens.
 
-
-def _escaped_end(text: bytes) -> bool:
-    """`"abc\\"` ends with an escaped quote: the string is not closed."""
-    backslashes = len(text) - 1 - len(text[:-1].rstrip(b"\\"))
-    return backslashes % 2 == 1
+    The Lua 5.1 lexer (compiler/lua/lexer.py) reads them; what it reports as
+    errors is kept as the token the cursor sees: an unfinished string is a string
+    (not closed), a malformed number a number, a stray character an operator.
+    """
+    for token in lex(source, start):
+        kind = _KINDS.get(token.kind)
+        text = source[token.start : token.end]
+        if kind is not None:
+            yield Token(kind, token.start, token.end, text)
+        elif token.error in _UNFINISHED_STRINGS:
+            yield Token("str", token.start, token.end, text, closed=False)
+        elif token.error == "malformed number":
+            yield Token("num", token.start, token.end, text)
+        elif token.kind == Kind.ERROR and token.error != "unfinished long comment":
+            yield Token("op", token.start, token.end, text)
 
 
 # ---------------------------------------------------------------- the context at a cursor
@@ -1026,24 +980,15 @@ def _holds(token: Token, offset: int, hover: bool) -> bool:
 
 def _in_comment(source: bytes, pos: int, offset: int) -> bool:
     """Whether `offset` is inside a comment that starts after `pos` (only blanks and comments lie between)."""
-    while pos < offset:
-        m = _TOKEN.match(source, pos)
-        if m is None or m.lastgroup not in ("ws", "comment"):
+    for token in lex(source, pos):
+        if token.start >= offset:
             return False
-        end = _comment_end(source, m) if m.lastgroup == "comment" else m.end()
-        if m.lastgroup == "comment" and offset <= end:
+        comment = token.kind in _COMMENTS or token.error == "unfinished long comment"
+        if not comment:
+            return False
+        if offset <= token.end:
             return True
-        pos = end
     return False
-
-
-def _comment_end(source: bytes, m: re.Match[bytes]) -> int:
-    level = m.group("cq")
-    if level is not None:
-        close = source.find(b"]" + level + b"]", m.end())
-        return len(source) if close < 0 else close + len(level) + 2
-    newline = source.find(b"\n", m.end())
-    return len(source) if newline < 0 else newline
 
 
 def _member(items: list[Expr | str]) -> tuple[Expr | None, str | None, Expr | None]:
