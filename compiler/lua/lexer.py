@@ -82,9 +82,17 @@ _VALID_NUMBER = re.compile(rb"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0
 
 
 def lex(source: bytes, start: int = 0) -> Iterator[Token]:
-    """The tokens of `source` from byte `start` on, comments included, blanks left out. Never raises."""
+    """The tokens of `source` from byte `start` on, comments included, blanks left out. Never raises.
+
+    A first line that starts with `#` (`#!/usr/bin/env luakit`, `# syntax=...`) is
+    a comment: Lua's loadfile skips it, and so does luakit (compiler/runtime/sources.py).
+    """
     pos, n = start, len(source)
     match = _TOKEN.match
+    if pos == 0 and source.startswith(b"#"):
+        newline = source.find(b"\n")
+        pos = n if newline < 0 else newline
+        yield Token(Kind.COMMENT, 0, pos)
     while pos < n:
         m = match(source, pos)
         assert m is not None  # `symbol` matches any byte
@@ -100,7 +108,12 @@ def lex(source: bytes, start: int = 0) -> Iterator[Token]:
             yield Token(Kind.OPERATOR, pos, end)
         elif group == "string":
             closed = end - pos >= 2 and source[end - 1] == source[pos] and _closes(source, pos, end)
-            yield Token(Kind.STRING, pos, end) if closed else Token(Kind.ERROR, pos, end, "unfinished string")
+            if not closed:
+                yield Token(Kind.ERROR, pos, end, "unfinished string")
+            elif _escape_too_large(source, pos, end):
+                yield Token(Kind.ERROR, pos, end, "escape sequence too large")
+            else:
+                yield Token(Kind.STRING, pos, end)
         elif group == "number":
             if _VALID_NUMBER.fullmatch(source, pos, end):
                 yield Token(Kind.NUMBER, pos, end)
@@ -130,6 +143,16 @@ def _closes(source: bytes, start: int, end: int) -> bool:
         backslashes += 1
         i -= 1
     return backslashes % 2 == 0
+
+
+_ESCAPE = re.compile(rb"\\(?:([0-9]{1,3})|.)", re.DOTALL)
+
+
+def _escape_too_large(source: bytes, start: int, end: int) -> bool:
+    """Whether a string has a `\\ddd` escape above 255, which Lua 5.1 refuses."""
+    if source.find(b"\\", start, end) < 0:
+        return False
+    return any(m.group(1) and int(m.group(1)) > 255 for m in _ESCAPE.finditer(source, start, end))
 
 
 def _long_bracket(source: bytes, start: int, body: int, level: bytes, kind: Kind) -> Token:
