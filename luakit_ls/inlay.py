@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 from lsprotocol.types import InlayHint, InlayHintKind, MarkupContent, MarkupKind, Range
 
-from luakit_ls.syntax import CallIndex, CallRecord, op_summary, parse
+from luakit_ls.call_records import CallIndex, CallRecord, op_summary
+from luakit_ls.parsing import parse
 
 
 def inlay_hints(text: str, calls: Sequence[CallRecord], range_: Range | None = None) -> list[InlayHint]:
