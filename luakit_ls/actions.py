@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from lsprotocol.types import CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, WorkspaceEdit
 
+from luakit_ls.cursor import Token, tokens
+from luakit_ls.parsing import Document, parse
 from luakit_ls.positions import UTF16, PositionUnits
-from luakit_ls.syntax import Document, Token, parse, tokens
 
 _UNKNOWN_OPTION = re.compile(r"unknown option '([A-Za-z_][A-Za-z0-9_]*)' \(did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?\)")
 _OCTAL_SUGGESTION = re.compile(r'\bwrite "([0-7]{3,4})"')

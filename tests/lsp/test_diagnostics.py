@@ -36,8 +36,8 @@ async def test_open_change_save_publish_for_each_version(client: Client, folder)
     client.open(uri, UNKNOWN_OPTION, version=1)
     [found] = await client.diagnostics_of(uri, 1)
     assert (found.source, found.code, found.severity) == ("luakit", "LK003", t.DiagnosticSeverity.Error)
-    # At the call: from `run` (where the CLI's column points) to its closing parenthesis.
-    assert one_line([found]) == [(1, 12, 1, 36, "LK003", "state:run: unknown option 'cwdd' (did you mean 'cwd'?)")]
+    # At the unknown key itself (where the CLI's column points).
+    assert one_line([found]) == [(1, 23, 1, 27, "LK003", "state:run: unknown option 'cwdd' (did you mean 'cwd'?)")]
 
     fixed = UNKNOWN_OPTION.replace("cwdd", "cwd")
     client.replace(uri, fixed, version=2)
@@ -78,7 +78,7 @@ async def test_an_error_in_a_required_module_is_shown_in_the_module_and_at_the_r
     [at_require] = await client.diagnostics_of(uri, 1)
     [in_module] = await client.diagnostics_of(module.as_uri())
     message = "bk.image: ref must not be empty"
-    assert one_line([in_module]) == [(1, 15, 1, 27, "LK003", message)]
+    assert one_line([in_module]) == [(1, 24, 1, 26, "LK003", message)]  # the empty string
     # In the script: the line of the `require` that ran the module (Lua's frames know lines, not calls).
     assert one_line([at_require]) == [(1, 0, 1, 34, "LK003", f"in lib/steps.lua: {message}")]
     # The script's diagnostic leads into the module.
@@ -109,7 +109,7 @@ async def test_an_error_in_a_function_of_a_module_is_located_in_it_with_its_call
     client.open(uri, text)
     [at_call] = await client.diagnostics_of(uri, 1)
     [in_module] = await client.diagnostics_of(module.as_uri())
-    assert (in_module.range.start.line, in_module.range.start.character) == (1, 25)  # the CLI's lib/bad.lua:2:26
+    assert (in_module.range.start.line, in_module.range.start.character) == (1, 34)  # the CLI's lib/bad.lua:2:35
     assert (at_call.range.start.line, at_call.message) == (1, "in lib/bad.lua: bk.image: ref must not be empty")
     client.close(uri)
     closed = len(client.publishes)
