@@ -137,6 +137,11 @@ local function features()
   result.definition_line = vim.api.nvim_get_current_line()
   vim.cmd("buffer " .. buf)
 
+  -- :LuakitEmit on the broken script: no file, the problem on the message line.
+  local refused = vim.fn.fnamemodify(script, ":h") .. "/refused.llb"
+  vim.cmd("LuakitEmit " .. vim.fn.fnameescape(refused))
+  result.emit_refused = wait_for(function() return vim.fn.execute("messages"):find("cwdd", 1, true) end, 20000)
+
   -- The fix (by hand here): the script is valid and its diagnostics go away.
   vim.cmd("2s/cwdd/cwd/")
   vim.cmd("write")

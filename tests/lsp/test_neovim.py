@@ -92,7 +92,7 @@ def test_neovim_as_documented(version, setup, folder):
     script.write_text(BROKEN)
     result = run_neovim(version, setup, folder, "features", with_server_on_path())
     messages = result["messages"]
-    assert "Error" not in messages and "E5108" not in messages, messages
+    assert "Error executing" not in messages and "Error detected" not in messages, messages
     assert result["attached"], result
     assert result["omnifunc"] == "v:lua.vim.lsp.omnifunc"
 
@@ -113,6 +113,11 @@ def test_neovim_as_documented(version, setup, folder):
     assert result["definition_local"] == [1, 6]
     assert result["definition_file"] == str(Path(__file__).parents[2] / "types" / "bk.lua")
     assert result["definition_line"].startswith("function bk.image("), result["definition_line"]
+
+    # :LuakitEmit on the broken script: the problem as `luakit build` reports it, and no file.
+    assert result["emit_refused"], messages
+    assert f"{script}:2:20: state:run: unknown option 'cwdd' (did you mean 'cwd'?)" in messages, messages
+    assert not (folder / "refused.llb").exists()
 
     # :LuakitEmit FILE: the server wrote the Definition `luakit build` writes, and the editor said where.
     assert result["fixed"], "the diagnostics stayed after the fix"
