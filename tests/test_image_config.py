@@ -222,7 +222,8 @@ def test_cmd_alone_keeps_the_base_entrypoint():
 def test_a_base_without_path_gets_the_default_path():
     base = {"os": "linux", "architecture": "amd64", "config": {"Env": ["A=1"]}}
     config = exported('bk.export(bk.image("alpine:3.19"))', {ALPINE: base})["config"]
-    assert config["Env"] == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1"]
+    # appended, as Dockerfile's FROM does
+    assert config["Env"] == ["A=1", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
 
 def test_merge_keeps_the_first_layers_config_and_diff_the_lower_states():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -174,7 +175,8 @@ def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
         remote, host, path, is_ssh = _parse_git_url(text)
     except ValueError as exc:
         raise call.error(str(exc)) from None
-    identifier = "git://" + host + "/" + path.lstrip("/")
+    # llb: host + path.Join("/", path), so "repo.git/" and "a//b" name the same source as "repo.git", "a/b".
+    identifier = "git://" + host + posixpath.normpath("/" + path.lstrip("/"))
     if ref or subdir:
         identifier += "#" + ref + (":" + subdir if subdir else "")
     attrs = {
@@ -185,6 +187,9 @@ def git(call: Call, url: Any = None, opts: Any = None) -> g.State:
     caps = ["source.git", "source.git.fullurl"]
     if "auth_token_secret" in options or "auth_header_secret" in options:
         caps.append("source.git.httpauth")
+    if options.get("known_ssh_hosts"):
+        # llb's KnownSSHHosts ends each known_hosts text with exactly one newline.
+        options["known_ssh_hosts"] = options["known_ssh_hosts"].removesuffix("\n") + "\n"
     for key, attr, cap in _GIT_ATTRS:
         value = options.get(key)
         if value:

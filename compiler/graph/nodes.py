@@ -93,7 +93,7 @@ class SecretMount:
 @dataclass(frozen=True, slots=True)
 class SSHMount:
     dest: str = ""  # "" until the exec numbers its ssh mounts: /run/buildkit/ssh_agent.N
-    id: str = "default"  # what BuildKit calls an ssh forward without an id
+    id: str = ""  # as llb and Dockerfile emit it; the daemon reads "" as the forward "default"
     uid: int = 0
     gid: int = 0
     mode: int = 0o600

@@ -100,6 +100,9 @@ def overlay(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     Dockerfile stage has one.
     """
     config = dict(base)
+    env = tuple(config.get("Env") or ())
+    if not any(e.startswith("PATH=") for e in env):
+        config["Env"] = [*env, DEFAULT_PATH]  # appended at FROM, before the stage's own ENVs (Dockerfile)
     for key, value in changes.items():
         if key == "Env":
             config["Env"] = list(_set_env(tuple(config.get("Env") or ()), tuple(value)))
@@ -109,9 +112,6 @@ def overlay(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
             config[key] = value
     if "Entrypoint" in changes and "Cmd" not in changes:
         config.pop("Cmd", None)
-    env = tuple(config.get("Env") or ())
-    if not any(e.startswith("PATH=") for e in env):
-        config["Env"] = [DEFAULT_PATH, *env]
     return config
 
 

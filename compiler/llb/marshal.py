@@ -123,10 +123,7 @@ def _metadata(op: MarshalledOp) -> pb.OpMetadata:
             meta.progress_group.CopyFrom(pb.ProgressGroup(id=node.meta.progress_group, name=node.meta.progress_group))
         if node.meta.ignore_cache:
             meta.ignore_cache = True
-    if meta.description:
-        meta.caps["meta.description"] = True
-    if meta.ignore_cache:
-        meta.caps["meta.ignorecache"] = True
+    # The meta.description/meta.ignorecache caps go on the final vertex only, as llb does.
     return meta
 
 

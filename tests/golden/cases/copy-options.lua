@@ -1,0 +1,11 @@
+local base = bk.image("alpine:3.19")
+local ctx = bk.local_("context")
+bk.export(base
+  :copy(ctx, "bin/tool", "/usr/local/bin/tool", { mode = "0755" })
+  :copy(ctx, "bin/suid", "/usr/local/bin/suid", { mode = "4755", owner = "0:0" })
+  :copy(ctx, "app", "/app", { owner = "1000:1000" })
+  :copy(ctx, "app", "/app2", { owner = "app:staff" })
+  :copy(ctx, "link", "/link", { follow_symlink = false })
+  :copy(ctx, "dir", "/dir", { copy_dir_contents = false, create_dest_path = false })
+  :copy(ctx, "*.txt", "/txt/", { allow_wildcard = false, allow_empty_wildcard = false })
+  :copy(ctx, ".", "/go/", { include = { "*.go", "go.mod" }, exclude = { "*_test.go" } }))

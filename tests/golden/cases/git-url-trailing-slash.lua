@@ -1,0 +1,1 @@
+bk.export(bk.git("https://example.com/team/repo.git/", { ref = "main" }))

@@ -1,0 +1,1 @@
+bk.export(bk.scratch():copy(bk.local_("context"), ".", "/src"))

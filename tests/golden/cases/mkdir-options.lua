@@ -1,0 +1,10 @@
+local base = bk.image("alpine:3.19")
+bk.export(base
+  :mkdir("/a")
+  :mkdir("/b/c", { mode = "0700", make_parents = true, owner = "app:app" })
+  :mkdir("rel/dir", { make_parents = true })
+  :mkdir("/d", { owner = 1000 })
+  :mkdir("/e", { owner = { user = 1000, group = "staff" } })
+  :mkdir("/f", { owner = ":staff" })
+  :mkdir("/g", { owner = "0:0", mode = 448 })
+  :mkdir("/h/../i/./j"))

@@ -1,0 +1,5 @@
+local base = bk.image("alpine:3.19")
+local built = base:run("make"):with_metadata({ description = "compile", progress_group = "build" })
+local tested = built:run("make test"):with_metadata({ ignore_cache = true, progress_group = "build" })
+local notes = tested:mkfile("/notes", "n"):with_metadata({ description = "write notes" })
+bk.export(notes)
