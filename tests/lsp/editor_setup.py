@@ -59,11 +59,12 @@ def without_server_on_path() -> str:
 
 
 def built_definition(script: Path) -> bytes:
-    """What `luakit build --no-resolve` writes for `script` (the editors' servers run with
-    LUAKIT_NO_RESOLVE=1), checked to be a `pb.Definition` of the script's ops."""
+    """What `luakit build --no-resolve build.lua` writes, run in the script's folder (the editors'
+    servers run with LUAKIT_NO_RESOLVE=1, and name the script in the source map as that command
+    does), checked to be a `pb.Definition` of the script's ops."""
     out = script.with_name("reference.llb")
-    command = [sys.executable, "-m", "compiler.cli", "build", "--no-resolve", str(script), "-o", str(out)]
-    built = subprocess.run(command, capture_output=True)
+    command = [sys.executable, "-m", "compiler.cli", "build", "--no-resolve", script.name, "-o", str(out)]
+    built = subprocess.run(command, capture_output=True, cwd=script.parent)
     assert built.returncode == 0, built.stderr.decode()
     definition = pb.Definition.FromString(out.read_bytes())
     assert len(getattr(definition, "def")) > 1  # `def` is a Python keyword: protobuf keeps the name

@@ -122,12 +122,12 @@ def session(module_folder):
 
 
 def test_emacs_flymake_shows_the_diagnostic_where_it_is(session):
-    # Line 2, at `run(`: character 41, after an 8-character string whose 😀 is 2 UTF-16 units.
+    # Line 2, exactly `cwdd`: characters 55-59, after an 8-character string whose 😀 is 2 UTF-16 units.
     _, result = session
     assert result["diagnostics_done"] is True, result["messages"]
     [diagnostic] = result["diagnostics"]
     assert diagnostic["text"] == "luakit [LK003]: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
-    assert (diagnostic["line"], diagnostic["column"], diagnostic["end_column"]) == (2, 41, 71)
+    assert (diagnostic["line"], diagnostic["column"], diagnostic["end_column"]) == (2, 55, 59)
     assert diagnostic["type"] == "eglot-error"
 
 

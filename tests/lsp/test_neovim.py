@@ -96,11 +96,11 @@ def test_neovim_as_documented(version, setup, folder):
     assert result["attached"], result
     assert result["omnifunc"] == "v:lua.vim.lsp.omnifunc"
 
-    # Diagnostics: the misspelled option, where it is written.
+    # Diagnostics: exactly the misspelled option's key.
     assert result["got_diagnostics"], result
     [diagnostic] = result["diagnostics"]
     assert diagnostic["message"] == "state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
-    assert (diagnostic["lnum"], diagnostic["col"], diagnostic["end_col"]) == (1, 19, 49)
+    assert (diagnostic["lnum"], diagnostic["col"], diagnostic["end_col"]) == (1, 33, 37)
     assert (diagnostic["source"], diagnostic["code"], diagnostic["severity"]) == ("luakit", "LK003", 1)
 
     # <C-x><C-o>: the bk functions (what the one match of `bk.ima` inserts is checked last).
@@ -114,9 +114,10 @@ def test_neovim_as_documented(version, setup, folder):
     assert result["definition_file"] == str(Path(__file__).parents[2] / "types" / "bk.lua")
     assert result["definition_line"].startswith("function bk.image("), result["definition_line"]
 
-    # :LuakitEmit on the broken script: the problem as `luakit build` reports it, and no file.
+    # :LuakitEmit on the broken script: the problem as `luakit build build.lua` in the script's
+    # folder reports it, and no file.
     assert result["emit_refused"], messages
-    assert f"{script}:2:20: state:run: unknown option 'cwdd' (did you mean 'cwd'?)" in messages, messages
+    assert "\nbuild.lua:2:34: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n" in messages, messages
     assert not (folder / "refused.llb").exists()
 
     # :LuakitEmit FILE: the server wrote the Definition `luakit build` writes, and the editor said where.
