@@ -151,6 +151,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    buildx = commands.add_parser("buildx", help="build the script on BuildKit (docs/cli.md)")
+    evaluation_flags(buildx)
+    from luakit_buildkit.cli import add_flags
+
+    add_flags(buildx)
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -290,6 +296,10 @@ def run(argv: Sequence[str]) -> int:
         return evaluation
     if ns.command == "validate":
         return EXIT_OK
+    if ns.command == "buildx":
+        from luakit_buildkit.cli import run as run_buildx
+
+        return run_buildx(ns, evaluation)
     marshalled = evaluation.marshalled
     if ns.command == "build":
         if ns.config_out:

@@ -1,0 +1,163 @@
+"""The `luakit buildx` command: evaluate, then build on BuildKit (docs/cli.md).
+
+`add_flags` is imported by compiler/cli.py's parser and must stay free of grpc;
+`run` loads the client only when a build is actually run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.evaluate import Evaluation
+    from luakit_buildkit.client import ExportSpec, StatusUpdate
+
+EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 5, 6, 130
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="NAME", help="image name (repeatable)")
+    p.add_argument("--push", action="store_true", help="push the image (shorthand for --output type=registry)")
+    p.add_argument(
+        "-o", "--output", action="append", default=[], metavar="type=TYPE[,KEY=VALUE…]",
+        help="an exporter: image, registry, local, tar, oci, docker (repeatable)",
+    )
+    p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
+    p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
+    p.add_argument("--no-cache", action="store_true", help="do not use the daemon's cache")
+    p.add_argument("--progress", choices=("auto", "plain", "rawjson"), default="auto")
+    p.add_argument("--metadata-file", metavar="FILE", help="write the exporter response as JSON")
+    p.add_argument("--addr", metavar="ADDRESS", help="the daemon (default $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)")
+    p.add_argument("--tlscacert", metavar="FILE")
+    p.add_argument("--tlscert", metavar="FILE")
+    p.add_argument("--tlskey", metavar="FILE")
+    p.add_argument("--tlsservername", metavar="NAME")
+
+
+def parse_spec(text: str) -> tuple[str, dict[str, str]]:
+    """`type=local,dest=out` as buildx reads it: the type and the other attributes."""
+    attrs: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{text!r}: expected KEY=VALUE, got {item!r}")
+        attrs[key.strip()] = value
+    kind = attrs.pop("type", None)
+    if not kind:
+        raise ValueError(f"{text!r}: needs type=…")
+    return kind, attrs
+
+
+def _exports(ns: argparse.Namespace, config: dict[str, object]) -> list[ExportSpec]:
+    from luakit_buildkit.client import ExportSpec
+
+    specs = [parse_spec(text) for text in ns.output]
+    if ns.push and not any(kind in ("image", "registry") for kind, _ in specs):
+        specs.append(("image", {"push": "true"}))
+    exports = []
+    for kind, attrs in specs:
+        if kind == "registry":
+            kind, attrs = "image", {**attrs, "push": "true"}
+        if kind in ("image", "oci", "docker"):
+            if ns.tag and "name" not in attrs:
+                attrs["name"] = ",".join(ns.tag)
+            # The image gets the script's whole config (entrypoint, env, user, …).
+            attrs.setdefault("containerimage.config", json.dumps(config, separators=(",", ":")))
+        exports.append(ExportSpec(kind, attrs))
+    return exports
+
+
+def _printer(progress: str) -> StatusUpdateSink:
+    return StatusUpdateSink(raw=progress == "rawjson")
+
+
+class StatusUpdateSink:
+    """Plain progress on stderr, one line per event (the CI log form), or raw JSON lines."""
+
+    def __init__(self, raw: bool) -> None:
+        self.raw = raw
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+
+    def __call__(self, update: StatusUpdate) -> None:
+        response = update.response
+        if self.raw:
+            from google.protobuf.json_format import MessageToJson
+
+            print(MessageToJson(response, indent=None), file=sys.stderr, flush=True)
+            return
+        for vertex in response.vertexes:
+            if vertex.digest in self.finished:
+                continue
+            if vertex.cached:
+                self.finished.add(vertex.digest)
+                print(f"CACHED {vertex.name}", file=sys.stderr, flush=True)
+            elif vertex.HasField("completed"):
+                self.finished.add(vertex.digest)
+                seconds = vertex.completed.ToNanoseconds() - vertex.started.ToNanoseconds()
+                state = "ERROR" if vertex.error else "DONE"
+                print(f"{state} {seconds / 1e9:.1f}s {vertex.name}", file=sys.stderr, flush=True)
+            elif vertex.HasField("started") and vertex.digest not in self.started:
+                self.started.add(vertex.digest)
+                print(f"START {vertex.name}", file=sys.stderr, flush=True)
+        for log in response.logs:
+            for line in log.msg.decode("utf-8", "replace").splitlines():
+                print(f"  | {line}", file=sys.stderr, flush=True)
+
+
+def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
+    from compiler.image.config import exported_image_config
+    from luakit_buildkit import client
+    from luakit_buildkit.connection import AddressError, TLSFiles
+
+    marshalled = evaluation.marshalled
+    try:
+        exports = _exports(ns, exported_image_config(evaluation))
+        cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
+        cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
+    except ValueError as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return 2
+    cancel = threading.Event()
+    try:
+        result = client.build(
+            marshalled.to_bytes(),
+            addr=ns.addr,
+            tls=TLSFiles(ns.tlscacert, ns.tlscert, ns.tlskey, ns.tlsservername),
+            exports=exports,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            no_cache=ns.no_cache,
+            on_status=_printer(ns.progress),
+            cancel=cancel,
+        )
+    except AddressError as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return EXIT_DAEMON
+    except client.DaemonUnreachable as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return EXIT_DAEMON
+    except client.Cancelled:
+        print("luakit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except client.BuildFailed as exc:
+        where = next(
+            (op.locations()[0] for op in marshalled.ops if op.digest == exc.vertex_digest and op.locations()), None
+        )
+        # A process that exited is a `run`; other steps (copy, source) say BuildKit's message.
+        if exc.exit_code is not None:
+            what = f"run failed: {exc.step_name}: exit code {exc.exit_code}"
+        else:
+            what = f"{exc.step_name or 'build'} failed: {exc.message}"
+        print(f"{where}: {what}" if where else f"luakit buildx: {what}", file=sys.stderr)
+        for line in exc.log_tail:
+            print(f"  | {line}", file=sys.stderr)
+        return EXIT_STEP_FAILED
+    if ns.metadata_file:
+        with open(ns.metadata_file, "w") as f:
+            json.dump(dict(result.exporter_response), f, indent=2, sort_keys=True)
+    return 0

@@ -1,0 +1,174 @@
+"""Solve a Definition on BuildKit and stream its status (docs/buildx.md).
+
+`build` is the one entry point the faces (CLI, language server) call: typed
+arguments in, a `BuildResult` or a typed exception out, progress through a
+callback. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+
+from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_channel
+from luakit_buildkit.pb import control_pb2 as pb
+from luakit_buildkit.pb.control_pb2_grpc import ControlStub
+
+# How many output lines of a failed step the error keeps.
+LOG_TAIL_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSpec:
+    """One `--output`: an exporter type (image, registry, local, tar, oci, docker) and its attributes."""
+
+    type: str
+    attrs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One StatusResponse from the daemon, as received (vertices repeat with more filled in)."""
+
+    response: pb.StatusResponse
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    exporter_response: Mapping[str, str]
+
+
+class BuildError(Exception):
+    """Any build that did not finish; `str()` is one line for the user."""
+
+
+class DaemonUnreachable(BuildError):
+    pass
+
+
+class Cancelled(BuildError):
+    pass
+
+
+class BuildFailed(BuildError):
+    """A step failed: which vertex, its name, its exit code if a process, and its last output lines."""
+
+    def __init__(self, message: str, vertex_digest: str | None, step_name: str | None,
+                 exit_code: int | None, log_tail: Sequence[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.vertex_digest = vertex_digest
+        self.step_name = step_name
+        self.exit_code = exit_code
+        self.log_tail = list(log_tail)
+
+
+class _Tracker:
+    """What the status stream told about each vertex: its name, error and output."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+        self.logs: dict[str, list[str]] = {}
+
+    def take(self, response: pb.StatusResponse) -> None:
+        for vertex in response.vertexes:
+            self.names[vertex.digest] = vertex.name
+            if vertex.error:
+                self.errors[vertex.digest] = vertex.error
+        for log in response.logs:
+            lines = self.logs.setdefault(log.vertex, [])
+            lines.extend(log.msg.decode("utf-8", "replace").splitlines())
+            del lines[:-LOG_TAIL_LINES]
+
+
+def build(
+    definition: bytes,
+    *,
+    addr: str | None = None,
+    tls: TLSFiles = NO_TLS,
+    exports: Sequence[ExportSpec] = (),
+    cache_from: Sequence[ExportSpec] = (),
+    cache_to: Sequence[ExportSpec] = (),
+    no_cache: bool = False,
+    frontend_attrs: Mapping[str, str] | None = None,
+    on_status: Callable[[StatusUpdate], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> BuildResult:
+    """Run `definition` (a serialized pb.Definition) on the daemon at `addr`."""
+    address = addr or default_address()
+    ref = uuid.uuid4().hex
+    attrs = dict(frontend_attrs or {})
+    if no_cache:
+        attrs["no-cache"] = ""
+    request = pb.SolveRequest(
+        Ref=ref,
+        Definition=definition,
+        FrontendAttrs=attrs,
+        Exporters=[pb.Exporter(Type=e.type, Attrs=dict(e.attrs)) for e in exports],
+        Cache=pb.CacheOptions(
+            Imports=[pb.CacheOptionsEntry(Type=c.type, Attrs=dict(c.attrs)) for c in cache_from],
+            Exports=[pb.CacheOptionsEntry(Type=c.type, Attrs=dict(c.attrs)) for c in cache_to],
+        ),
+    )
+    tracker = _Tracker()
+    with open_channel(address, tls) as channel:
+        stub = ControlStub(channel)
+        status_done = threading.Event()
+
+        def follow_status() -> None:
+            try:
+                for response in stub.Status(pb.StatusRequest(Ref=ref)):
+                    tracker.take(response)
+                    if on_status is not None:
+                        on_status(StatusUpdate(response))
+            except grpc.RpcError:
+                pass  # the Solve call reports what went wrong
+            finally:
+                status_done.set()
+
+        status_thread = threading.Thread(target=follow_status, name="luakit-status", daemon=True)
+        status_thread.start()
+        solve = stub.Solve.future(request)
+        while not solve.done():
+            if cancel is not None and cancel.wait(0.1):
+                solve.cancel()
+                raise Cancelled("build cancelled")
+            elif cancel is None:
+                threading.Event().wait(0.1)
+        try:
+            response = solve.result()
+        except grpc.RpcError as exc:
+            # Let the last status messages (the failed vertex, its logs) arrive.
+            status_done.wait(5)
+            raise _failure(exc, address, tracker) from None
+        status_done.wait(5)
+        return BuildResult(dict(response.ExporterResponse))
+
+
+def _failure(exc: grpc.RpcError, address: str, tracker: _Tracker) -> BuildError:
+    code = exc.code() if isinstance(exc, grpc.Call) else None
+    details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return DaemonUnreachable(f"cannot reach BuildKit at {address}: {details}")
+    if code == grpc.StatusCode.CANCELLED:
+        return Cancelled("build cancelled")
+    digest = next(reversed(tracker.errors), None)
+    if digest is None:
+        return BuildFailed(details, None, None, None, [])
+    error = tracker.errors[digest]
+    return BuildFailed(error, digest, tracker.names.get(digest), _exit_code(error), tracker.logs.get(digest, []))
+
+
+def _exit_code(error: str) -> int | None:
+    # BuildKit's exec error reads `process "…" did not complete successfully: exit code: N`.
+    marker = "exit code: "
+    at = error.rfind(marker)
+    if at < 0:
+        return None
+    digits = error[at + len(marker):].split()[0] if error[at + len(marker):].split() else ""
+    return int(digits) if digits.isdigit() else None

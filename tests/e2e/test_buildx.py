@@ -1,0 +1,77 @@
+"""`luakit buildx` on a real BuildKit: the Python control-API client (luakit_buildkit).
+
+Builds push to the harness's registry and are read back from it over HTTP; a
+failing step must be reported at the Lua line that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import urllib.request
+from pathlib import Path
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+LUAKIT = [sys.executable, "-m", "compiler.cli"]
+
+
+def _buildx(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--progress", "plain", "--no-resolve", *args],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def _registry_json(registry: str, path: str, accept: str) -> dict:
+    request = urllib.request.Request(f"http://{registry}/v2/{path}", headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_push_gets_the_script_config(buildkit, busybox_ref, registry, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(textwrap.dedent(f"""\
+        local base = bk.image("{busybox_ref}")
+        bk.export(base:run("echo hi > /hello"), {{ entrypoint = {{ "/bin/cat", "/hello" }}, env = {{ A = "1" }} }})
+    """))
+    meta = tmp_path / "meta.json"
+    result = _buildx(script, "--addr", buildkit.addr, "-t", f"{registry}/buildx-test:1", "--push",
+                     "--metadata-file", str(meta))
+    assert result.returncode == 0, result.stderr
+    assert "echo hi > /hello" in result.stderr  # plain progress names the step
+    response = json.loads(meta.read_text())
+    manifest = _registry_json(registry, "buildx-test/manifests/1", OCI_MANIFEST)
+    config = _registry_json(registry, f"buildx-test/blobs/{manifest['config']['digest']}", "*/*")
+    assert response["containerimage.config.digest"] == manifest["config"]["digest"]
+    assert config["config"]["Entrypoint"] == ["/bin/cat", "/hello"]
+    assert "A=1" in config["config"]["Env"]
+
+
+def test_failed_step_is_reported_at_its_lua_line(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(textwrap.dedent(f"""\
+        local base = bk.image("{busybox_ref}")
+        local ok = base:run("true")
+        bk.export(ok:run("echo boom-output; exit 3"))
+    """))
+    result = _buildx(script, "--addr", buildkit.addr)
+    assert result.returncode == 5, result.stderr
+    last = [line for line in result.stderr.splitlines() if line.startswith(str(script))]
+    assert last, result.stderr
+    assert last[0].startswith(f"{script}:3:"), last[0]
+    assert last[0].endswith(": run failed: /bin/sh -c echo boom-output; exit 3: exit code 3"), last[0]
+    # The step's last output lines follow the error line.
+    tail = result.stderr.splitlines()[result.stderr.splitlines().index(last[0]) + 1:]
+    assert "  | boom-output" in tail, result.stderr
+
+
+def test_unreachable_daemon_is_one_clear_line(tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    result = _buildx(script, "--addr", f"unix://{tmp_path}/no.sock")
+    assert result.returncode == 6, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("luakit buildx: cannot reach BuildKit at unix://"), result.stderr
+    assert "Traceback" not in result.stderr
