@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", action="append", default=[], metavar="type=TYPE[,KEY=VALUE…]",
         help="an exporter: image, registry, local, tar, oci, docker (repeatable)",
+    )
+    p.add_argument(
+        "--local", action="append", default=[], metavar="NAME=DIR",
+        help="a directory bk.local_(NAME) reads (repeatable; context defaults to the script's folder)",
     )
     p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
@@ -122,6 +127,16 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
     except ValueError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return 2
+    locals_ = {"context": Path(ns.script).resolve().parent}
+    for text in ns.local:
+        name, sep, directory = text.partition("=")
+        if not sep or not name:
+            print(f"luakit buildx: --local {text!r}: expected NAME=DIR", file=sys.stderr)
+            return 2
+        if not Path(directory).is_dir():
+            print(f"luakit buildx: --local {name}={directory}: not a directory", file=sys.stderr)
+            return 3
+        locals_[name] = Path(directory).resolve()
     cancel = threading.Event()
     try:
         result = client.build(
@@ -132,6 +147,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
             cache_from=cache_from,
             cache_to=cache_to,
             no_cache=ns.no_cache,
+            locals=locals_,
             on_status=_printer(ns.progress),
             cancel=cancel,
         )

@@ -11,12 +11,14 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 
 from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_channel
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
+from luakit_buildkit.session import Session
 
 # How many output lines of a failed step the error keeps.
 LOG_TAIL_LINES = 20
@@ -95,6 +97,7 @@ def build(
     cache_from: Sequence[ExportSpec] = (),
     cache_to: Sequence[ExportSpec] = (),
     no_cache: bool = False,
+    locals: Mapping[str, Path] | None = None,
     frontend_attrs: Mapping[str, str] | None = None,
     on_status: Callable[[StatusUpdate], None] | None = None,
     cancel: threading.Event | None = None,
@@ -118,36 +121,53 @@ def build(
     tracker = _Tracker()
     with open_channel(address, tls) as channel:
         stub = ControlStub(channel)
-        status_done = threading.Event()
-
-        def follow_status() -> None:
-            try:
-                for response in stub.Status(pb.StatusRequest(Ref=ref)):
-                    tracker.take(response)
-                    if on_status is not None:
-                        on_status(StatusUpdate(response))
-            except grpc.RpcError:
-                pass  # the Solve call reports what went wrong
-            finally:
-                status_done.set()
-
-        status_thread = threading.Thread(target=follow_status, name="luakit-status", daemon=True)
-        status_thread.start()
-        solve = stub.Solve.future(request)
-        while not solve.done():
-            if cancel is not None and cancel.wait(0.1):
-                solve.cancel()
-                raise Cancelled("build cancelled")
-            elif cancel is None:
-                threading.Event().wait(0.1)
+        session = Session(stub, locals or {})
         try:
-            response = solve.result()
-        except grpc.RpcError as exc:
-            # Let the last status messages (the failed vertex, its logs) arrive.
-            status_done.wait(5)
-            raise _failure(exc, address, tracker) from None
+            request.Session = session.id
+            return _solve(stub, request, tracker, address, on_status, cancel)
+        finally:
+            session.close()
+
+
+def _solve(
+    stub: ControlStub,
+    request: pb.SolveRequest,
+    tracker: _Tracker,
+    address: str,
+    on_status: Callable[[StatusUpdate], None] | None,
+    cancel: threading.Event | None,
+) -> BuildResult:
+    ref = request.Ref
+    status_done = threading.Event()
+
+    def follow_status() -> None:
+        try:
+            for response in stub.Status(pb.StatusRequest(Ref=ref)):
+                tracker.take(response)
+                if on_status is not None:
+                    on_status(StatusUpdate(response))
+        except grpc.RpcError:
+            pass  # the Solve call reports what went wrong
+        finally:
+            status_done.set()
+
+    status_thread = threading.Thread(target=follow_status, name="luakit-status", daemon=True)
+    status_thread.start()
+    solve = stub.Solve.future(request)
+    while not solve.done():
+        if cancel is not None and cancel.wait(0.1):
+            solve.cancel()
+            raise Cancelled("build cancelled")
+        elif cancel is None:
+            threading.Event().wait(0.1)
+    try:
+        response = solve.result()
+    except grpc.RpcError as exc:
+        # Let the last status messages (the failed vertex, its logs) arrive.
         status_done.wait(5)
-        return BuildResult(dict(response.ExporterResponse))
+        raise _failure(exc, address, tracker) from None
+    status_done.wait(5)
+    return BuildResult(dict(response.ExporterResponse))
 
 
 def _failure(exc: grpc.RpcError, address: str, tracker: _Tracker) -> BuildError:

@@ -1,4 +1,4 @@
-"""Regenerate luakit_buildkit/pb from control.proto in this folder.
+"""Regenerate luakit_buildkit/pb from the .proto files in this folder.
 
 Usage: python proto/control/generate.py [OUTPUT_ROOT]   (default: the repository root)
 
@@ -32,7 +32,7 @@ def generate(out_root: Path) -> None:
         f"--python_out={out_root}",
         f"--pyi_out={out_root}",
         f"--grpc_python_out={out_root}",
-        f"{PACKAGE_DIR}/control.proto",
+        *(f"{PACKAGE_DIR}/{proto.name}" for proto in sorted(PROTO_DIR.glob("*.proto"))),
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")

@@ -6,9 +6,12 @@ failing step must be reported at the Lua line that wrote it.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
+import tarfile
 import textwrap
 import urllib.request
 from pathlib import Path
@@ -75,3 +78,56 @@ def test_unreachable_daemon_is_one_clear_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("luakit buildx: cannot reach BuildKit at unix://"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _make_context(root: Path) -> None:
+    (root / "sub" / "deep").mkdir(parents=True)
+    (root / "skip").mkdir()
+    (root / "a.txt").write_text("alpha\n")
+    (root / "run.sh").write_text("#!/bin/sh\necho run\n")
+    (root / "run.sh").chmod(0o755)
+    (root / "sub" / "deep" / "b.bin").write_bytes(bytes(range(256)) * 300)
+    (root / "skip" / "no.txt").write_text("excluded\n")
+    (root / "link").symlink_to("a.txt")
+    os.link(root / "a.txt", root / "sub" / "hard.txt")
+    (root / "ro.txt").write_text("read only\n")
+    (root / "ro.txt").chmod(0o444)
+
+
+def _layer_entries(registry: str, repo: str) -> dict[str, tuple]:
+    """name → (type, mode, uid, gid, linkname, content) of the image's last layer."""
+    manifest = _registry_json(registry, f"{repo}/manifests/1", OCI_MANIFEST)
+    digest = manifest["layers"][-1]["digest"]
+    with urllib.request.urlopen(f"http://{registry}/v2/{repo}/blobs/{digest}", timeout=30) as response:
+        blob = response.read()
+    entries = {}
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        for member in tar:
+            data = tar.extractfile(member).read() if member.isfile() else b""
+            entries[member.name] = (member.type, member.mode, member.uid, member.gid, member.linkname, data)
+    return entries
+
+
+def test_context_matches_buildctl(buildkit, busybox_ref, registry, tmp_path):
+    """The same Definition, context sent by buildctl and by us: the same layer."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    _make_context(context)
+    script = context / "build.lua"
+    script.write_text(textwrap.dedent(f"""\
+        local src = bk.local_("context", {{ exclude = {{ "skip", "build.lua" }} }})
+        bk.export(bk.image("{busybox_ref}"):copy(src, ".", "/ctx"))
+    """))
+    definition = subprocess.run([*LUAKIT, "build", str(script), "--no-resolve"], capture_output=True, check=True).stdout
+    buildkit.buildctl(
+        "build", "--local", f"context={context}",
+        "--output", f"type=image,name={registry}/ctx-buildctl:1,push=true", input=definition,
+    )
+    result = _buildx(script, "--addr", buildkit.addr, "-t", f"{registry}/ctx-buildx:1", "--push")
+    assert result.returncode == 0, result.stderr
+    ours = _layer_entries(registry, "ctx-buildx")
+    theirs = _layer_entries(registry, "ctx-buildctl")
+    assert ours == theirs
+    assert "ctx/skip/no.txt" not in ours and "ctx/skip" not in ours
+    assert ours["ctx/link"][4] == "a.txt"
+    assert ours["ctx/run.sh"][1] & 0o777 == 0o755
