@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def evaluation_flags(p: argparse.ArgumentParser) -> None:
-        p.add_argument("script", metavar="SCRIPT", help="the build script, e.g. build.lua")
+        p.add_argument(
+            "script", metavar="SCRIPT", nargs="?", default="build.lua", help="the build script (default build.lua)"
+        )
         p.add_argument(
             "--arg",
             "--frontend-arg",

@@ -16,6 +16,7 @@ from pathlib import Path
 import grpc
 
 from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_channel
+from luakit_buildkit.filesend import Destination
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.session import Session
@@ -121,7 +122,12 @@ def build(
     tracker = _Tracker()
     with open_channel(address, tls) as channel:
         stub = ControlStub(channel)
-        session = Session(stub, locals or {})
+        # Exports written back to us: their `dest` is ours, not an attribute for the daemon.
+        destinations = {}
+        for index, exporter in enumerate(request.Exporters):
+            if exporter.Type in ("local", "tar", "oci", "docker") and "dest" in exporter.Attrs:
+                destinations[index] = Destination(exporter.Type, exporter.Attrs.pop("dest"))
+        session = Session(stub, locals or {}, destinations)
         try:
             request.Session = session.id
             return _solve(stub, request, tracker, address, on_status, cancel)

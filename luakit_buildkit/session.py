@@ -20,6 +20,8 @@ from pathlib import Path
 
 import grpc
 
+from luakit_buildkit.filesend import Destination
+from luakit_buildkit.filesend import handler as filesend_handler
 from luakit_buildkit.filesync import FileSync
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb import health_pb2
@@ -40,7 +42,9 @@ class _Health(HealthServicer):
 class Session:
     """One session: start it before Solve (its id goes into the SolveRequest), close it after."""
 
-    def __init__(self, stub: ControlStub, locals_: Mapping[str, Path]) -> None:
+    def __init__(
+        self, stub: ControlStub, locals_: Mapping[str, Path], destinations: Mapping[int, Destination]
+    ) -> None:
         self.id = uuid.uuid4().hex
         self._dir = tempfile.TemporaryDirectory(prefix="luakit-session-")
         path = f"{self._dir.name}/s.sock"
@@ -50,6 +54,9 @@ class Session:
         if locals_:
             add_FileSyncServicer_to_server(FileSync(locals_), self._server)
             methods.append("/moby.filesync.v1.FileSync/DiffCopy")
+        if destinations:
+            self._server.add_generic_rpc_handlers((filesend_handler(destinations),))
+            methods.append("/moby.filesync.v1.FileSend/DiffCopy")
         self._server.add_insecure_port(f"unix:{path}")
         self._server.start()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -131,3 +131,27 @@ def test_context_matches_buildctl(buildkit, busybox_ref, registry, tmp_path):
     assert "ctx/skip/no.txt" not in ours and "ctx/skip" not in ours
     assert ours["ctx/link"][4] == "a.txt"
     assert ours["ctx/run.sh"][1] & 0o777 == 0o755
+
+
+def test_local_and_tar_exports_match_buildctl(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(textwrap.dedent("""\
+        local out = bk.scratch():mkdir("/d", { mode = 493 }):mkfile("/d/f.txt", "content\\n", { mode = 384 })
+        bk.export(out:mkfile("/top", "x"))
+    """))
+    definition = subprocess.run([*LUAKIT, "build", str(script), "--no-resolve"], capture_output=True, check=True).stdout
+    buildkit.buildctl("build", "--output", f"type=local,dest={tmp_path / 'theirs'}", input=definition)
+    result = _buildx(script, "--addr", buildkit.addr, "--output", f"type=local,dest={tmp_path / 'ours'}",
+                     "--output", f"type=tar,dest={tmp_path / 'out.tar'}")
+    assert result.returncode == 0, result.stderr
+
+    def tree(root: Path) -> list[tuple]:
+        return sorted(
+            (str(p.relative_to(root)), p.stat().st_mode, p.read_bytes() if p.is_file() else b"")
+            for p in root.rglob("*")
+        )
+
+    assert tree(tmp_path / "ours") == tree(tmp_path / "theirs")
+    assert (tmp_path / "ours" / "d" / "f.txt").read_text() == "content\n"
+    with tarfile.open(tmp_path / "out.tar") as tar:
+        assert sorted(tar.getnames()) == ["d", "d/f.txt", "top"]
