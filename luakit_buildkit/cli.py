@@ -31,6 +31,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         "--local", action="append", default=[], metavar="NAME=DIR",
         help="a directory bk.local_(NAME) reads (repeatable; context defaults to the script's folder)",
     )
+    p.add_argument("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR")
     p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--no-cache", action="store_true", help="do not use the daemon's cache")
@@ -118,12 +119,14 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
     from compiler.image.config import exported_image_config
     from luakit_buildkit import client
     from luakit_buildkit.connection import AddressError, TLSFiles
+    from luakit_buildkit.secrets import parse_secret
 
     marshalled = evaluation.marshalled
     try:
         exports = _exports(ns, exported_image_config(evaluation))
         cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
         cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
+        secrets = dict(parse_secret(t) for t in ns.secret)
     except ValueError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return 2
@@ -148,6 +151,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
             cache_to=cache_to,
             no_cache=ns.no_cache,
             locals=locals_,
+            secrets=secrets,
             on_status=_printer(ns.progress),
             cancel=cancel,
         )

@@ -19,6 +19,7 @@ from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_c
 from luakit_buildkit.filesend import Destination
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
+from luakit_buildkit.secrets import SecretSource
 from luakit_buildkit.session import Session
 
 # How many output lines of a failed step the error keeps.
@@ -99,6 +100,7 @@ def build(
     cache_to: Sequence[ExportSpec] = (),
     no_cache: bool = False,
     locals: Mapping[str, Path] | None = None,
+    secrets: Mapping[str, SecretSource] | None = None,
     frontend_attrs: Mapping[str, str] | None = None,
     on_status: Callable[[StatusUpdate], None] | None = None,
     cancel: threading.Event | None = None,
@@ -127,7 +129,7 @@ def build(
         for index, exporter in enumerate(request.Exporters):
             if exporter.Type in ("local", "tar", "oci", "docker") and "dest" in exporter.Attrs:
                 destinations[index] = Destination(exporter.Type, exporter.Attrs.pop("dest"))
-        session = Session(stub, locals or {}, destinations)
+        session = Session(stub, locals or {}, destinations, secrets or {})
         try:
             request.Session = session.id
             return _solve(stub, request, tracker, address, on_status, cancel)

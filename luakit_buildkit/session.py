@@ -28,6 +28,8 @@ from luakit_buildkit.pb import health_pb2
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.pb.filesync_pb2_grpc import add_FileSyncServicer_to_server
 from luakit_buildkit.pb.health_pb2_grpc import HealthServicer, add_HealthServicer_to_server
+from luakit_buildkit.pb.secrets_pb2_grpc import add_SecretsServicer_to_server
+from luakit_buildkit.secrets import Secrets, SecretSource
 
 _READ = 64 * 1024
 
@@ -43,7 +45,11 @@ class Session:
     """One session: start it before Solve (its id goes into the SolveRequest), close it after."""
 
     def __init__(
-        self, stub: ControlStub, locals_: Mapping[str, Path], destinations: Mapping[int, Destination]
+        self,
+        stub: ControlStub,
+        locals_: Mapping[str, Path],
+        destinations: Mapping[int, Destination],
+        secrets: Mapping[str, SecretSource],
     ) -> None:
         self.id = uuid.uuid4().hex
         self._dir = tempfile.TemporaryDirectory(prefix="luakit-session-")
@@ -54,6 +60,9 @@ class Session:
         if locals_:
             add_FileSyncServicer_to_server(FileSync(locals_), self._server)
             methods.append("/moby.filesync.v1.FileSync/DiffCopy")
+        if secrets:
+            add_SecretsServicer_to_server(Secrets(secrets), self._server)
+            methods.append("/moby.buildkit.secrets.v1.Secrets/GetSecret")
         if destinations:
             self._server.add_generic_rpc_handlers((filesend_handler(destinations),))
             methods.append("/moby.filesync.v1.FileSend/DiffCopy")

@@ -155,3 +155,30 @@ def test_local_and_tar_exports_match_buildctl(buildkit, busybox_ref, tmp_path):
     assert (tmp_path / "ours" / "d" / "f.txt").read_text() == "content\n"
     with tarfile.open(tmp_path / "out.tar") as tar:
         assert sorted(tar.getnames()) == ["d", "d/f.txt", "top"]
+
+
+def test_secrets_from_file_and_env(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(textwrap.dedent(f"""\
+        local base = bk.image("{busybox_ref}")
+        local st = base:run("mkdir /o && cat /s/file > /o/file && cat /s/env > /o/env", {{
+          mounts = {{ bk.secret("/s/file", {{ id = "fromfile" }}), bk.secret("/s/env", {{ id = "fromenv" }}) }},
+        }})
+        bk.export(bk.scratch():copy(st, "/o", "/"))
+    """))
+    (tmp_path / "secret.txt").write_text("file-secret")
+    env = {**os.environ, "MY_SECRET": "env-secret"}
+    result = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", buildkit.addr, "--progress", "plain",
+         "--secret", f"id=fromfile,src={tmp_path / 'secret.txt'}", "--secret", "id=fromenv,env=MY_SECRET",
+         "-o", f"type=local,dest={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "file").read_text() == "file-secret"
+    assert (tmp_path / "out" / "env").read_text() == "env-secret"
+    missing = _buildx(script, "--addr", buildkit.addr, "--secret", "id=fromenv,env=LUAKIT_NO_SUCH_VAR")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        "luakit buildx: --secret 'id=fromenv,env=LUAKIT_NO_SUCH_VAR': environment variable LUAKIT_NO_SUCH_VAR is not set"
+    ]
