@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
 import textwrap
+import time
 import urllib.request
 from pathlib import Path
 
@@ -182,3 +184,29 @@ def test_secrets_from_file_and_env(buildkit, busybox_ref, tmp_path):
     assert missing.stderr.strip().splitlines() == [
         "luakit buildx: --secret 'id=fromenv,env=LUAKIT_NO_SUCH_VAR': environment variable LUAKIT_NO_SUCH_VAR is not set"
     ]
+
+
+def test_ctrl_c_cancels_and_exits_130(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("sleep 120"))\n')
+    proc = subprocess.Popen(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--no-cache", "--addr", buildkit.addr],
+        stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("START /bin/sh -c sleep 120"):
+            break
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 130
+    assert "luakit: interrupted" in proc.stderr.read()
+    # The daemon was told: its `sleep` is gone within seconds, not two minutes.
+    deadline = time.monotonic() + 15
+    while _sleeping() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _sleeping()
+
+
+def _sleeping() -> bool:
+    """Whether a `sleep 120` (the cancelled step) still runs on this machine."""
+    return subprocess.run(["pgrep", "-fx", "sleep 120"], capture_output=True).returncode == 0
