@@ -127,6 +127,10 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
         cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
         cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
         secrets = dict(parse_secret(t) for t in ns.secret)
+        if any(c.type == "local" for c in (*cache_from, *cache_to)):
+            # The daemon reads and writes a local cache through a content store served in the
+            # session, which luakit does not serve yet.
+            raise ValueError("type=local caches are not supported yet: use type=registry,ref=… or type=inline")
     except ValueError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ import tarfile
 import textwrap
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -210,3 +211,17 @@ def test_ctrl_c_cancels_and_exits_130(buildkit, busybox_ref, tmp_path):
 def _sleeping() -> bool:
     """Whether a `sleep 120` (the cancelled step) still runs on this machine."""
     return subprocess.run(["pgrep", "-fx", "sleep 120"], capture_output=True).returncode == 0
+
+
+def test_registry_cache_export_then_import_after_prune(buildkit, busybox_ref, registry, tmp_path):
+    script = tmp_path / "build.lua"
+    marker = uuid.uuid4().hex
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("echo {marker} > /m"))\n')
+    cache = f"type=registry,ref={registry}/buildx-cache:{marker[:8]},mode=max"
+    first = _buildx(script, "--addr", buildkit.addr, "--cache-to", cache)
+    assert first.returncode == 0, first.stderr
+    assert "DONE" in first.stderr and f"CACHED /bin/sh -c echo {marker}" not in first.stderr
+    buildkit.buildctl("prune", "--all")
+    second = _buildx(script, "--addr", buildkit.addr, "--cache-from", cache.removesuffix(",mode=max"))
+    assert second.returncode == 0, second.stderr
+    assert f"CACHED /bin/sh -c echo {marker} > /m" in second.stderr, second.stderr
