@@ -174,6 +174,9 @@ def _reason(exc: OSError) -> str:
 def _read_script(path: str) -> ScriptSource | int:
     """The script, or the exit code after saying why it cannot be had."""
     try:
+        if path == "-":
+            # `-` is the script on stdin; `require` then resolves from the current folder.
+            return ScriptSource.from_bytes(sys.stdin.buffer.read(), name="<stdin>")
         return ScriptSource.from_file(path)
     except OSError as exc:
         print(f"{path}: cannot read script: {_reason(exc)}", file=sys.stderr)

@@ -239,6 +239,16 @@ def test_script_defaults_to_build_lua(tmp_path):
         assert proc.returncode == 0, proc.stderr
 
 
+def test_script_from_stdin(tmp_path):
+    script = b'bk.export(bk.scratch():mkfile("/a", "x"))\n'
+    from_stdin = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "-"], input=script, capture_output=True)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    # The Definition's source map names the script as `<stdin>`.
+    assert b"<stdin>" in from_stdin.stdout
+    bad = subprocess.run([sys.executable, "-m", "compiler.cli", "validate", "-"], input=b"bk.nope()\n", capture_output=True)
+    assert bad.returncode == 1 and bad.stderr.startswith(b"<stdin>:1:"), bad.stderr
+
+
 def test_version():
     for args in (["version"], ["--version"]):
         proc = luakit(*args)
