@@ -17,6 +17,7 @@ a few kilobytes.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.connection
@@ -24,9 +25,18 @@ import resource
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from compiler.errors import Location, Problem, ProblemKind
-from compiler.evaluate import CallRecord, EvalOptions, Evaluation, ScriptSource, evaluate, timeout_message
+from compiler.evaluate import (
+    CallRecord,
+    EvalOptions,
+    Evaluation,
+    ScriptSource,
+    evaluate,
+    seen_location,
+    timeout_message,
+)
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
 
@@ -68,6 +78,7 @@ class Report:
     json: str | None = None
     seconds: float = 0.0  # evaluation time in the evaluator
     ops: int = 0  # ops built (API calls that returned a State with an op)
+    modules: tuple[str, ...] = ()  # the module files the evaluation read (Evaluation.modules)
 
     @property
     def ok(self) -> bool:
@@ -122,10 +133,32 @@ def report(script: ScriptSource, options: EvalOptions, want: frozenset[str] = Re
         json = render_json(evaluation.marshalled, config, None) if JSON in want else None
     calls = call_ops(evaluation) if CALLS in want else []
     ops = sum(1 for call in evaluation.calls if _node(call) is not None)
-    return Report(list(evaluation.problems), list(evaluation.logs), definition, config, calls, dot, json, seconds, ops)
+    return Report(
+        list(evaluation.problems),
+        list(evaluation.logs),
+        definition,
+        config,
+        calls,
+        dot,
+        json,
+        seconds,
+        ops,
+        evaluation.modules,
+    )
 
 
-def _serve(conn: multiprocessing.connection.Connection, memory_limit: int) -> None:
+class _SharedProgress:
+    """`EvalOptions.on_progress` in the worker: the line last seen, where the parent can read it after a kill."""
+
+    def __init__(self, chunk: Any, line: Any) -> None:
+        self.chunk, self.line = chunk, line
+
+    def __call__(self, chunkname: bytes, line: int) -> None:
+        self.chunk.value = chunkname[: len(self.chunk) - 1]
+        self.line.value = line
+
+
+def _serve(conn: multiprocessing.connection.Connection, memory_limit: int, chunk: Any = None, line: Any = None) -> None:
     # A backstop for memory the Lua allocator does not see (Python-side graph
     # data is also charged against the limit, so this is rarely reached).
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit + ADDRESS_SPACE_HEADROOM,) * 2)
@@ -145,10 +178,22 @@ def _serve(conn: multiprocessing.connection.Connection, memory_limit: int) -> No
                 request: Request = conn.recv()
             except EOFError:
                 return
-            conn.send(report(request.script, request.options, request.want))
+            options = request.options
+            if chunk is not None:
+                chunk.value, line.value = b"", 0
+                options = dataclasses.replace(options, on_progress=_SharedProgress(chunk, line))
+            conn.send(report(request.script, options, request.want))
             gc.collect()
     finally:
         conn.close()
+
+
+class EvaluationTimedOut(TimeoutError):
+    """The worker outlived the script's time limit and was killed; `problem` says where it was."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 class WorkerGone(Exception):
@@ -166,7 +211,15 @@ class Worker:
         self.memory_limit = memory_limit
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, memory_limit), daemon=True)
+        # Where the evaluation was last seen running, written by the child at each look
+        # of its count hook: when the child has to be killed (stuck inside one C call,
+        # beyond any hook), it can no longer say where it was, so it is read from here.
+        # Unlocked: it is only read once the child is dead.
+        self._seen_chunk = context.Array("c", 256, lock=False)
+        self._seen_line = context.Value("i", 0, lock=False)
+        self._process = context.Process(
+            target=_serve, args=(child, memory_limit, self._seen_chunk, self._seen_line), daemon=True
+        )
         self._process.start()
         child.close()
         self._ready = False
@@ -205,8 +258,16 @@ class Worker:
             raise WorkerGone(f"the evaluator exited with {self._process.exitcode}") from exc
         if report is None:
             self.kill()
-            raise TimeoutError(timeout_message(request.script.name, request.options.timeout))
+            raise EvaluationTimedOut(self._stuck_problem(request))
         return report
+
+    def _stuck_problem(self, request: Request) -> Problem:
+        """The time-out of a killed child, at the last line its count hook saw (see `Progress`)."""
+        name, timeout = request.script.name, request.options.timeout
+        where = seen_location(name, bytes(self._seen_chunk.value), int(self._seen_line.value))
+        if where is None:
+            return Problem(timeout_message(name, timeout), None, ProblemKind.LIMIT)
+        return Problem(f"script evaluation timed out after {timeout:g}s", where, ProblemKind.LIMIT)
 
     def interrupt(self) -> None:
         """End the current evaluation from any thread: the thread in `ask` raises WorkerGone.
@@ -231,15 +292,15 @@ class Worker:
 def evaluate_isolated(script: ScriptSource, options: EvalOptions | None = None) -> Report:
     """Like `report`, in a new child process that is killed if it outlives the timeout."""
     options = options or EvalOptions()
-    if options.on_print is not None:
-        raise ValueError("on_print cannot cross the process boundary; read Report.logs")
+    if options.on_print is not None or options.on_progress is not None:
+        raise ValueError("callbacks cannot cross the process boundary; read Report.logs")
     worker = Worker(options.memory_limit)
     try:
         return worker.ask(Request(script, options))
-    except TimeoutError as exc:
-        message = str(exc)
+    except EvaluationTimedOut as exc:
+        problem = exc.problem
     except WorkerGone as exc:
-        message = f"{script.name}: evaluation failed ({exc})"
+        problem = Problem(f"{script.name}: evaluation failed ({exc})", None, ProblemKind.LIMIT)
     finally:
         worker.kill()
-    return Report([Problem(message, None, ProblemKind.LIMIT)], [], None, None)
+    return Report([problem], [], None, None)

@@ -23,7 +23,7 @@ def test_report_carries_problems_definition_and_call_ops():
 
 def test_problems_come_back_with_locations():
     result = evaluate_isolated(ScriptSource('bk.image("alpine"):run("x", { cwdd = "/" })'))
-    assert [str(p) for p in result.problems] == ["build.lua:1:20: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
+    assert [str(p) for p in result.problems] == ["build.lua:1:31: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
     assert result.definition is None
 
 
@@ -82,3 +82,15 @@ def test_memory_outside_lua_is_bounded_in_a_worker():
         assert worker.ask(Request(ScriptSource("bk.export(bk.scratch())"), EvalOptions())).ok
     finally:
         worker.kill()
+
+
+def test_a_killed_child_reports_the_last_line_its_hook_saw():
+    # The loop on line 2 is seen by the count hook; the find on line 4 never returns to it.
+    script = ScriptSource(
+        'local n = 0\nfor i = 1, 3e6 do n = n + i end\nlocal s = string.rep("a", 5000) .. "c"\n'
+        's:find(".-.-.-.-.-.-b")\nbk.export(bk.scratch())'
+    )
+    result = evaluate_isolated(script, EvalOptions(timeout=1))
+    (problem,) = result.problems
+    assert str(problem) == "build.lua:2:1: script evaluation timed out after 1s"
+    assert problem.kind.code == "LK004"
