@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 from pathlib import Path
@@ -32,6 +33,10 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         help="a directory bk.local_(NAME) reads (repeatable; context defaults to the script's folder)",
     )
     p.add_argument("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR")
+    p.add_argument(
+        "--ssh", action="append", default=[], metavar="default|ID[=SOCKET]",
+        help="forward an ssh agent socket (default $SSH_AUTH_SOCK) to ssh mounts (repeatable)",
+    )
     p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--no-cache", action="store_true", help="do not use the daemon's cache")
@@ -77,6 +82,24 @@ def _exports(ns: argparse.Namespace, config: dict[str, object]) -> list[ExportSp
     return exports
 
 
+# BuildKit's push error: `failed to push REF: unexpected status from … request to URL: 401 Unauthorized`.
+_PUSH_FAILED = re.compile(r"failed to push (?P<ref>\S+?): .*\b(?P<status>[45]\d\d \w[\w ]*)$")
+
+
+def push_refusal(message: str) -> str | None:
+    """A registry's refusal of a push, in one line that says where the credentials come from."""
+    found = _PUSH_FAILED.search(message)
+    if found is None:
+        return None
+    from compiler.image.registry import docker_config_path
+
+    ref, status = found["ref"], found["status"]
+    line = f"push to {ref} refused: {status}"
+    if status.startswith(("401", "403")):
+        line += f" (credentials for {ref.split('/', 1)[0]} come from {docker_config_path()})"
+    return line
+
+
 def _printer(progress: str) -> StatusUpdateSink:
     return StatusUpdateSink(raw=progress == "rawjson")
 
@@ -120,6 +143,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
     from luakit_buildkit import client
     from luakit_buildkit.connection import AddressError, TLSFiles
     from luakit_buildkit.secrets import parse_secret
+    from luakit_buildkit.ssh import parse_ssh
 
     marshalled = evaluation.marshalled
     try:
@@ -127,6 +151,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
         cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
         cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
         secrets = dict(parse_secret(t) for t in ns.secret)
+        ssh = dict(parse_ssh(t) for t in ns.ssh)
         if any(c.type == "local" for c in (*cache_from, *cache_to)):
             # The daemon reads and writes a local cache through a content store served in the
             # session, which luakit does not serve yet.
@@ -156,6 +181,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
             no_cache=ns.no_cache,
             locals=locals_,
             secrets=secrets,
+            ssh=ssh,
             on_status=_printer(ns.progress),
             cancel=cancel,
         )
@@ -175,6 +201,8 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
         # A process that exited is a `run`; other steps (copy, source) say BuildKit's message.
         if exc.exit_code is not None:
             what = f"run failed: {exc.step_name}: exit code {exc.exit_code}"
+        elif (refusal := push_refusal(exc.message)) is not None:
+            what = refusal
         else:
             what = f"{exc.step_name or 'build'} failed: {exc.message}"
         print(f"{where}: {what}" if where else f"luakit buildx: {what}", file=sys.stderr)

@@ -101,6 +101,7 @@ def build(
     no_cache: bool = False,
     locals: Mapping[str, Path] | None = None,
     secrets: Mapping[str, SecretSource] | None = None,
+    ssh: Mapping[str, Path] | None = None,
     frontend_attrs: Mapping[str, str] | None = None,
     on_status: Callable[[StatusUpdate], None] | None = None,
     cancel: threading.Event | None = None,
@@ -129,7 +130,9 @@ def build(
         for index, exporter in enumerate(request.Exporters):
             if exporter.Type in ("local", "tar", "oci", "docker") and "dest" in exporter.Attrs:
                 destinations[index] = Destination(exporter.Type, exporter.Attrs.pop("dest"))
-        session = Session(stub, locals or {}, destinations, secrets or {})
+        session = Session(
+            stub, locals_=locals or {}, destinations=destinations, secrets=secrets or {}, ssh=ssh or {}
+        )
         try:
             request.Session = session.id
             return _solve(stub, request, tracker, address, on_status, cancel)

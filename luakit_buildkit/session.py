@@ -20,16 +20,20 @@ from pathlib import Path
 
 import grpc
 
+from luakit_buildkit.auth import Auth
 from luakit_buildkit.filesend import Destination
 from luakit_buildkit.filesend import handler as filesend_handler
 from luakit_buildkit.filesync import FileSync
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb import health_pb2
+from luakit_buildkit.pb.auth_pb2_grpc import add_AuthServicer_to_server
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.pb.filesync_pb2_grpc import add_FileSyncServicer_to_server
 from luakit_buildkit.pb.health_pb2_grpc import HealthServicer, add_HealthServicer_to_server
 from luakit_buildkit.pb.secrets_pb2_grpc import add_SecretsServicer_to_server
+from luakit_buildkit.pb.sshforward_pb2_grpc import add_SSHServicer_to_server
 from luakit_buildkit.secrets import Secrets, SecretSource
+from luakit_buildkit.ssh import SSHAgents
 
 _READ = 64 * 1024
 
@@ -47,9 +51,11 @@ class Session:
     def __init__(
         self,
         stub: ControlStub,
+        *,
         locals_: Mapping[str, Path],
         destinations: Mapping[int, Destination],
         secrets: Mapping[str, SecretSource],
+        ssh: Mapping[str, Path],
     ) -> None:
         self.id = uuid.uuid4().hex
         self._dir = tempfile.TemporaryDirectory(prefix="luakit-session-")
@@ -57,12 +63,21 @@ class Session:
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         methods = ["/grpc.health.v1.Health/Check"]
         add_HealthServicer_to_server(_Health(), self._server)
+        # Always served, as buildctl does: pulls of private base images need it too.
+        add_AuthServicer_to_server(Auth(), self._server)
+        methods += [
+            f"/moby.filesync.v1.Auth/{m}"
+            for m in ("Credentials", "FetchToken", "GetTokenAuthority", "VerifyTokenAuthority")
+        ]
         if locals_:
             add_FileSyncServicer_to_server(FileSync(locals_), self._server)
             methods.append("/moby.filesync.v1.FileSync/DiffCopy")
         if secrets:
             add_SecretsServicer_to_server(Secrets(secrets), self._server)
             methods.append("/moby.buildkit.secrets.v1.Secrets/GetSecret")
+        if ssh:
+            add_SSHServicer_to_server(SSHAgents(ssh), self._server)
+            methods += ["/moby.sshforward.v1.SSH/CheckAgent", "/moby.sshforward.v1.SSH/ForwardAgent"]
         if destinations:
             self._server.add_generic_rpc_handlers((filesend_handler(destinations),))
             methods.append("/moby.filesync.v1.FileSend/DiffCopy")

@@ -6,6 +6,7 @@ failing step must be reported at the Lua line that wrote it.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -18,6 +19,12 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+# The real ssh-agent with one key, and busybox with the host's ssh-add (tests/e2e/test_mounts.py).
+from test_mounts import ssh_add_image, ssh_agent  # noqa: E402, F401 - fixtures
+
+# A docker-registry that wants alice/s3cret (tests/e2e/test_image_config.py).
+from test_image_config import password_registry_at  # noqa: E402
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 LUAKIT = [sys.executable, "-m", "compiler.cli"]
@@ -225,3 +232,65 @@ def test_registry_cache_export_then_import_after_prune(buildkit, busybox_ref, re
     second = _buildx(script, "--addr", buildkit.addr, "--cache-from", cache.removesuffix(",mode=max"))
     assert second.returncode == 0, second.stderr
     assert f"CACHED /bin/sh -c echo {marker} > /m" in second.stderr, second.stderr
+
+
+def test_ssh_agent_forwarded_read_only(buildkit, ssh_agent, ssh_add_image, tmp_path):  # noqa: F811
+    sock, fingerprint = ssh_agent
+    script = tmp_path / "build.lua"
+    script.write_text(textwrap.dedent(f"""\
+        local st = bk.image("{ssh_add_image}"):run(
+          "mkdir /o && ssh-add -l > /o/keys && (ssh-add -D 2> /o/remove || true) && ssh-add -l > /o/after",
+          {{ mounts = {{ bk.ssh(), bk.ssh({{ id = "other", dest = "/other.sock" }}) }} }})
+        bk.export(bk.scratch():copy(st, "/o", "/"))
+    """))
+    env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+    result = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", buildkit.addr, "--progress", "plain",
+         "--ssh", "default", "--ssh", f"other={sock}", "-o", f"type=local,dest={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert fingerprint in (tmp_path / "out" / "keys").read_text()
+    # Forwarded read-only: the build could not remove the user's keys.
+    assert "Failed" in (tmp_path / "out" / "remove").read_text()
+    assert fingerprint in (tmp_path / "out" / "after").read_text()
+    listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+    assert fingerprint in listed.stdout
+
+    missing = _buildx(script, "--addr", buildkit.addr, "--ssh", f"default={tmp_path / 'no.sock'}")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"luakit buildx: --ssh default={tmp_path / 'no.sock'}: No such file or directory"
+    ]
+
+
+def test_push_with_docker_config_credentials(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("echo pushed > /p"))\n')
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    with password_registry_at(tmp_path / "registry") as private:
+        ref = f"{private}/pushed:1"
+        refused = subprocess.run(
+            [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", buildkit.addr, "-t", ref, "--push"],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "DOCKER_CONFIG": str(docker)},
+        )
+        assert refused.returncode == 5, refused.stderr
+        assert refused.stderr.strip().splitlines()[-1] == (
+            f"luakit buildx: push to {ref} refused: 401 Unauthorized"
+            f" (credentials for {private} come from {docker / 'config.json'})"
+        )
+        assert "Traceback" not in refused.stderr
+        auth = base64.b64encode(b"alice:s3cret").decode()
+        (docker / "config.json").write_text(json.dumps({"auths": {private: {"auth": auth}}}))
+        pushed = subprocess.run(
+            [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", buildkit.addr, "-t", ref, "--push"],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "DOCKER_CONFIG": str(docker)},
+        )
+        assert pushed.returncode == 0, pushed.stderr
+        request = urllib.request.Request(
+            f"http://{private}/v2/pushed/manifests/1",
+            headers={"Accept": OCI_MANIFEST, "Authorization": f"Basic {auth}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response)["mediaType"] == OCI_MANIFEST
