@@ -20,11 +20,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-# The real ssh-agent with one key, and busybox with the host's ssh-add (tests/e2e/test_mounts.py).
-from test_mounts import ssh_add_image, ssh_agent  # noqa: E402, F401 - fixtures
-
 # A docker-registry that wants alice/s3cret (tests/e2e/test_image_config.py).
 from test_image_config import password_registry_at  # noqa: E402
+
+# The real ssh-agent with one key, and busybox with the host's ssh-add (tests/e2e/test_mounts.py).
+from test_mounts import ssh_add_image, ssh_agent  # noqa: E402, F401 - fixtures
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 LUAKIT = [sys.executable, "-m", "compiler.cli"]
