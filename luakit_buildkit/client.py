@@ -135,7 +135,7 @@ def build(
         )
         try:
             request.Session = session.id
-            return _solve(stub, request, tracker, address, on_status, cancel)
+            return _solve(stub, request, tracker, address, tls, on_status, cancel)
         finally:
             session.close()
 
@@ -145,6 +145,7 @@ def _solve(
     request: pb.SolveRequest,
     tracker: _Tracker,
     address: str,
+    tls: TLSFiles,
     on_status: Callable[[StatusUpdate], None] | None,
     cancel: threading.Event | None,
 ) -> BuildResult:
@@ -176,16 +177,16 @@ def _solve(
     except grpc.RpcError as exc:
         # Let the last status messages (the failed vertex, its logs) arrive.
         status_done.wait(5)
-        raise _failure(exc, address, tracker) from None
+        raise _failure(exc, address, tls, tracker) from None
     status_done.wait(5)
     return BuildResult(dict(response.ExporterResponse))
 
 
-def _failure(exc: grpc.RpcError, address: str, tracker: _Tracker) -> BuildError:
+def _failure(exc: grpc.RpcError, address: str, tls: TLSFiles, tracker: _Tracker) -> BuildError:
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
     if code == grpc.StatusCode.UNAVAILABLE:
-        return DaemonUnreachable(f"cannot reach BuildKit at {address}: {details}")
+        return DaemonUnreachable(f"cannot reach BuildKit at {address}: {_unreachable_reason(details, tls)}")
     if code == grpc.StatusCode.CANCELLED:
         return Cancelled("build cancelled")
     digest = next(reversed(tracker.errors), None)
@@ -193,6 +194,18 @@ def _failure(exc: grpc.RpcError, address: str, tracker: _Tracker) -> BuildError:
         return BuildFailed(details, None, None, None, [])
     error = tracker.errors[digest]
     return BuildFailed(error, digest, tracker.names.get(digest), _exit_code(error), tracker.logs.get(digest, []))
+
+
+def _unreachable_reason(details: str, tls: TLSFiles) -> str:
+    """grpc's connection error, said in the terms of the flags that caused it."""
+    if "CERTIFICATE_VERIFY_FAILED" in details:
+        trusted = f"--tlscacert {tls.ca_cert}" if tls.ca_cert else "the system's certificate authorities"
+        return f"its TLS certificate is not signed by {trusted}"
+    if "handshake failed" in details.lower():
+        # The daemon refused us (no or an unknown client certificate) or spoke no TLS.
+        reason = details.rsplit("SSL_ERROR_SSL: ", 1)[-1].removesuffix(": OK")
+        return f"TLS handshake failed ({reason}); check --tlscert/--tlskey"
+    return details
 
 
 def _exit_code(error: str) -> int | None:

@@ -7,9 +7,11 @@ failing step must be reported at the Lua line that wrote it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +20,10 @@ import textwrap
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+import buildkit_harness
 
 # A docker-registry that wants alice/s3cret (tests/e2e/test_image_config.py).
 from test_image_config import password_registry_at  # noqa: E402
@@ -294,3 +299,146 @@ def test_push_with_docker_config_credentials(buildkit, busybox_ref, tmp_path):
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert json.load(response)["mediaType"] == OCI_MANIFEST
+
+
+# ---------------------------------------------------------------- a daemon of the test's own
+
+
+def _certificates(directory: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate it signed, and a second CA."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    paths: dict[str, Path] = {}
+
+    def write(name: str, data: bytes) -> None:
+        paths[name] = directory / f"{name}.pem"
+        paths[name].write_bytes(data)
+
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool, usage=None, san=None) -> bytes:
+        builder = (
+            x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(usage), critical=False)
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+    def private(key) -> bytes:
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    import ipaddress
+
+    ca_key, other_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(4))
+    write("ca", certificate("luakit test CA", ca_key, "luakit test CA", ca_key, ca=True))
+    write("other-ca", certificate("another CA", other_key, "another CA", other_key, ca=True))
+    write("server", certificate(
+        "buildkitd", server_key, "luakit test CA", ca_key, ca=False, usage=[ExtendedKeyUsageOID.SERVER_AUTH],
+        san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")],
+    ))
+    write("server-key", private(server_key))
+    write("client", certificate(
+        "luakit", client_key, "luakit test CA", ca_key, ca=False, usage=[ExtendedKeyUsageOID.CLIENT_AUTH]
+    ))
+    write("client-key", private(client_key))
+    return paths
+
+
+class _OwnDaemon:
+    """A buildkitd of one test's own (to listen on tcp:// with TLS, or to be killed)."""
+
+    def __init__(self, buildkit, directory: Path, certs: dict[str, Path] | None = None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if certs is None:
+            self.addr = f"unix://{directory / 'buildkitd.sock'}"
+            tls = ""
+            self.tls_flags: list[str] = []
+        else:
+            self.addr = f"tcp://127.0.0.1:{buildkit_harness.free_port()}"
+            tls = f'[grpc.tls]\n  cert = "{certs["server"]}"\n  key = "{certs["server-key"]}"\n  ca = "{certs["ca"]}"\n'
+            self.tls_flags = ["--tlscacert", str(certs["ca"]), "--tlscert", str(certs["client"]),
+                              "--tlskey", str(certs["client-key"])]
+        (directory / "buildkitd.toml").write_text(textwrap.dedent(f"""\
+            root = "{directory / 'root'}"
+            [grpc]
+              address = ["{self.addr}"]
+            [worker.oci]
+              enabled = true
+              snapshotter = "overlayfs"
+              binary = "{shutil.which('runc')}"
+            [worker.containerd]
+              enabled = false
+        """) + tls)
+        self.log = directory / "buildkitd.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [str(buildkit.buildkitd_path), "--config", str(directory / "buildkitd.toml")],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.proc.poll() is None, self.log.read_text()
+            workers = subprocess.run(
+                [str(buildkit.buildctl_path), "--addr", self.addr, *self.tls_flags, "debug", "workers"],
+                capture_output=True, timeout=30,
+            )
+            if workers.returncode == 0 and len(workers.stdout.splitlines()) > 1:
+                break
+            assert time.monotonic() < deadline, workers.stderr
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        buildkit_harness.unmount_under(self.log.parent)
+
+
+@contextlib.contextmanager
+def _own_daemon(buildkit, directory: Path, certs: dict[str, Path] | None = None) -> Iterator[_OwnDaemon]:
+    daemon = _OwnDaemon(buildkit, directory, certs)
+    try:
+        yield daemon
+    finally:
+        daemon.close()
+
+
+def test_tcp_with_mutual_tls(buildkit, tmp_path):
+    certs = _certificates(tmp_path)
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/over-tls", "yes"))\n')
+    with _own_daemon(buildkit, tmp_path / "daemon", certs) as daemon:
+        built = _buildx(script, "--addr", daemon.addr, *daemon.tls_flags, "-o", f"type=local,dest={tmp_path / 'out'}")
+        assert built.returncode == 0, built.stderr
+        assert (tmp_path / "out" / "over-tls").read_text() == "yes"
+
+        flags = list(daemon.tls_flags)
+        flags[1] = str(certs["other-ca"])
+        wrong = _buildx(script, "--addr", daemon.addr, *flags)
+        assert wrong.returncode == 6, wrong.stderr
+        assert wrong.stderr.strip().splitlines() == [
+            f"luakit buildx: cannot reach BuildKit at {daemon.addr}: its TLS certificate is not signed by"
+            f" --tlscacert {certs['other-ca']}"
+        ]
