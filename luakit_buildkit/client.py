@@ -185,6 +185,9 @@ def _solve(
 def _failure(exc: grpc.RpcError, address: str, tls: TLSFiles, tracker: _Tracker) -> BuildError:
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
+    if code == grpc.StatusCode.UNAVAILABLE and tracker.names:
+        # The build had started: the daemon went away (killed, restarted, network gone).
+        return DaemonUnreachable(f"lost the connection to BuildKit at {address} during the build")
     if code == grpc.StatusCode.UNAVAILABLE:
         return DaemonUnreachable(f"cannot reach BuildKit at {address}: {_unreachable_reason(details, tls)}")
     if code == grpc.StatusCode.CANCELLED:

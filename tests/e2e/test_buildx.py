@@ -413,6 +413,12 @@ class _OwnDaemon:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        # A killed daemon leaves its steps' containers running: end them, by the root they run in.
+        root = str(self.log.parent)
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError):
+                if entry.name.isdigit() and os.readlink(entry / "root").startswith(root):
+                    os.kill(int(entry.name), signal.SIGKILL)
         buildkit_harness.unmount_under(self.log.parent)
 
 
@@ -442,3 +448,24 @@ def test_tcp_with_mutual_tls(buildkit, tmp_path):
             f"luakit buildx: cannot reach BuildKit at {daemon.addr}: its TLS certificate is not signed by"
             f" --tlscacert {certs['other-ca']}"
         ]
+
+
+def test_daemon_killed_mid_build(buildkit, busybox_ref, tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("sleep 97"))\n')
+    with _own_daemon(buildkit, tmp_path / "daemon") as daemon:
+        proc = subprocess.Popen(
+            [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--addr", daemon.addr],
+            stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if line.startswith("START /bin/sh -c sleep 97"):
+                    break
+            daemon.kill()
+            assert proc.wait(timeout=30) == 6
+            rest = proc.stderr.read()
+        finally:
+            proc.kill()
+    assert rest.strip().splitlines() == [f"luakit buildx: lost the connection to BuildKit at {daemon.addr} during the build"]
