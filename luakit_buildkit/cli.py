@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,7 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
     return kind, attrs
 
 
-def _exports(ns: argparse.Namespace, config: dict[str, object]) -> list[ExportSpec]:
+def _exports(ns: argparse.Namespace, config: dict[str, object] | None) -> list[ExportSpec]:
     from luakit_buildkit.client import ExportSpec
 
     specs = [parse_spec(text) for text in ns.output]
@@ -77,7 +78,8 @@ def _exports(ns: argparse.Namespace, config: dict[str, object]) -> list[ExportSp
             if ns.tag and "name" not in attrs:
                 attrs["name"] = ",".join(ns.tag)
             # The image gets the script's whole config (entrypoint, env, user, …).
-            attrs.setdefault("containerimage.config", json.dumps(config, separators=(",", ":")))
+            if config is not None:
+                attrs.setdefault("containerimage.config", json.dumps(config, separators=(",", ":")))
         exports.append(ExportSpec(kind, attrs))
     return exports
 
@@ -138,16 +140,28 @@ class StatusUpdateSink:
                 print(f"  | {line}", file=sys.stderr, flush=True)
 
 
-def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
+def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
+    """Build the evaluations (one per `--platform`, in order) and say how it went; the exit code."""
     from compiler.image.config import exported_image_config
     from luakit_buildkit import client
     from luakit_buildkit.connection import AddressError, TLSFiles
     from luakit_buildkit.secrets import parse_secret
     from luakit_buildkit.ssh import parse_ssh
 
-    marshalled = evaluation.marshalled
+    definition: bytes | list[client.PlatformBuild]
+    if len(evaluations) == 1:
+        (evaluation,) = evaluations
+        definition = evaluation.marshalled.to_bytes()
+        config: dict[str, object] | None = exported_image_config(evaluation)
+    else:
+        # Each image's config travels with its platform's ref, not as one exporter attribute.
+        definition = [
+            client.PlatformBuild(target, e.marshalled.to_bytes(), exported_image_config(e, target))
+            for target, e in zip(ns.platform, evaluations, strict=True)
+        ]
+        config = None
     try:
-        exports = _exports(ns, exported_image_config(evaluation))
+        exports = _exports(ns, config)
         cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
         cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
         secrets = dict(parse_secret(t) for t in ns.secret)
@@ -172,7 +186,7 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
     cancel = threading.Event()
     try:
         result = client.build(
-            marshalled.to_bytes(),
+            definition,
             addr=ns.addr,
             tls=TLSFiles(ns.tlscacert, ns.tlscert, ns.tlskey, ns.tlsservername),
             exports=exports,
@@ -196,7 +210,13 @@ def run(ns: argparse.Namespace, evaluation: Evaluation) -> int:
         return EXIT_INTERRUPTED
     except client.BuildFailed as exc:
         where = next(
-            (op.locations()[0] for op in marshalled.ops if op.digest == exc.vertex_digest and op.locations()), None
+            (
+                op.locations()[0]
+                for e in evaluations
+                for op in e.marshalled.ops
+                if op.digest == exc.vertex_digest and op.locations()
+            ),
+            None,
         )
         # A process that exited is a `run`; other steps (copy, source) say BuildKit's message.
         if exc.exit_code is not None:

@@ -7,20 +7,25 @@ callback. Nothing here prints.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 
+from compiler.graph.platform import Platform
 from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_channel
 from luakit_buildkit.filesend import Destination
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.secrets import SecretSource
 from luakit_buildkit.session import Session
+from luakit_frontend.bridge import Bridge, GatewayError
+from luakit_frontend.result import Built, build_result
 
 # How many output lines of a failed step the error keeps.
 LOG_TAIL_LINES = 20
@@ -90,8 +95,17 @@ class _Tracker:
             del lines[:-LOG_TAIL_LINES]
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformBuild:
+    """One platform of a multi-platform build: its evaluation's Definition and image config."""
+
+    platform: Platform
+    definition: bytes
+    image_config: Mapping[str, Any]
+
+
 def build(
-    definition: bytes,
+    definition: bytes | Sequence[PlatformBuild],
     *,
     addr: str | None = None,
     tls: TLSFiles = NO_TLS,
@@ -106,15 +120,27 @@ def build(
     on_status: Callable[[StatusUpdate], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> BuildResult:
-    """Run `definition` (a serialized pb.Definition) on the daemon at `addr`."""
+    """Build on the daemon at `addr` (default $BUILDKIT_HOST); the one entry point of the faces.
+
+    `definition` is a serialized pb.Definition, or one `PlatformBuild` per platform:
+    then we act as the build's gateway client (as a frontend would) and return
+    their refs with per-platform configs, which an image exporter makes an index of.
+    `exports` are the `--output`s (a `dest` of local/tar/oci/docker is written here);
+    `locals` the folders `bk.local_` names; `secrets` and `ssh` what runs mount;
+    registry credentials come from the Docker config. `on_status` receives every
+    status message from the status thread; setting `cancel` stops the build on the
+    daemon. Raises `BuildFailed` (the failed vertex, its exit code and last output
+    lines), `DaemonUnreachable`, `Cancelled`, or `connection.AddressError`.
+    """
     address = addr or default_address()
     ref = uuid.uuid4().hex
     attrs = dict(frontend_attrs or {})
     if no_cache:
         attrs["no-cache"] = ""
+    platform_builds = () if isinstance(definition, bytes) else tuple(definition)
     request = pb.SolveRequest(
         Ref=ref,
-        Definition=definition,
+        Definition=definition if isinstance(definition, bytes) else b"",
         FrontendAttrs=attrs,
         Exporters=[pb.Exporter(Type=e.type, Attrs=dict(e.attrs)) for e in exports],
         Cache=pb.CacheOptions(
@@ -135,7 +161,10 @@ def build(
         )
         try:
             request.Session = session.id
-            return _solve(stub, request, tracker, address, tls, on_status, cancel)
+            gateway = None
+            if platform_builds:
+                gateway = functools.partial(_gateway, channel, ref, platform_builds)
+            return _solve(stub, request, gateway, tracker, address, tls, on_status, cancel)
         finally:
             session.close()
 
@@ -143,6 +172,7 @@ def build(
 def _solve(
     stub: ControlStub,
     request: pb.SolveRequest,
+    gateway: Callable[[], str | None] | None,
     tracker: _Tracker,
     address: str,
     tls: TLSFiles,
@@ -166,12 +196,25 @@ def _solve(
     status_thread = threading.Thread(target=follow_status, name="luakit-status", daemon=True)
     status_thread.start()
     solve = stub.Solve.future(request)
+    gateway_failed: list[str] = []
+    if gateway is not None:
+
+        def serve() -> None:
+            # Without our Return the daemon would wait for ever: end the Solve instead.
+            if (problem := gateway()) is not None:
+                gateway_failed.append(problem)
+                solve.cancel()
+
+        # Started after Solve: the daemon finds the build our calls serve by its ref.
+        threading.Thread(target=serve, name="luakit-gateway", daemon=True).start()
     while not solve.done():
         if cancel is not None and cancel.wait(0.1):
             solve.cancel()
             raise Cancelled("build cancelled")
         elif cancel is None:
             threading.Event().wait(0.1)
+    if gateway_failed:
+        raise BuildFailed(gateway_failed[0], None, None, None, [])
     try:
         response = solve.result()
     except grpc.RpcError as exc:
@@ -180,6 +223,35 @@ def _solve(
         raise _failure(exc, address, tls, tracker) from None
     status_done.wait(5)
     return BuildResult(dict(response.ExporterResponse))
+
+
+class _BuildId(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Adds the build id by which the daemon routes gateway calls to our Solve."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        metadata = [*(details.metadata or ()), ("buildkit-controlapi-buildid", self.ref)]
+        return continuation(details._replace(metadata=metadata), request)
+
+
+def _gateway(channel: grpc.Channel, ref: str, builds: Sequence[PlatformBuild]) -> str | None:
+    """Solve each platform's Definition and Return them as luakit_frontend returns its result.
+
+    None once Returned (the Solve call then tells how the build went), else why not.
+    """
+    bridge = Bridge(grpc.intercept_channel(channel, _BuildId(ref)))
+    try:
+        try:
+            built = [Built(b.platform, bridge.solve(b.definition), dict(b.image_config)) for b in builds]
+        except GatewayError as exc:
+            bridge.finish(error=str(exc))
+            return None
+        bridge.finish(result=build_result(built, multi_platform=True))
+    except grpc.RpcError as exc:
+        return f"the daemon refused the platforms' results: {exc.details() if isinstance(exc, grpc.Call) else exc}"
+    return None
 
 
 def _failure(exc: grpc.RpcError, address: str, tls: TLSFiles, tracker: _Tracker) -> BuildError:

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import buildkit_harness
 
+# The frontend image scripts/frontend-image makes, and a build through it (tests/e2e/test_frontend.py).
+from test_frontend import frontend, frontend_build  # noqa: E402, F401 - a fixture and a helper
+
 # A docker-registry that wants alice/s3cret (tests/e2e/test_image_config.py).
 from test_image_config import password_registry_at  # noqa: E402
 
@@ -469,3 +472,40 @@ def test_daemon_killed_mid_build(buildkit, busybox_ref, tmp_path):
         finally:
             proc.kill()
     assert rest.strip().splitlines() == [f"luakit buildx: lost the connection to BuildKit at {daemon.addr} during the build"]
+
+
+def _platform_configs(registry: str, repo: str) -> dict[tuple[str, str], dict]:
+    """(os, architecture) → the image config of each manifest in the index, timestamps left out."""
+    index = _registry_json(registry, f"{repo}/manifests/1", buildkit_harness.MANIFEST_ACCEPT)
+    assert index["mediaType"] in buildkit_harness.INDEX_MEDIA_TYPES, index
+    configs = {}
+    for entry in index["manifests"]:
+        manifest = _registry_json(registry, f"{repo}/manifests/{entry['digest']}", OCI_MANIFEST)
+        config = _registry_json(registry, f"{repo}/blobs/{manifest['config']['digest']}", "*/*")
+        config.pop("created", None)
+        for step in config.get("history", []):
+            step.pop("created", None)
+        configs[(entry["platform"]["os"], entry["platform"]["architecture"])] = config
+    return configs
+
+
+def test_two_platforms_make_the_frontends_index(buildkit, frontend, registry, tmp_path):  # noqa: F811
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "hello.txt").write_text("hello\n")
+    (folder / "build.lua").write_text(textwrap.dedent("""\
+        -- no step runs a binary, so no emulation is needed for the foreign platform
+        local src = bk.local_("context", { include = { "hello.txt" } })
+        local image = bk.scratch():copy(src, "hello.txt", "/hello.txt"):mkfile("/marker", bk.arg("TARGETARCH") or "?")
+        bk.export(image, { entrypoint = { "/hello" }, env = { A = "1" }, labels = { kind = "multi" } })
+    """))
+    both = "linux/amd64,linux/arm64"
+    ours = _buildx(folder / "build.lua", "--addr", buildkit.addr, "--platform", both,
+                   "-t", f"{registry}/buildx-multi:1", "--push")
+    assert ours.returncode == 0, ours.stderr
+    frontend_build(buildkit, frontend, folder, opts={"platform": both},
+                   output=buildkit.push_output(f"{registry}/frontend-multi-same:1"))
+    configs = _platform_configs(registry, "buildx-multi")
+    assert sorted(configs) == [("linux", "amd64"), ("linux", "arm64")]
+    assert configs == _platform_configs(registry, "frontend-multi-same")
+    assert configs[("linux", "arm64")]["config"]["Entrypoint"] == ["/hello"]
