@@ -7,19 +7,23 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import json
+import os
 import re
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from compiler.evaluate import Evaluation
     from luakit_buildkit.client import ExportSpec, StatusUpdate
 
-EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 5, 6, 130
+EXIT_IO, EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 3, 5, 6, 130
 
 
 def add_flags(p: argparse.ArgumentParser) -> None:
@@ -173,6 +177,9 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
     except ValueError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return 2
+    if ns.metadata_file and (problem := _metadata_file_problem(ns.metadata_file)) is not None:
+        print(f"luakit buildx: {problem}", file=sys.stderr)
+        return EXIT_IO
     locals_ = {"context": Path(ns.script).resolve().parent}
     for text in ns.local:
         name, sep, directory = text.partition("=")
@@ -230,6 +237,51 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
             print(f"  | {line}", file=sys.stderr)
         return EXIT_STEP_FAILED
     if ns.metadata_file:
-        with open(ns.metadata_file, "w") as f:
-            json.dump(dict(result.exporter_response), f, indent=2, sort_keys=True)
+        text = json.dumps(metadata_document(result.exporter_response), indent=2, sort_keys=True, ensure_ascii=False)
+        try:
+            _write_atomically(Path(ns.metadata_file), text.encode())
+        except OSError as exc:
+            print(f"luakit buildx: cannot write --metadata-file {ns.metadata_file}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_IO
     return 0
+
+
+def metadata_document(exporter_response: Mapping[str, str]) -> dict[str, Any]:
+    """The exporter response as buildx writes `--metadata-file`: values that are base64 of a
+    JSON object or list (descriptors, the image config) decoded, the others as strings."""
+    document: dict[str, Any] = {}
+    for key, value in exporter_response.items():
+        document[key] = value
+        try:
+            decoded = json.loads(value if key == "result.json" else base64.b64decode(value, validate=True))
+        except ValueError:
+            continue
+        if isinstance(decoded, dict | list) and decoded:
+            document[key] = decoded
+    return document
+
+
+def _metadata_file_problem(path: str) -> str | None:
+    """Why `--metadata-file` could not be written, found before the build rather than after it."""
+    folder = Path(path).resolve().parent
+    if Path(path).is_dir():
+        return f"cannot write --metadata-file {path}: Is a directory"
+    if not folder.is_dir():
+        return f"cannot write --metadata-file {path}: No such file or directory"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write --metadata-file {path}: Permission denied"
+    return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=".luakit-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

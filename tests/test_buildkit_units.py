@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from luakit_buildkit.cli import parse_spec
+from luakit_buildkit.cli import metadata_document, parse_spec
 from luakit_buildkit.filesync import GO_DIR, GO_SYMLINK, Filter, listing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,3 +59,34 @@ def test_output_spec_parsing():
     assert parse_spec("type=local,dest=out") == ("local", {"dest": "out"})
     with pytest.raises(ValueError, match="needs type"):
         parse_spec("dest=out")
+
+
+def test_metadata_document_decodes_json_values_as_buildx_does():
+    descriptor = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:ab", "size": 3}
+    encoded = base64.b64encode(json.dumps(descriptor).encode()).decode()
+    document = metadata_document({
+        "containerimage.descriptor": encoded,
+        "containerimage.digest": "sha256:ab",
+        "image.name": "reg/app:1",
+        "empty": base64.b64encode(b"{}").decode(),  # an empty object stays the string it was
+    })
+    assert document == {
+        "containerimage.descriptor": descriptor,
+        "containerimage.digest": "sha256:ab",
+        "image.name": "reg/app:1",
+        "empty": "e30=",
+    }
+
+
+def test_unwritable_metadata_file_is_one_line_before_the_build(tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "buildx", str(script), "--no-resolve",
+         "--addr", f"unix://{tmp_path}/no.sock", "--metadata-file", str(tmp_path / "missing" / "m.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [
+        f"luakit buildx: cannot write --metadata-file {tmp_path / 'missing' / 'm.json'}: No such file or directory"
+    ]

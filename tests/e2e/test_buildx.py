@@ -66,6 +66,10 @@ def test_push_gets_the_script_config(buildkit, busybox_ref, registry, tmp_path):
     manifest = _registry_json(registry, "buildx-test/manifests/1", OCI_MANIFEST)
     config = _registry_json(registry, f"buildx-test/blobs/{manifest['config']['digest']}", "*/*")
     assert response["containerimage.config.digest"] == manifest["config"]["digest"]
+    # As buildx writes it: the descriptor decoded from its base64 JSON, the names as strings.
+    assert response["containerimage.descriptor"]["mediaType"] == OCI_MANIFEST
+    assert response["containerimage.descriptor"]["digest"] == response["containerimage.digest"]
+    assert response["image.name"] == f"{registry}/buildx-test:1"
     assert config["config"]["Entrypoint"] == ["/bin/cat", "/hello"]
     assert "A=1" in config["config"]["Env"]
 
