@@ -313,7 +313,7 @@ def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeActi
 
     uri = params.text_document.uri
     published = ls.outbox.shown(uri) if ls._ready.is_set() else []
-    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units, params.range, published)
+    return code_actions(params.context.diagnostics, params.range, published)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_LENS)

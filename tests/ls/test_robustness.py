@@ -34,7 +34,7 @@ def test_document_features_never_raise():
             symbols.document_symbols(text[:cut], calls=calls)
             inlay.inlay_hints(text[:cut], calls)
             sandbox_check.sandbox_violations(text[:cut])
-            actions.code_actions(text[:cut], "file:///x.lua", [diagnostic])
+            actions.code_actions([diagnostic], Range(Position(0, 0), Position(9, 0)), [diagnostic])
 
 
 def test_a_position_past_the_end_is_clamped():
