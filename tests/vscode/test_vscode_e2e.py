@@ -147,6 +147,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         EXTENSION, source, ignore=shutil.ignore_patterns("node_modules", "out", "out-test", "types", "*.vsix")
     )
     shutil.copytree(ROOT / "types", source.parent / "types")
+    # `npm test` checks src/protocol.generated.ts against the schema it is generated from.
+    (source.parent / "luakit_ls").mkdir()
+    shutil.copy(ROOT / "luakit_ls" / "protocol.schema.json", source.parent / "luakit_ls")
     npm_env = {**os.environ, "npm_config_cache": str(CACHE / "npm-cache")}  # cached with the rest
     run("npm", "ci", "--no-audit", "--no-fund", cwd=source, env=npm_env)
     run("npm", "run", "package", cwd=source, env=npm_env)
