@@ -182,6 +182,18 @@ async function tryStartServer(): Promise<void> {
         logErrors(uri, diagnostics);
         next(uri, withoutDuplicates(diagnostics, luaLsActive()));
       },
+      // An evaluated script with ops has hints; none means the server's detailed evaluation
+      // (which the hints come from) is still running, as right after a (re)start: ask again
+      // shortly, a few times. (A server that sends workspace/inlayHint/refresh when it is done
+      // makes this moot; this keeps hints coming back with one that does not.)
+      provideInlayHints: async (document, range, token, next) => {
+        const hints = await next(document, range, token);
+        const evaluated = lastEvaluation.get(document.uri.toString());
+        if ((hints ?? []).length === 0 && evaluated && evaluated.ops > 0 && evaluated.errors === 0) {
+          askHintsAgain(document, evaluated.version);
+        }
+        return hints;
+      },
       // The server's lenses name its own commands, which only return data: run ours, which show it.
       provideCodeLenses: async (document, token, next) => {
         const lenses = (await next(document, token)) ?? [];
@@ -199,6 +211,7 @@ async function tryStartServer(): Promise<void> {
   const started = client;
   client.onNotification('luakit/evaluated', (e: Evaluated) => {
     const first = !lastEvaluation.has(e.uri);
+    [...hintRetries.keys()].filter((key) => key.startsWith(`${e.uri}@`)).forEach((key) => hintRetries.delete(key));
     lastEvaluation.set(e.uri, e);
     updateStatus();
     DagPanel.evaluated(e.uri);
@@ -464,6 +477,20 @@ function refreshHintsAndLenses(of: LanguageClient, uri?: string): void {
       lenses.getProvider(document)?.onDidChangeCodeLensEmitter.fire();
     }
   }
+}
+
+const HINT_RETRIES = 5;
+const hintRetries = new Map<string, number>(); // `uri@version` -> requests asked again
+
+function askHintsAgain(document: vscode.TextDocument, version: number): void {
+  const key = `${document.uri.toString()}@${version}`;
+  const asked = hintRetries.get(key) ?? 0;
+  if (asked >= HINT_RETRIES || !client) {
+    return;
+  }
+  hintRetries.set(key, asked + 1);
+  const current = client;
+  setTimeout(() => current.getFeature(InlayHintRequest.method).getProvider(document)?.onDidChangeInlayHints.fire(), 300 * (asked + 1));
 }
 
 /** A script's evaluation errors, in the log when they change (not on every keystroke). */
