@@ -3,7 +3,7 @@
 local M = {}
 
 function M.with_config(state)
-  local configured = state:mkfile("/app/config", "debug=false")
+  local configured = state:mkfile("/app/config", bk.arg("CONFIG", "debug=false"))
   return configured
 end
 
