@@ -453,7 +453,7 @@ async function dagState(frame) {
   });
 }
 
-/** The colours the DAG is drawn in: the page's background, a node's text and box, an edge. */
+/** The colours the DAG is drawn in: the page's background, a node's text, box and kind colour, an edge. */
 async function dagColours(frame) {
   return frame.evaluate(() => {
     const style = (selector, property) => {
@@ -466,6 +466,8 @@ async function dagColours(frame) {
       editorForeground: getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-foreground').trim(),
       text: style('#graph g.node text', 'fill'),
       box: style('#graph g.node polygon, #graph g.node path', 'fill'),
+      // The kind's colour that dag.ts handed the stylesheet (Graphviz's fill for the box).
+      kind: document.querySelector('#graph g.node polygon, #graph g.node path')?.style.getPropertyValue('--kind').trim() ?? null,
       edge: style('#graph g.edge path', 'stroke'),
     };
   });

@@ -336,6 +336,11 @@ def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
         assert colours["edge"] == colours["text"], colours
     assert first["background"] != other["background"] and first["text"] != other["text"], (first, other)
     assert first["box"] != other["box"], (first, other)
+    # The box has its kind's colour on the light theme; on the dark one that colour is mixed into
+    # the background (a pastel box would glare there).
+    assert first["kind"] and _channels(first["box"]) == _channels(first["kind"]), first
+    assert other["kind"] == first["kind"], (first, other)
+    assert _channels(other["box"]) not in (_channels(other["kind"]), _channels(other["background"])), other
 
     # Typing in the script redrew the graph.
     assert any("mkdir /app2" in text for text in seen["dagAfterEdit"]), seen["dagAfterEdit"]
@@ -435,3 +440,14 @@ def test_untrusted_folder(untrusted_workbench: Workbench) -> None:
     assert not any("luakit" in row or "LK0" in row for row in seen["problems"]), seen["problems"]
     # Trusting the folder (from the status bar item, as a person allows it) starts luakit-ls.
     assert len(seen["serversAfterTrust"]) == 1, seen
+
+
+def _channels(css: str) -> tuple[int, ...]:
+    """A colour as getComputedStyle or a stylesheet writes it (`#dcfce7`, `rgb(220, 252, 231)`,
+    or `color(srgb 0.86 0.99 0.91)` for a color-mix()) as its red, green and blue, 0-255."""
+    if css.startswith("#"):
+        return tuple(int(css[i : i + 2], 16) for i in (1, 3, 5))
+    inner = css[css.index("(") + 1 : css.index(")")].replace(",", " ").split()
+    if inner[0] == "srgb":
+        return tuple(round(float(value) * 255) for value in inner[1:4])
+    return tuple(int(value) for value in inner[:3])

@@ -217,9 +217,11 @@ function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   #graph { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
   #graph g.graph > polygon { fill: transparent; stroke: none; } /* Graphviz's white page */
   #graph g.node { cursor: pointer; }
-  /* The kind's colour (set by dag.ts as --kind) mixed into the background, in any theme. */
+  /* The kind's colour (set by dag.ts as --kind): as it is on a light theme, mixed into the
+     background on a dark or high-contrast one, where the pastel would glare. */
   #graph g.node path, #graph g.node polygon { fill: color-mix(in srgb, var(--kind, transparent) 35%, var(--vscode-editor-background));
     stroke: var(--vscode-editor-foreground); }
+  body.vscode-light #graph g.node path, body.vscode-light #graph g.node polygon { fill: var(--kind, transparent); }
   #graph g.node:hover path, #graph g.node:hover polygon { stroke-width: 2px; }
   #graph g.node.current path, #graph g.node.current polygon { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 4px; }
   #graph text { fill: var(--vscode-editor-foreground); }

@@ -75,8 +75,8 @@ async function render(dot: string): Promise<void> {
     const digest = node.querySelector('title')?.textContent ?? '';
     node.dataset.digest = digest;
     node.addEventListener('click', () => vscode.postMessage({ type: 'reveal', digest }));
-    // The kind's colour, mixed into the theme's background (a pastel box on a dark theme
-    // would glare, and its text would be the wrong colour for the theme).
+    // The kind's colour, for the stylesheet to draw the box in (dagPanel.ts: mixed into the
+    // theme's background on a dark theme, where a pastel box would glare).
     for (const shape of node.querySelectorAll<SVGElement>('path, polygon')) {
       const fill = shape.getAttribute('fill');
       if (fill && fill !== 'none') {
