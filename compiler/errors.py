@@ -107,12 +107,44 @@ class Problem:
         return f"{self.location}: {message}"
 
 
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The part of an API call a mistake is in, for locating it in the call's text.
+
+    `argument` counts the call's arguments as Lua passes them (a method's State
+    is argument 1, written or not), 0 meaning the argument list as a whole (a
+    missing argument). `keys` lead into that argument's tables: a string is a
+    key (`cwd = ...`, `["cwd"] = ...`), an int a position in a list. With `key`
+    the mistake is the last key itself (an unknown option), else the value.
+    """
+
+    argument: int
+    keys: tuple[str | int, ...] = ()
+    key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A certain fix for the text `Focus` locates: replace it with `text`; `title` names the change.
+
+    `expected` (a regular expression) is what that text must be for the fix to
+    fit: `mode = 0644` is fixed by `"0644"`, `mode = base + 4` is not.
+    """
+
+    title: str
+    text: str
+    expected: str = ""
+
+
 class ScriptError(Exception):
     """Raised inside API functions for a mistake in the user's script.
 
-    The runtime turns it into a `Problem` located at the API call site.
+    The runtime turns it into a `Problem` located at the part of the call
+    `focus` names (the call itself without one), with `replacement` as its fix.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, focus: Focus | None = None, replacement: Replacement | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.focus = focus
+        self.replacement = replacement

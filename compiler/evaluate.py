@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 
 from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
 from compiler.api.dispatch import BRIDGE_NAMES, dispatch
-from compiler.errors import Location, Problem, ProblemKind, ScriptError
+from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
@@ -84,9 +85,15 @@ class EvalOptions:
     memory_limit: int = DEFAULT_MEMORY_LIMIT
     image_resolver: ImageResolver = field(default_factory=NoImageResolver)
     on_print: Callable[[Location | None, str], None] | None = None
+    on_progress: Callable[[bytes, int], None] | None = None  # see `Progress`
     # Where `require` reads the script's own modules when they are not files next
     # to `ScriptSource.path` (the gateway frontend reads them through BuildKit).
     module_reader: ModuleReader | None = None
+    # Module texts by absolute path, read by `require`/`dofile` before the disk: an
+    # editor's open documents, unsaved edits included (a plain mapping: it is
+    # pickled to compiler/isolated.py's worker). The compiled-chunk cache is keyed
+    # by text, so an overlay never runs a stale compilation.
+    module_overlays: Mapping[str, str] = field(default_factory=dict)
 
 
 class CallRecord(NamedTuple):
@@ -106,6 +113,9 @@ class Evaluation:
     problems: list[Problem]
     calls: list[CallRecord]
     logs: list[tuple[Location | None, str]]
+    # Absolute paths of the module files `require`/`dofile`/`loadfile` read, in load
+    # order; one that failed to compile or raised is listed too.
+    modules: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -130,9 +140,37 @@ class Evaluation:
         return self.digester.digest(node)
 
 
-def timeout_message(name: str, timeout: float) -> str:
-    """What every host says when a script outlives its time limit."""
-    return f"{name}: script evaluation timed out after {timeout:g}s"
+class Progress:
+    """Where an evaluation was last seen running, for a watchdog that must end it from outside.
+
+    `EvalOptions.on_progress` is called with (chunk name, line) at each look of the
+    count hook (about every millisecond of Lua work). A script stuck inside one C
+    call is seen no more, so the last line seen is the line that made that call,
+    or one a moment before it.
+    """
+
+    def __init__(self) -> None:
+        self.seen: tuple[bytes, int] | None = None
+
+    def __call__(self, chunkname: bytes, line: int) -> None:
+        self.seen = (chunkname, line)
+
+    def location(self, script_name: str) -> Location | None:
+        return seen_location(script_name, *self.seen) if self.seen else None
+
+
+def seen_location(script_name: str, chunkname: bytes, line: int) -> Location | None:
+    """The line a Progress saw, in a file named as users know it (the script, or a module's name)."""
+    name = chunkname.decode("utf-8", "replace").removeprefix("@")
+    if not name or line <= 0:
+        return None
+    return Location(script_name if name == chunk_name(script_name) else name, line)
+
+
+def timeout_message(name: str, timeout: float, where: Location | None = None) -> str:
+    """What every host says when a script outlives its time limit: `build.lua:12: ...` when the line is known."""
+    prefix = f"{where.file}:{where.line}" if where else name
+    return f"{prefix}: script evaluation timed out after {timeout:g}s"
 
 
 @contextlib.contextmanager
@@ -225,6 +263,10 @@ def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evalua
     return _Host(script, options or EvalOptions()).run()
 
 
+# Lookups of a name that does not exist, located at the name: the bridge's name -> the table
+# written before the dot ("" for any: `state:mkfil`, `base.mkfil`).
+_FIELD_LOOKUPS = {b"bk.__index": "bk", b"State.__index": ""}
+
 # Compiled modules, by (chunk name, text): an unchanged module is not compiled again.
 _CHUNK_CACHE_SIZE = 256
 _compiled_chunks: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -243,23 +285,21 @@ class _Host:
         self.calls: list[CallRecord] = []
         self.logs: list[tuple[Location | None, str]] = []
         self.api_errors: dict[bytes, Problem] = {}
-        self.modules = ModuleResolver(roots_for(script.path, script.name, options.module_reader))
+        roots = roots_for(script.path, script.name, options.module_reader, options.module_overlays)
+        self.modules = ModuleResolver(roots, script.name)
+        self.module_paths: dict[str, None] = {}  # an ordered set
         self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
         self.values = Converter(self.sandbox.identify)
+        self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:
         name = self.script.name
         outcome = self.sandbox.run(self.sources.add(name, self.script.text), chunk_name(name))
         problems: list[Problem] = []
-        if outcome.timed_out:
-            problems.append(Problem(timeout_message(name, self.options.timeout), None, ProblemKind.LIMIT))
-        elif outcome.out_of_memory:
-            limit = self.options.memory_limit / MiB
-            problems.append(
-                Problem(f"{name}: script exceeded the memory limit of {limit:g} MiB", None, ProblemKind.LIMIT)
-            )
+        if outcome.timed_out or outcome.out_of_memory:
+            problems.append(self._limit_problem(outcome.timed_out))
         elif outcome.syntax_error is not None:
             problems.append(self.sources.syntax_problem(outcome.syntax_error))
         elif outcome.error is not None:
@@ -268,9 +308,9 @@ class _Host:
             problems.append(dataclasses.replace(problem, trace=trace))
         elif self.session.export is None:
             problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT))
-        problems.extend(
-            Problem(message, location, kind, "warning") for message, location, kind in self.session.warnings
-        )
+        for noted in self.session.warnings:
+            where, fixes = self._pinpoint(noted.location, noted.function, noted.focus, noted.replacement)
+            problems.append(Problem(noted.message, where, noted.kind, "warning", fixes=fixes))
         evaluation = Evaluation(
             self.script,
             self.options,
@@ -279,10 +319,29 @@ class _Host:
             problems,
             self.calls,
             self.logs,
+            tuple(self.module_paths),
         )
         if evaluation.ok:
             problems.extend(unused_steps(evaluation))
         return evaluation
+
+    def _limit_problem(self, timed_out: bool) -> Problem:
+        """The time-out or memory error, at the line that was running when it struck.
+
+        A time-out is seen by the count hook (or an API call) on the line that
+        was running. Memory runs out inside an allocation, where no Lua code runs
+        (Lua 5.1 calls no error handler for it), so that error names the last line
+        the hook or an API call saw: usually a line of the loop that used the memory
+        up; for one huge allocation, possibly a line that ran shortly before it.
+        """
+        if timed_out:
+            what = f"script evaluation timed out after {self.options.timeout:g}s"
+        else:
+            what = f"script exceeded the memory limit of {self.options.memory_limit / MiB:g} MiB"
+        location = self.sources.known_line(*self.running) if self.running else None
+        if location is None:
+            return Problem(f"{self.script.name}: {what}", None, ProblemKind.LIMIT)
+        return Problem(what, location, ProblemKind.LIMIT)
 
     def _runtime_problem(self, error: Any, source: str, line: int) -> Problem:
         if isinstance(error, bytes) and error in self.api_errors:
@@ -293,17 +352,37 @@ class _Host:
     # Each one ends in a value the bridge understands: an exception escaping into
     # Lua would surface as an unlocated "error object" instead of a message.
 
+    def tick(self, source: bytes, line: int) -> bool:
+        # Past the deadline the hook fires on every instruction, the bridge's own
+        # included: the line that ran out of time is the first one seen then.
+        if self.deadline.expired:
+            return True
+        self.running = (source, line)
+        if self.options.on_progress is not None:
+            self.options.on_progress(source, line)
+        return self.deadline.tick()
+
     def call(self, name: bytes, chunkname: bytes, line: int, *args: Any) -> tuple[Any, ...]:
+        if self.deadline.expired:
+            return (b"error", _TIMEOUT_SENTINEL)
+        self.running = (chunkname, line)  # the hook's ticks alone report progress: this path is hot
         if self.deadline.tick():
             return (b"error", _TIMEOUT_SENTINEL)
         entry = BRIDGE_NAMES[name]
-        location = self.sources.call_location(chunkname, line, entry.where or name.decode())
+        if name in _FIELD_LOOKUPS and args and isinstance(args[0], bytes):
+            # `bk.imge`, `state:mkfil`: the misspelled name itself
+            key = args[0].decode("utf-8", "replace")
+            field = self.sources.field_location(chunkname, line, _FIELD_LOOKUPS[name], key)
+            location = field or self.sources.known_line(chunkname, line)
+        else:
+            location = self.sources.call_location(chunkname, line, entry.where or name.decode())
         try:
             from_lua = self.values.from_lua
-            result = dispatch(entry, Call(entry.where, location, self.session), [from_lua(a) for a in args])
+            arguments = [from_lua(a) for a in args]
+            result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
             self.session.charge(512)
         except ScriptError as err:
-            return self._api_error(entry.where, err.message, location)
+            return self._api_error(entry.where, err.message, location, err.focus, err.replacement)
         except RecursionError:
             return self._api_error(entry.where, "table nested too deeply", location)
         except MemoryError:
@@ -315,10 +394,40 @@ class _Host:
         self.calls.append(CallRecord(entry.where, location, result))
         return self.values.to_lua(result)
 
-    def _api_error(self, where: str, message: str, location: Location | None) -> tuple[Any, ...]:
+    def _pinpoint(
+        self, location: Location | None, function: str, focus: Focus | None, replacement: Replacement | None
+    ) -> tuple[Location | None, tuple[Fix, ...]]:
+        """The range of the mistake within the call at `location`, and its fix where the text there fits it.
+
+        Where the text does not show the part (a computed options table), the
+        whole call: a wider range, never a wrong one.
+        """
+        if location is None:
+            return None, ()
+        if focus is None:
+            return location, self._fixes(location, replacement)
+        part = self.sources.part_location(location, function, focus)
+        if part is None:
+            return location, ()
+        return part, self._fixes(part, replacement)
+
+    def _fixes(self, location: Location, replacement: Replacement | None) -> tuple[Fix, ...]:
+        if replacement is None or not re.fullmatch(replacement.expected, self.sources.text_at(location)):
+            return ()
+        return (Fix(replacement.title, (Edit(location, replacement.text),)),)
+
+    def _api_error(
+        self,
+        where: str,
+        message: str,
+        location: Location | None,
+        focus: Focus | None = None,
+        replacement: Replacement | None = None,
+    ) -> tuple[Any, ...]:
         if where and not message.startswith(where):
             message = f"{where}: {message}"
-        problem = Problem(message, location, ProblemKind.API)
+        location, fixes = self._pinpoint(location, where, focus, replacement)
+        problem = Problem(message, location, ProblemKind.API, fixes=fixes)
         text = str(problem).encode()
         self.api_errors[text] = problem
         return (b"error", text)
@@ -338,8 +447,10 @@ class _Host:
         location = self.sources.call_location(chunkname, line, how)
         try:
             found = self.modules.find(module_name, how)
-        except ModuleError as err:
-            return self._api_error(how, str(err), location)
+        except ModuleError as err:  # about the name: located at it
+            return self._api_error(how, str(err), location, Focus(1))
+        if found.path is not None:
+            self.module_paths[found.path] = None
         text = self.sources.add(found.display_name, found.text)
         bytecode = _compiled_chunks.get((found.display_name, text))
         if bytecode is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from lsprotocol.types import CodeAction, CodeActionKind, Diagnostic, Position, Range, TextEdit, WorkspaceEdit
 
+from luakit_ls.positions import UTF16, PositionUnits
 from luakit_ls.syntax import Document, Token, parse, tokens
 
 _UNKNOWN_OPTION = re.compile(r"unknown option '([A-Za-z_][A-Za-z0-9_]*)' \(did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?\)")
@@ -34,28 +35,75 @@ class Fix:
     edit: TextEdit
 
 
-def code_actions(text: str, uri: str, diagnostics: Sequence[Diagnostic]) -> list[CodeAction]:
-    """One preferred quick fix per diagnostic that has one."""
+def code_actions(
+    text: str,
+    uri: str,
+    diagnostics: Sequence[Diagnostic],
+    units: PositionUnits = UTF16,
+    at: Range | None = None,
+    published: Sequence[Diagnostic] = (),
+) -> list[CodeAction]:
+    """The quick fixes of the diagnostics the client sent and of those the server published on the
+    lines of `at` (the cursor or selection): a client that sends only the diagnostics under the
+    cursor, or none, still gets the fix of a diagnostic that spans several lines."""
     actions = []
-    for diagnostic in diagnostics:
-        fix = quick_fix(text, diagnostic.message, diagnostic.range)
-        if fix is None:
-            continue
-        actions.append(
-            CodeAction(
-                title=fix.title,
-                kind=CodeActionKind.QuickFix,
-                diagnostics=[diagnostic],
-                edit=WorkspaceEdit(changes={uri: [fix.edit]}),
-                is_preferred=True,
+    for diagnostic in _relevant(diagnostics, published, at):
+        for fix in carried_fixes(diagnostic) or _parsed_fix(text, uri, diagnostic, units):
+            actions.append(
+                CodeAction(
+                    title=fix.title,
+                    kind=CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    edit=WorkspaceEdit(changes=fix.changes),
+                    is_preferred=True,
+                )
             )
-        )
     return actions
 
 
-def quick_fix(text: str, message: str, range_: Range) -> Fix | None:
+@dataclass(frozen=True)
+class CarriedFix:
+    title: str
+    changes: dict[str, list[TextEdit]]
+
+
+def carried_fixes(diagnostic: Diagnostic) -> list[CarriedFix]:
+    """The fixes a diagnostic carries in its `data` (luakit_ls.diagnostics.fixes_data)."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    out = []
+    for fix in data.get("fixes") or []:
+        changes: dict[str, list[TextEdit]] = {}
+        for edit in fix.get("edits") or []:
+            start, end = edit["range"]["start"], edit["range"]["end"]
+            range_ = Range(Position(start["line"], start["character"]), Position(end["line"], end["character"]))
+            changes.setdefault(edit["uri"], []).append(TextEdit(range_, edit["newText"]))
+        out.append(CarriedFix(fix["title"], changes))
+    return out
+
+
+def _relevant(sent: Sequence[Diagnostic], published: Sequence[Diagnostic], at: Range | None) -> list[Diagnostic]:
+    def key(d: Diagnostic) -> tuple[object, ...]:
+        r = d.range
+        return (r.start.line, r.start.character, r.end.line, r.end.character, d.message)
+
+    found = {key(d): d for d in sent}
+    if at is not None:
+        for d in published:
+            if d.range.start.line <= at.end.line and at.start.line <= d.range.end.line:
+                found.setdefault(key(d), d)
+    # What the server published is the diagnostic as it was made (its `data` intact).
+    own = {key(d): d for d in published}
+    return [own.get(k, d) for k, d in found.items()]
+
+
+def _parsed_fix(text: str, uri: str, diagnostic: Diagnostic, units: PositionUnits) -> list[CarriedFix]:
+    fix = quick_fix(text, diagnostic.message, diagnostic.range, units)
+    return [CarriedFix(fix.title, {uri: [fix.edit]})] if fix is not None else []
+
+
+def quick_fix(text: str, message: str, range_: Range, units: PositionUnits = UTF16) -> Fix | None:
     """The fix for one diagnostic, or None when its message has none (or the text no longer matches)."""
-    doc = parse(text)
+    doc = parse(text, units)
     unknown = _UNKNOWN_OPTION.search(message)
     if unknown:
         key, suggestion = unknown.groups()

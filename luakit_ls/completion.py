@@ -13,8 +13,11 @@ hold States, the ops each line produced). What it offers:
 * at an option's value: enum values (`network = "|"`), `true`/`false`, and the
   `bk` functions that make the expected kind of value (`bk.cache` in `mounts`).
 
-Every item carries Markdown docs from the stubs and a text edit that replaces
-the word being typed (or the string's contents), so clients need no word rules.
+Every item carries docs from the stubs (Markdown, or plain text for a client
+that shows only that) and a text edit that replaces the word being typed (or the
+string's contents), so clients need no word rules. Calls and options are
+snippets only for a client with snippet support; others get plain text that
+still leaves the cursor where typing goes on (`image(`, `cwd = `).
 """
 
 from __future__ import annotations
@@ -24,19 +27,17 @@ from collections.abc import Collection, Sequence
 from lsprotocol.types import (
     CompletionItem,
     CompletionItemKind,
+    CompletionItemLabelDetails,
     InsertTextFormat,
-    MarkupContent,
-    MarkupKind,
     Position,
     Range,
     TextEdit,
 )
 
 from luakit_ls import stubs
+from luakit_ls.client import FULL, ClientFeatures
+from luakit_ls.markup import documentation
 from luakit_ls.syntax import CallRecord, Context, Document, Resolver, TableSite, context_at, option_table, parse_prefix
-
-# Characters after which clients should ask for completion.
-TRIGGER_CHARACTERS = [".", ":", '"', "{", ",", "="]
 
 
 def complete(
@@ -45,9 +46,10 @@ def complete(
     *,
     calls: Sequence[CallRecord] = (),
     state_names: Collection[str] = (),
+    client: ClientFeatures = FULL,
 ) -> list[CompletionItem]:
     """Completion items at `position` (an empty list when there is nothing luakit-specific to offer)."""
-    doc = parse_prefix(text, position.line)
+    doc = parse_prefix(text, position.line, client.units)
     offset = doc.offset_at(position)
     ctx = context_at(doc, offset)
     if ctx.in_comment:
@@ -58,13 +60,13 @@ def complete(
     if ctx.receiver is not None:
         receiver = resolver.type_of(ctx.receiver)
         if ctx.separator == "." and receiver == "bk":
-            return [_function_item(f, word_range, doc, ctx, i) for i, f in enumerate(index.functions.values())]
+            return [_function_item(f, word_range, doc, ctx, i, client) for i, f in enumerate(index.functions.values())]
         if ctx.separator == ":" and receiver == "State":
-            return [_function_item(f, word_range, doc, ctx, i) for i, f in enumerate(index.methods.values())]
+            return [_function_item(f, word_range, doc, ctx, i, client) for i, f in enumerate(index.methods.values())]
         return []
     site = option_table(ctx, resolver)
     if site is not None:
-        return _table_items(doc, ctx, site, index, word_range)
+        return _table_items(doc, ctx, site, index, word_range, client)
     return []
 
 
@@ -73,10 +75,6 @@ def _word_range(doc: Document, ctx: Context) -> Range:
     if word is None or word.kind not in ("name", "keyword"):
         return doc.range_of(ctx.offset, ctx.offset)
     return doc.range_of(word.start, word.end)
-
-
-def _markdown(value: str) -> MarkupContent:
-    return MarkupContent(MarkupKind.Markdown, value)
 
 
 def _followed_by_call(doc: Document, ctx: Context) -> bool:
@@ -100,19 +98,35 @@ def call_snippet(function: stubs.Function, name: str) -> str:
 
 
 def _function_item(
-    function: stubs.Function, word_range: Range, doc: Document, ctx: Context, order: int, qualified: bool = False
+    function: stubs.Function,
+    word_range: Range,
+    doc: Document,
+    ctx: Context,
+    order: int,
+    client: ClientFeatures,
+    qualified: bool = False,
 ) -> CompletionItem:
     name = function.name if qualified else function.short_name
-    plain = _followed_by_call(doc, ctx)
+    if _followed_by_call(doc, ctx):
+        text, snippet = name, False  # the arguments are there already
+    elif client.snippets:
+        text, snippet = call_snippet(function, name), True
+    else:
+        text, snippet = f"{name}(", False
+    details = None
+    if client.label_details:
+        params = ", ".join(p.label for p in function.params)
+        details = CompletionItemLabelDetails(detail=f"({params})", description=function.return_type)
     return CompletionItem(
         label=name,
+        label_details=details,
         kind=CompletionItemKind.Method if function.is_method else CompletionItemKind.Function,
         detail=function.signature(),
-        documentation=_markdown(function.markdown()),
+        documentation=documentation(function.markdown(), client.completion_markdown),
         sort_text=f"{order:03d}",
         filter_text=name,
-        insert_text_format=InsertTextFormat.PlainText if plain else InsertTextFormat.Snippet,
-        text_edit=TextEdit(word_range, name if plain else call_snippet(function, name)),
+        insert_text_format=InsertTextFormat.Snippet if snippet else InsertTextFormat.PlainText,
+        text_edit=TextEdit(word_range, text),
     )
 
 
@@ -120,7 +134,7 @@ def _function_item(
 
 
 def _table_items(
-    doc: Document, ctx: Context, site: TableSite, index: stubs.StubIndex, word_range: Range
+    doc: Document, ctx: Context, site: TableSite, index: stubs.StubIndex, word_range: Range, client: ClientFeatures
 ) -> list[CompletionItem]:
     frame = site.frame
     word = ctx.word
@@ -128,9 +142,10 @@ def _table_items(
         if frame.key is None:
             return []
         field_type = index.key_type(site.type, frame.key)
-        return _literal_items(index, field_type, doc.range_of(word.content_start, word.content_end), quoted=False)
+        edit_range = doc.range_of(word.content_start, word.content_end)
+        return _literal_items(index, field_type, edit_range, client, quoted=False)
     if frame.key is not None:  # `key = |`
-        return _value_items(doc, ctx, index, index.key_type(site.type, frame.key), word_range)
+        return _value_items(doc, ctx, index, index.key_type(site.type, frame.key), word_range, client)
     if not frame.at_key:
         return []
     items: list[CompletionItem] = []
@@ -139,26 +154,38 @@ def _table_items(
     for order, field in enumerate(fields.values()):
         if field.name in frame.keys:
             continue
-        items.append(_field_item(index, site, field, word_range, order, plain))
+        items.append(_field_item(index, site, field, word_range, order, plain, client))
     # An array's element (`mounts = { | }`): the functions that make one.
     element = index.key_type(site.type, None)
     if element is not None:
-        items.extend(_value_items(doc, ctx, index, element, word_range))
+        items.extend(_value_items(doc, ctx, index, element, word_range, client))
     return items
 
 
 def _field_item(
-    index: stubs.StubIndex, site: TableSite, field: stubs.Field, word_range: Range, order: int, plain: bool
+    index: stubs.StubIndex,
+    site: TableSite,
+    field: stubs.Field,
+    word_range: Range,
+    order: int,
+    plain: bool,
+    client: ClientFeatures,
 ) -> CompletionItem:
+    if plain:  # `|= value` is there already
+        text, snippet = field.name, False
+    elif client.snippets:
+        text, snippet = f"{field.name} = {value_snippet(index, field.type)}", True
+    else:
+        text, snippet = f"{field.name} = ", False
     return CompletionItem(
         label=field.name,
         kind=CompletionItemKind.Property,
         detail=f"{field.name}{'?' if field.optional else ''}: {field.type}",
-        documentation=_markdown(field_markdown(index, site, field)),
+        documentation=documentation(field_markdown(index, site, field), client.completion_markdown),
         sort_text=f"{order:03d}",
         filter_text=field.name,
-        insert_text_format=InsertTextFormat.PlainText if plain else InsertTextFormat.Snippet,
-        text_edit=TextEdit(word_range, field.name if plain else f"{field.name} = {value_snippet(index, field.type)}"),
+        insert_text_format=InsertTextFormat.Snippet if snippet else InsertTextFormat.PlainText,
+        text_edit=TextEdit(word_range, text),
     )
 
 
@@ -204,11 +231,16 @@ def value_snippet(index: stubs.StubIndex, type_text: str) -> str:
 
 
 def _value_items(
-    doc: Document, ctx: Context, index: stubs.StubIndex, type_: stubs.Type | None, word_range: Range
+    doc: Document,
+    ctx: Context,
+    index: stubs.StubIndex,
+    type_: stubs.Type | None,
+    word_range: Range,
+    client: ClientFeatures,
 ) -> list[CompletionItem]:
     if type_ is None:
         return []
-    items = _literal_items(index, type_, word_range, quoted=True)
+    items = _literal_items(index, type_, word_range, client, quoted=True)
     names = index.names(type_)
     if "boolean" in names:
         for value in ("true", "false"):
@@ -217,12 +249,12 @@ def _value_items(
             )
     makers = [f for f in index.functions.values() if f.return_type in names and f.return_type != "string"]
     for order, function in enumerate(makers):
-        items.append(_function_item(function, word_range, doc, ctx, order, qualified=True))
+        items.append(_function_item(function, word_range, doc, ctx, order, client, qualified=True))
     return items
 
 
 def _literal_items(
-    index: stubs.StubIndex, type_: stubs.Type | None, edit_range: Range, quoted: bool
+    index: stubs.StubIndex, type_: stubs.Type | None, edit_range: Range, client: ClientFeatures, quoted: bool
 ) -> list[CompletionItem]:
     if type_ is None:
         return []
@@ -236,7 +268,7 @@ def _literal_items(
                 label=text,
                 kind=CompletionItemKind.EnumMember,
                 detail=alias.name if alias else None,
-                documentation=_markdown(doc) if doc else None,
+                documentation=documentation(doc, client.completion_markdown) if doc else None,
                 sort_text=f"{order:03d}",
                 filter_text=value.value,
                 text_edit=TextEdit(edit_range, text),

@@ -16,15 +16,18 @@ from urllib.parse import unquote, urlparse
 from lsprotocol.types import Location, Position, Range
 
 from luakit_ls import stubs
+from luakit_ls.positions import UTF16, PositionUnits
 from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, option_field, word_at
 
 # Functions whose string argument names a Lua file, and how the evaluator reads that name.
 _LOADERS = {"require": "require", "dofile": "dofile", "loadfile": "loadfile"}
 
 
-def definition(text: str, position: Position, uri: str, *, state_names: Collection[str] = ()) -> Location | None:
+def definition(
+    text: str, position: Position, uri: str, *, state_names: Collection[str] = (), units: PositionUnits = UTF16
+) -> Location | None:
     """Where the name (or module string) at `position` is defined; `uri` is this document's."""
-    found = word_at(text, position)
+    found = word_at(text, position, units)
     if found is None:
         return None
     doc, ctx, word = found
@@ -34,7 +37,7 @@ def definition(text: str, position: Position, uri: str, *, state_names: Collecti
         loader = _loader(ctx)
         if loader is not None:
             return _module(word.value, loader, uri)
-        return _enum_value(ctx, resolver, word.value)
+        return _enum_value(ctx, resolver, word.value, units)
     if word.kind != "name":
         return None
     name = word.value
@@ -43,14 +46,14 @@ def definition(text: str, position: Position, uri: str, *, state_names: Collecti
         function = resolver.function_of(member(ctx.receiver, name, ctx.receiver.start, word.end))
         if function is None:
             return None
-        return _stub_location(index, function.line, function.name)
+        return _stub_location(index, function.line, function.name, units)
     if ctx.next_text == b"=" and ctx.innermost is not None and ctx.innermost.at_key:
         option = option_field(ctx, resolver, name)
         if option is not None and option[1].line >= 0:
-            return _stub_location(index, option[1].line, name)
+            return _stub_location(index, option[1].line, name, units)
         return None
     if name == "bk" and resolver.type_of(Name(name, word.start, word.end)) == "bk" and "bk" in index.types:
-        return _stub_location(index, index.types["bk"].line, "bk")
+        return _stub_location(index, index.types["bk"].line, "bk", units)
     declared = doc.declaration_at(name, word.start)
     if declared is None:
         return None
@@ -97,7 +100,7 @@ def _path_of(uri: str) -> Path | None:
     return Path(unquote(parsed.path))
 
 
-def _enum_value(ctx: Context, resolver: Resolver, value: str) -> Location | None:
+def _enum_value(ctx: Context, resolver: Resolver, value: str, units: PositionUnits) -> Location | None:
     frame = ctx.innermost
     found = option_field(ctx, resolver, frame.key) if frame is not None and frame.key is not None else None
     if found is None:
@@ -107,10 +110,10 @@ def _enum_value(ctx: Context, resolver: Resolver, value: str) -> Location | None
     alias = index.alias_of(type_)
     if alias is None or value not in (v.value for v in alias.values):
         return None
-    return _stub_location(index, alias.line, alias.name)
+    return _stub_location(index, alias.line, alias.name, units)
 
 
-def _stub_location(index: stubs.StubIndex, line: int, name: str) -> Location | None:
+def _stub_location(index: stubs.StubIndex, line: int, name: str, units: PositionUnits) -> Location | None:
     """A range on `line` of the stub file: the first occurrence of `name` there, else the whole line."""
     if index.path is None:
         return None
@@ -118,4 +121,5 @@ def _stub_location(index: stubs.StubIndex, line: int, name: str) -> Location | N
     line_text = text[line] if line < len(text) else ""
     column = line_text.find(name)
     start, end = (column, column + len(name)) if column >= 0 else (0, len(line_text))
-    return Location(index.path.resolve().as_uri(), Range(Position(line, start), Position(line, end)))
+    where = Range(Position(line, units.count(line_text[:start])), Position(line, units.count(line_text[:end])))
+    return Location(index.path.resolve().as_uri(), where)

@@ -12,9 +12,14 @@ Every diagnostic has source `luakit` and a stable code for its kind:
 | LK006 | a step whose result never reaches the export (warning)               |
 | LK007 | a facility the sandbox does not provide (`os.execute`, `io.open`, …) |
 | LK008 | a numeric mode written like an octal literal (warning)               |
+| LK009 | a base image's registry could not be reached or refused it           |
+| LK010 | a step failed when BuildKit ran it                                   |
 
 A problem inside a `require`d module is shown in the module, and also in the
-script at the line that led there; the Lua frames become `relatedInformation`.
+script at the line that led there; the Lua frames become `relatedInformation`
+(for a client that shows it). A problem's fixes travel in `Diagnostic.data`
+(`{"fixes": [{"title", "edits": [{"uri", "range", "newText"}]}]}`, ranges in
+the client's units), so the code action needs no reading of the message.
 `Outbox` keeps what each script's last evaluation put in which file, so that
 diagnostics a script left in a module go away when it no longer has them.
 """
@@ -26,6 +31,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from lsprotocol.types import (
     Diagnostic,
@@ -36,9 +42,11 @@ from lsprotocol.types import (
     Range,
 )
 
+from compiler.errors import Fix, Problem, ProblemKind
 from compiler.errors import Location as SourceLocation
-from compiler.errors import Problem, ProblemKind
 from compiler.runtime.modules import STDLIB_DIR, STDLIB_PREFIX
+from luakit_ls.client import ClientFeatures
+from luakit_ls.positions import PositionUnits
 
 SOURCE = "luakit"
 
@@ -81,28 +89,28 @@ def short_name(name: str, main: str) -> str:
     return name
 
 
-def _utf16(line: str, column: int) -> int:
-    prefix = line[:column]
-    return column + sum(1 for c in prefix if ord(c) > 0xFFFF)
-
-
-def lsp_range(location: SourceLocation | None, lines: list[str] | None) -> Range:
-    """A compiler Location (1-based lines, code-point columns) as an LSP range (UTF-16)."""
+def lsp_range(location: SourceLocation | None, lines: list[str] | None, units: PositionUnits) -> Range:
+    """A compiler Location (1-based lines, code-point columns) as an LSP range in the client's units."""
     if location is None:
         first = lines[0] if lines else ""
-        return Range(Position(0, 0), Position(0, len(first)))
+        return Range(Position(0, 0), Position(0, units.count(first)))
     end_line = location.end_line or location.line
     end_column = location.end_column if location.end_line else location.column
 
     def position(line: int, column: int) -> Position:
         text = lines[line - 1] if lines and 1 <= line <= len(lines) else ""
-        return Position(max(line - 1, 0), _utf16(text, column))
+        return Position(max(line - 1, 0), units.count(text[:column]))
 
     return Range(position(location.line, location.column), position(end_line, end_column))
 
 
 def _diagnostic(
-    problem: Problem, message: str, range_: Range, related: list[DiagnosticRelatedInformation]
+    problem: Problem,
+    message: str,
+    range_: Range,
+    related: list[DiagnosticRelatedInformation],
+    client: ClientFeatures,
+    data: dict[str, Any] | None,
 ) -> Diagnostic:
     severity = DiagnosticSeverity.Warning if problem.severity == "warning" else DiagnosticSeverity.Error
     return Diagnostic(
@@ -111,13 +119,47 @@ def _diagnostic(
         severity=severity,
         code=problem.kind.code,
         source=SOURCE,
-        related_information=related or None,
+        related_information=(related or None) if client.related_information else None,
+        data=data,
     )
 
 
-def to_diagnostics(problems: Iterable[Problem], main: str, lines: Lines) -> dict[str, list[Diagnostic]]:
+def fixes_data(fixes: Iterable[Fix], lines: Lines, units: PositionUnits) -> dict[str, Any] | None:
+    """A problem's fixes as `Diagnostic.data` (JSON, ranges in the client's units); None without fixes."""
+    out = [
+        {
+            "title": fix.title,
+            "edits": [
+                {
+                    "uri": uri_for(edit.location.file),
+                    "range": _json_range(lsp_range(edit.location, lines(edit.location.file), units)),
+                    "newText": edit.text,
+                }
+                for edit in fix.edits
+            ],
+        }
+        for fix in fixes
+    ]
+    return {"fixes": out} if out else None
+
+
+@functools.cache
+def _converter() -> Any:
+    from pygls.protocol import default_converter
+
+    return default_converter()
+
+
+def _json_range(range_: Range) -> dict[str, Any]:
+    return _converter().unstructure(range_)  # type: ignore[no-any-return]
+
+
+def to_diagnostics(
+    problems: Iterable[Problem], main: str, lines: Lines, client: ClientFeatures
+) -> dict[str, list[Diagnostic]]:
     """Diagnostics by display name; `main` (the script) is always present, possibly empty."""
     out: dict[str, list[Diagnostic]] = {main: []}
+    units = client.units
     for problem in problems:
         location = problem.location
         file = location.file if location is not None else main
@@ -125,15 +167,16 @@ def to_diagnostics(problems: Iterable[Problem], main: str, lines: Lines) -> dict
         if location is None and message.startswith(f"{main}: "):
             # "build.lua: no bk.export() call": the editor already shows which file.
             message = message[len(main) + 2 :]
-        range_ = lsp_range(location, lines(file))
+        range_ = lsp_range(location, lines(file), units)
         related = [
             DiagnosticRelatedInformation(
-                Location(uri_for(frame.file), lsp_range(frame, lines(frame.file))), "called from here"
+                Location(uri_for(frame.file), lsp_range(frame, lines(frame.file), units)), "called from here"
             )
             for frame in problem.trace
             if not _same_line(frame, location)
         ]
-        out.setdefault(file, []).append(_diagnostic(problem, message, range_, related))
+        data = fixes_data(problem.fixes, lines, units)
+        out.setdefault(file, []).append(_diagnostic(problem, message, range_, related, client, data))
         if file != main and location is not None:
             # Also in the script, where it led into the module.
             entry = next((frame for frame in problem.trace if frame.file == main), None)
@@ -144,8 +187,10 @@ def to_diagnostics(problems: Iterable[Problem], main: str, lines: Lines) -> dict
                     _diagnostic(
                         problem,
                         f"in {short_name(file, main)}: {message}",
-                        lsp_range(entry, lines(main)),
+                        lsp_range(entry, lines(main), units),
                         [here, *callers],
+                        client,
+                        data,
                     )
                 )
     return out
@@ -161,21 +206,19 @@ def _same_line(frame: SourceLocation | DiagnosticRelatedInformation, location: S
 
 
 def evaluation_diagnostics(
-    problems: Iterable[Problem], text: str, main: str, uri: str, *, library: bool
+    problems: Iterable[Problem], text: str, main: str, uri: str, *, client: ClientFeatures
 ) -> dict[str, list[Diagnostic]]:
     """Diagnostics by file URI for one evaluation of the script `text` (named `main`, at `uri`).
 
-    The static sandbox check of `text` is included. A `library` (a file that
-    calls `bk.` but is not named like a build script) need not export.
+    The static sandbox check of `text` is included.
     """
     from luakit_ls.sandbox_check import sandbox_violations
 
-    kept = [p for p in problems if not (library and p.kind == ProblemKind.EXPORT)]
     lines = text.split("\n")
-    by_file = to_diagnostics(kept, main, lambda name: lines if name == main else file_lines(name))
+    by_file = to_diagnostics(problems, main, lambda name: lines if name == main else file_lines(name), client)
     # The check parses the whole text (20 ms for 1,000 lines, on the event loop):
     # skipped when no library name the sandbox restricts occurs in it at all.
-    static = sandbox_violations(text) if _mentions_a_library(text) else []
+    static = sandbox_violations(text, client.units) if _mentions_a_library(text) else []
     by_file[main] = merge_static(by_file[main], sandbox_diagnostics(static))
     return {uri if name == main else uri_for(name): found for name, found in by_file.items()}
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from lsprotocol.types import Hover, MarkupContent, MarkupKind, Position
+from lsprotocol.types import Hover, Position
 
 from luakit_ls import stubs
+from luakit_ls.client import FULL, ClientFeatures
 from luakit_ls.completion import field_markdown
+from luakit_ls.markup import content
 from luakit_ls.syntax import (
     CallRecord,
     Context,
@@ -40,9 +42,10 @@ def hover(
     *,
     calls: Sequence[CallRecord] = (),
     state_names: Collection[str] = (),
+    client: ClientFeatures = FULL,
 ) -> Hover | None:
     """The hover at `position`, or None where luakit has nothing to add (plain Lua is LuaLS's)."""
-    found = word_at(text, position)
+    found = word_at(text, position, client.units)
     if found is None:
         return None
     doc, ctx, word = found
@@ -68,7 +71,7 @@ def hover(
         markdown = _value_markdown(ctx, resolver, word.value)
     if markdown is None:
         return None
-    return Hover(MarkupContent(MarkupKind.Markdown, markdown), word_range)
+    return Hover(content(markdown, client.hover_markdown), word_range)
 
 
 def _name_markdown(doc: Document, resolver: Resolver, name: Name) -> str | None:

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lsprotocol.types import InlayHint, InlayHintKind, MarkupContent, MarkupKind, Range
+from lsprotocol.types import InlayHint, InlayHintKind, Range
 
+from luakit_ls.client import FULL, ClientFeatures
+from luakit_ls.markup import documentation
 from luakit_ls.syntax import CallIndex, CallRecord, op_summary, parse
 
 
-def inlay_hints(text: str, calls: Sequence[CallRecord], range_: Range | None = None) -> list[InlayHint]:
+def inlay_hints(
+    text: str, calls: Sequence[CallRecord], range_: Range | None = None, client: ClientFeatures = FULL
+) -> list[InlayHint]:
     if not calls:
         return []
-    doc = parse(text)
+    doc = parse(text, client.units)
     index = CallIndex(calls)
     first_line = range_.start.line if range_ is not None else 0
     last_line = range_.end.line if range_ is not None else len(doc.line_starts)
@@ -55,7 +59,7 @@ def inlay_hints(text: str, calls: Sequence[CallRecord], range_: Range | None = N
                         label=label,
                         kind=InlayHintKind.Type,
                         padding_left=True,
-                        tooltip=MarkupContent(MarkupKind.Markdown, tooltip),
+                        tooltip=documentation(tooltip, client.hover_markdown),
                     ),
                 )
             )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import tree_sitter
 from lsprotocol.types import Range
 
+from luakit_ls.positions import UTF16, PositionUnits
 from luakit_ls.syntax import Document, parse, references, string_value
 
 
@@ -89,9 +90,9 @@ def message_for(name: str) -> str:
     return f"{name} is not available in build scripts (the sandbox does not provide it)"
 
 
-def sandbox_violations(text: str) -> list[Violation]:
+def sandbox_violations(text: str, units: PositionUnits = UTF16) -> list[Violation]:
     """Every use of a library function or global the sandbox does not provide, in source order."""
-    doc = parse(text)
+    doc = parse(text, units)
     found: list[tuple[int, Violation]] = []
     for node in _library_references(doc):
         name = node.text.decode() if node.text else ""

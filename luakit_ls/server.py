@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import posixpath
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +21,11 @@ from pygls.lsp.server import LanguageServer
 
 from luakit_ls import __version__, commands
 from luakit_ls import settings as config
+from luakit_ls.client import ClientFeatures
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
-from luakit_ls.documents import display_name, is_build_script, is_named_script, path_of
+from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
+from luakit_ls.protocol import LuakitProtocol
+from luakit_ls.script_log import ScriptLog
 
 
 @dataclass
@@ -28,8 +33,11 @@ class DocumentState:
     """What the server knows about one build script beyond its text."""
 
     # The CallOps of the last detailed evaluation (the one after typing pauses, with
-    # digests) that succeeded; the quick evaluation of each edit carries none.
+    # digests) that succeeded, and the version they are of: they are shown (inlay
+    # hints, hover, symbols) only while the document is still that version, since
+    # an edit above a call moves lines and a hint would name another call's op.
     good_calls: list[Any] = field(default_factory=list)
+    calls_version: int = -1
     evaluated_version: int = -1
     seconds: float = 0.0
     ops: int = 0
@@ -37,13 +45,27 @@ class DocumentState:
 
 class LuakitServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "luakit-ls",
+            __version__,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+            protocol_cls=LuakitProtocol,
+        )
+        self.protocol: LuakitProtocol
         self.settings = config.Settings()
+        self.client = ClientFeatures()  # what the client can take: read at `initialize`
         self.states: dict[str, DocumentState] = {}
+        self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls's read loop hands what fails before the protocol (malformed JSON) to this error
+        # handler only: the protocol answers it as the specification says (luakit_ls/protocol.py).
+        if not self.protocol.read_loop_error(error):
+            super().report_server_error(error, source)
 
     # ------------------------------------------------------------ lazily loaded parts
 
@@ -96,13 +118,17 @@ class LuakitServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         return is_build_script(uri, document.source, self.settings.files)
 
-    def job(self, uri: str) -> Any:
+    def job(self, uri: str, *, as_cli: bool = False) -> Any:
+        """The evaluation of a document. Its locations name files by absolute path (so that a
+        module's diagnostics find their file); `as_cli` names them as `luakit build build.lua` run
+        in the script's folder does, so that the Definition's source map has the same bytes."""
         from compiler.evaluate import ScriptSource
         from luakit_ls.scheduler import Job
 
         document = self.workspace.get_text_document(uri)
         path = path_of(uri)
-        script = ScriptSource(document.source, name=display_name(uri), path=path)
+        name = posixpath.basename(path) if as_cli and path is not None else display_name(uri)
+        script = ScriptSource(document.source, name=name, path=path)
         return Job(uri, document.version or 0, script, self.settings)
 
     def evaluate(self, uri: str) -> None:
@@ -121,21 +147,27 @@ class LuakitServer(LanguageServer):
         if not self._ready.is_set():
             return  # nothing was evaluated yet
         self.states.pop(uri, None)
+        self.script_log.forget(uri)
         self.scheduler.forget(uri)
         self._publish(self.outbox.forget(uri))
 
     def _on_outcome(self, outcome: Any) -> None:
         from luakit_ls import diagnostics
 
-        job, report = outcome.job, outcome.report
+        job, report = outcome.job, self.shown(outcome.job.uri, outcome.report)
         state = self.states.setdefault(job.uri, DocumentState())
         main = job.script.name
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
-        # A file recognized by its `bk.` calls alone may be a library of steps: it need not export.
-        library = not is_named_script(job.uri, self.settings.files)
-        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, library=library)
+        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, client=self.client)
         self._publish(self.outbox.update(job.uri, found), job)
+        for line in self.script_log.update(job.uri, main, report.logs):
+            self.window_log_message(t.LogMessageParams(t.MessageType.Log, line))
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
+
+    def shown(self, uri: str, report: Any) -> Any:
+        """The report as every face shows it: a file recognized by its `bk.` calls alone may be a
+        library of steps, which need not export."""
+        return report if is_named_script(uri, self.settings.files) else as_library(report)
 
     def _publish(self, shown: dict[str, list[Any]], job: Any = None) -> None:
         for uri, found in shown.items():
@@ -146,16 +178,31 @@ class LuakitServer(LanguageServer):
         state = self.states.get(outcome.job.uri)
         if state is not None and state.evaluated_version == outcome.job.version:
             main = outcome.job.script.name
-            state.good_calls = [
-                c for c in outcome.report.calls if c.location is not None and c.location.file == main
-            ]
+            state.good_calls = [c for c in outcome.report.calls if c.location is not None and c.location.file == main]
+            state.calls_version = outcome.job.version
+            self.refresh_views()
+
+    def refresh_views(self) -> None:
+        """Ask the client to fetch inlay hints and lenses again: what they show is now current."""
+        if self.client.inlay_hint_refresh:
+            self.workspace_inlay_hint_refresh(None).add_done_callback(_answered)
+        if self.client.code_lens_refresh:
+            self.workspace_code_lens_refresh(None).add_done_callback(_answered)
 
     def calls(self, uri: str) -> list[Any]:
+        """The last detailed evaluation's calls, if it was of the document's current version."""
         state = self.states.get(uri)
-        return state.good_calls if state is not None else []
+        version = self.workspace.get_text_document(uri).version or 0
+        return state.good_calls if state is not None and state.calls_version == version else []
 
     def text(self, uri: str) -> str:
         return self.workspace.get_text_document(uri).source
+
+
+def _answered(future: Any) -> None:
+    """A refresh the client refused or dropped needs nothing more (reading the error marks it seen)."""
+    if not future.cancelled():
+        future.exception()
 
 
 server = LuakitServer()
@@ -163,6 +210,7 @@ server = LuakitServer()
 
 @server.feature(t.INITIALIZE)
 def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
+    ls.client = ClientFeatures.of(params.capabilities, ls.workspace.position_encoding)
     ls.settings, complaints = config.merge(ls.settings, params.initialization_options)
     ls.complain(complaints)
 
@@ -202,16 +250,17 @@ def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
     ls.forget(params.text_document.uri)
 
 
-def _completion_options() -> t.CompletionOptions:
-    return t.CompletionOptions(trigger_characters=[".", ":", "{", ",", '"', "'", " ", "("])
-
-
-@server.feature(t.TEXT_DOCUMENT_COMPLETION, _completion_options())
+# Trigger characters are declared here, where the features are registered, and nowhere else.
+# Completion: members after `.`/`:`, option keys after `{`/`,`/space/`(`, values inside quotes.
+@server.feature(
+    t.TEXT_DOCUMENT_COMPLETION,
+    t.CompletionOptions(trigger_characters=[".", ":", "{", ",", '"', "'", " ", "("]),
+)
 def completion(ls: LuakitServer, params: t.CompletionParams) -> t.CompletionList:
     from luakit_ls.completion import complete
 
     uri = params.text_document.uri
-    items = complete(ls.text(uri), params.position, calls=ls.calls(uri))
+    items = complete(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
     return t.CompletionList(is_incomplete=False, items=items)
 
 
@@ -220,7 +269,7 @@ def hover(ls: LuakitServer, params: t.HoverParams) -> t.Hover | None:
     from luakit_ls.hover import hover as hover_at
 
     uri = params.text_document.uri
-    return hover_at(ls.text(uri), params.position, calls=ls.calls(uri))
+    return hover_at(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
 
 
 @server.feature(
@@ -231,7 +280,7 @@ def signature_help(ls: LuakitServer, params: t.SignatureHelpParams) -> t.Signatu
     from luakit_ls.signature import signature_help as signature_at
 
     uri = params.text_document.uri
-    return signature_at(ls.text(uri), params.position, calls=ls.calls(uri))
+    return signature_at(ls.text(uri), params.position, calls=ls.calls(uri), client=ls.client)
 
 
 @server.feature(t.TEXT_DOCUMENT_DEFINITION)
@@ -239,7 +288,7 @@ def definition(ls: LuakitServer, params: t.DefinitionParams) -> t.Location | Non
     from luakit_ls.definition import definition as definition_at
 
     uri = params.text_document.uri
-    return definition_at(ls.text(uri), params.position, uri)
+    return definition_at(ls.text(uri), params.position, uri, units=ls.client.units)
 
 
 @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
@@ -247,7 +296,7 @@ def document_symbol(ls: LuakitServer, params: t.DocumentSymbolParams) -> list[t.
     from luakit_ls.symbols import document_symbols
 
     uri = params.text_document.uri
-    return document_symbols(ls.text(uri), calls=ls.calls(uri))
+    return document_symbols(ls.text(uri), calls=ls.calls(uri), units=ls.client.units)
 
 
 @server.feature(t.TEXT_DOCUMENT_INLAY_HINT, t.InlayHintOptions())
@@ -255,7 +304,7 @@ def inlay_hint(ls: LuakitServer, params: t.InlayHintParams) -> list[t.InlayHint]
     from luakit_ls.inlay import inlay_hints
 
     uri = params.text_document.uri
-    return inlay_hints(ls.text(uri), ls.calls(uri), params.range)
+    return inlay_hints(ls.text(uri), ls.calls(uri), params.range, ls.client)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
@@ -263,7 +312,8 @@ def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeActi
     from luakit_ls.actions import code_actions
 
     uri = params.text_document.uri
-    return code_actions(ls.text(uri), uri, params.context.diagnostics)
+    published = ls.outbox.shown(uri) if ls._ready.is_set() else []
+    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units, params.range, published)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_LENS)
@@ -271,7 +321,7 @@ def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
     from luakit_ls.lenses import export_lenses
 
     uri = params.text_document.uri
-    return export_lenses(ls.text(uri), uri)
+    return export_lenses(ls.text(uri), uri, ls.client.units)
 
 
 # Command handlers take `*arguments`: pygls passes exactly the arguments the
@@ -282,10 +332,11 @@ def code_lens(ls: LuakitServer, params: t.CodeLensParams) -> list[t.CodeLens]:
 @server.command(EMIT_DEFINITION)
 async def emit_definition(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     """[uri, path?] -> the Definition as base64 (or written to `path`): the bytes `luakit build` writes."""
-    job = await _command_job(ls, arguments, EMIT_DEFINITION)
+    job = await _command_job(ls, arguments, EMIT_DEFINITION, as_cli=True)
     if isinstance(job, dict):
         return job
-    return commands.definition(await ls.scheduler.definition(job, "definition"), commands.output_path(arguments))
+    report = await ls.scheduler.definition(job, "definition")
+    return commands.definition(report and ls.shown(job.uri, report), commands.output_path(arguments))
 
 
 @server.command(SHOW_DAG)
@@ -295,7 +346,8 @@ async def show_dag(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     if isinstance(job, dict):
         return job
     view = commands.dag_view(arguments)
-    return commands.dag(await ls.scheduler.definition(job, view), view)
+    report = await ls.scheduler.definition(job, view)
+    return commands.dag(report and ls.shown(job.uri, report), view)
 
 
 @server.command(VALIDATE)
@@ -304,17 +356,18 @@ async def validate(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     job = await _command_job(ls, arguments, VALIDATE)
     if isinstance(job, dict):
         return job
-    return commands.validation(await ls.scheduler.run(job, frozenset(), droppable=False))
+    report = await ls.scheduler.run(job, frozenset(), droppable=False)
+    return commands.validation(report and ls.shown(job.uri, report))
 
 
-async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str) -> Any:
+async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str, *, as_cli: bool = False) -> Any:
     """The evaluation job for a command's document, or the command's answer when there is none."""
     uri = commands.uri_argument(arguments, command)
     if isinstance(uri, dict):
         return uri
     await ls.ready()
     try:
-        return ls.job(uri)
+        return ls.job(uri, as_cli=as_cli)
     except (OSError, UnicodeDecodeError) as exc:
         return commands.unreadable(display_name(uri), exc)
 
@@ -338,6 +391,8 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
+    # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
+    sys.exit(server.protocol.exit_code or 0)
 
 
 if __name__ == "__main__":

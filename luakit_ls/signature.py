@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from lsprotocol.types import (
-    MarkupContent,
-    MarkupKind,
     ParameterInformation,
     Position,
     SignatureHelp,
@@ -23,11 +21,10 @@ from lsprotocol.types import (
 )
 
 from luakit_ls import stubs
+from luakit_ls.client import FULL, ClientFeatures
 from luakit_ls.completion import field_markdown
+from luakit_ls.markup import documentation
 from luakit_ls.syntax import CallRecord, Context, Resolver, TableSite, api_call, context_at, option_table, parse_prefix
-
-TRIGGER_CHARACTERS = ["(", ",", "{"]
-RETRIGGER_CHARACTERS = ["="]
 
 
 def signature_help(
@@ -36,9 +33,10 @@ def signature_help(
     *,
     calls: Sequence[CallRecord] = (),
     state_names: Collection[str] = (),
+    client: ClientFeatures = FULL,
 ) -> SignatureHelp | None:
     """Signature help for the innermost API call around `position`, or None outside API calls."""
-    doc = parse_prefix(text, position.line)
+    doc = parse_prefix(text, position.line, client.units)
     ctx = context_at(doc, doc.offset_at(position))
     if ctx.in_comment:
         return None
@@ -53,7 +51,7 @@ def signature_help(
     options_doc = _options_doc(ctx, resolver, site) if site is not None else None
     forms: list[tuple[tuple[stubs.Param, ...], str]] = [(function.params, function.signature())]
     forms += [(o.params, function.signature(o)) for o in function.overloads]
-    signatures = [_signature(function, params, label, call.argument, options_doc) for params, label in forms]
+    signatures = [_signature(function, params, label, call.argument, options_doc, client) for params, label in forms]
     active = next(
         (i for i, (params, _) in enumerate(forms) if _parameter_at(params, call.argument) is not None),
         0,
@@ -75,25 +73,27 @@ def _signature(
     label: str,
     argument: int,
     options_doc: str | None,
+    client: ClientFeatures,
 ) -> SignatureInformation:
     infos = []
     pos = label.index("(") + 1
     for param in params:
-        start = label.index(param.label, pos)
-        end = start + len(param.label)
-        pos = end
+        found = label.index(param.label, pos)
+        pos = found + len(param.label)
+        # Offsets into the label count characters as positions do (the negotiated encoding).
+        start, end = client.units.count(label[:found]), client.units.count(label[:pos])
         doc = param.doc
         if options_doc is not None and param is function.options:
             doc = options_doc
         infos.append(
             ParameterInformation(
-                label=(start, end), documentation=MarkupContent(MarkupKind.Markdown, doc) if doc else None
+                label=(start, end), documentation=documentation(doc, client.signature_markdown) if doc else None
             )
         )
     summary = function.description.split("\n\n", 1)[0]
     return SignatureInformation(
         label=label,
-        documentation=MarkupContent(MarkupKind.Markdown, summary) if summary else None,
+        documentation=documentation(summary, client.signature_markdown) if summary else None,
         parameters=infos,
         active_parameter=_parameter_at(params, argument),
     )

@@ -25,6 +25,7 @@ import tree_sitter
 from lsprotocol.types import DocumentSymbol, Range, SymbolKind
 
 from luakit_ls import stubs
+from luakit_ls.positions import UTF16, PositionUnits
 from luakit_ls.syntax import (
     Binding,
     Call,
@@ -79,9 +80,9 @@ class _Stage:
 
 
 def document_symbols(
-    text: str, *, calls: Sequence[CallRecord] = (), state_names: Collection[str] = ()
+    text: str, *, calls: Sequence[CallRecord] = (), state_names: Collection[str] = (), units: PositionUnits = UTF16
 ) -> list[DocumentSymbol]:
-    doc = parse(text)
+    doc = parse(text, units)
     resolver = Resolver(doc, state_names, calls)
     stages, mentions = _stages(doc, resolver)
     call_nodes = captures(doc.tree.root_node, "(function_call) @call").get("call", [])

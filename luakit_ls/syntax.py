@@ -14,8 +14,9 @@ is not typed yet, a missing `end`. Two tools share the work:
   cursor context is worked out from tokens, the way Lua itself reads them.
 
 Offsets are UTF-8 byte offsets into `Document.source` throughout (tree-sitter's
-unit). LSP positions (0-based line, UTF-16 character) are converted in exactly
-one place: `Document.offset_at` and `Document.position_at`.
+unit). LSP positions (0-based line, character in the negotiated encoding) are
+converted in exactly one place: `Document.offset_at` and `Document.position_at`,
+which count characters with the document's `PositionUnits`.
 
 Types are few and named by strings: "bk" (the API table), "State", "Mount",
 "Platform", "string", or None when unknown. `Resolver` infers them for
@@ -40,6 +41,7 @@ import tree_sitter_lua
 from lsprotocol.types import Position, Range
 
 from luakit_ls import stubs
+from luakit_ls.positions import UTF16, PositionUnits
 
 if TYPE_CHECKING:
     from compiler.errors import Location
@@ -109,8 +111,9 @@ class Document:
     source: bytes
     tree: tree_sitter.Tree
     line_starts: tuple[int, ...]  # byte offset of each line
+    units: PositionUnits = UTF16  # how the client counts characters (negotiated at initialize)
 
-    # -- positions: the one place where UTF-16 and bytes meet
+    # -- positions: the one place where the client's characters and bytes meet
 
     def offset_at(self, position: Position) -> int:
         """The byte offset of an LSP position; past-the-end characters clamp to the line's end."""
@@ -120,15 +123,10 @@ class Document:
         end = self.line_starts[position.line + 1] - 1 if position.line + 1 < len(self.line_starts) else len(self.source)
         line = self.source[start:end]
         if line.isascii():
-            return start + min(position.character, len(line))
-        units = 0
-        offset = start
-        for ch in line.decode("utf-8", errors="surrogatepass"):
-            if units >= position.character:
-                break
-            units += 2 if ord(ch) > 0xFFFF else 1
-            offset += len(ch.encode("utf-8", errors="surrogatepass"))
-        return offset
+            return start + max(0, min(position.character, len(line)))
+        text = line.decode("utf-8", errors="surrogatepass")
+        column = self.units.column(text, position.character)
+        return start + len(text[:column].encode("utf-8", errors="surrogatepass"))
 
     def position_at(self, offset: int) -> Position:
         offset = max(0, min(offset, len(self.source)))
@@ -136,8 +134,7 @@ class Document:
         prefix = self.source[self.line_starts[line] : offset]
         if prefix.isascii():
             return Position(line, len(prefix))
-        text = prefix.decode("utf-8", errors="surrogatepass")
-        return Position(line, sum(2 if ord(ch) > 0xFFFF else 1 for ch in text))
+        return Position(line, self.units.count(prefix.decode("utf-8", errors="surrogatepass")))
 
     def point_at(self, offset: int) -> tuple[int, int]:
         """(1-based line, 0-based code-point column): the unit of compiler `Location`s."""
@@ -198,14 +195,14 @@ class Document:
 
 
 @functools.lru_cache(maxsize=8)
-def parse(text: str) -> Document:
+def parse(text: str, units: PositionUnits = UTF16) -> Document:
     """Parse a script (cached for the last few texts, so one version is parsed once for all features)."""
     source, line_starts = _source(text)
-    return Document(text, source, _parser().parse(source), line_starts)
+    return Document(text, source, _parser().parse(source), line_starts, units)
 
 
 @functools.lru_cache(maxsize=8)
-def parse_prefix(text: str, line: int) -> Document:
+def parse_prefix(text: str, line: int, units: PositionUnits = UTF16) -> Document:
     """`text` with a tree of its lines up to `line` (0-based, inclusive) only.
 
     For requests at a cursor (completion, signature help, hover, definition):
@@ -216,7 +213,7 @@ def parse_prefix(text: str, line: int) -> Document:
     """
     source, line_starts = _source(text)
     cut = line_starts[line + 1] if line + 1 < len(line_starts) else len(source)
-    return Document(text, source, _parser().parse(source[:cut]), line_starts)
+    return Document(text, source, _parser().parse(source[:cut]), line_starts, units)
 
 
 def _source(text: str) -> tuple[bytes, tuple[int, ...]]:
@@ -948,12 +945,12 @@ def scan_start(doc: Document, offset: int) -> int:
         node = inside
 
 
-def word_at(text: str, position: Position) -> tuple[Document, Context, Token] | None:
+def word_at(text: str, position: Position, units: PositionUnits = UTF16) -> tuple[Document, Context, Token] | None:
     """The document read up to `position`'s line, the context there and the word under the cursor.
 
     None in a comment or between words: hover and go to definition have nothing to say there.
     """
-    doc = parse_prefix(text, position.line)
+    doc = parse_prefix(text, position.line, units)
     ctx = context_at(doc, doc.offset_at(position), hover=True)
     if ctx.word is None or ctx.in_comment:
         return None

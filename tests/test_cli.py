@@ -71,7 +71,7 @@ def test_validate_is_silent_on_success_and_locates_errors(tmp_path, script):
     proc = luakit("validate", str(bad))
     assert proc.returncode == 1
     assert proc.stdout == b""
-    assert proc.stderr.decode() == f"{bad}:2:3: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n"
+    assert proc.stderr.decode() == f"{bad}:2:14: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n"
 
 
 def test_relative_script_path_is_what_errors_show(tmp_path):
@@ -215,7 +215,7 @@ def test_a_mode_written_like_an_octal_literal_is_a_warning(tmp_path):
     proc = luakit("build", "m.lua", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.decode() == (
-        "m.lua:2:13: warning: state:copy: mode is the decimal number 755 (octal 1363): "
+        "m.lua:2:70: warning: state:copy: mode is the decimal number 755 (octal 1363): "
         'Lua has no octal literals; write "0755" for octal 0755\n'
     )
     assert decode(proc.stdout).one("file").file.actions[0].copy.mode == 755  # taken as given
@@ -241,7 +241,7 @@ def test_timeout_flag_ends_runaway_scripts(tmp_path):
     start = time.monotonic()
     proc = luakit("build", "--timeout", "1", "loop.lua", cwd=tmp_path)
     assert time.monotonic() - start < 5
-    assert (proc.returncode, proc.stderr.decode()) == (1, "loop.lua: script evaluation timed out after 1s\n")
+    assert (proc.returncode, proc.stderr.decode()) == (1, "loop.lua:1:1: script evaluation timed out after 1s\n")
 
 
 def test_watchdog_ends_a_script_stuck_in_one_c_call(tmp_path):
@@ -253,6 +253,31 @@ def test_watchdog_ends_a_script_stuck_in_one_c_call(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.decode() == "stuck.lua: script evaluation timed out after 1s\n"
     assert elapsed < 1 + 5 + 3
+
+
+def test_the_watchdog_names_the_last_line_the_script_was_seen_on(tmp_path):
+    (tmp_path / "stuck.lua").write_text(
+        'local n = 0\nfor i = 1, 3e6 do n = n + i end\nlocal s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")'
+    )
+    proc = luakit("validate", "--timeout", "1", "stuck.lua", cwd=tmp_path, timeout=60)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "stuck.lua:2: script evaluation timed out after 1s\n")
+
+
+def test_a_timeout_names_the_line_that_was_running(tmp_path):
+    (tmp_path / "build.lua").write_text('local base = bk.image("a")\nlocal n = 0\nwhile true do\n  n = n + 1\nend\n')
+    proc = luakit("validate", "--no-resolve", "--timeout", "1", "build.lua", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() in (
+        "build.lua:4:3: script evaluation timed out after 1s\n",
+        "build.lua:3:1: script evaluation timed out after 1s\n",  # the loop's test, one instruction on
+    )
+
+
+def test_an_unknown_key_is_printed_at_the_key(tmp_path):
+    lines = ['local base = bk.image("alpine")', "", "", "", "", "local s = base:run(", '  "make", {', '    cwdd = "/app",']
+    (tmp_path / "build.lua").write_text("\n".join(lines) + "\n  })\nbk.export(s)\n")
+    proc = luakit("validate", "--no-resolve", "build.lua", cwd=tmp_path)
+    assert proc.stderr.decode() == "build.lua:8:5: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n"
 
 
 def test_memory_limit_flag(tmp_path):

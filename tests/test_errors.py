@@ -19,7 +19,7 @@ def test_runtime_errors_keep_lua_messages_with_a_column():
 
 def test_api_errors_name_the_call_site():
     assert error('\n\nlocal s = bk.image("alpine")\nlocal r = s:run("x", { cwdd = "/" })') == (
-        "build.lua:4:13: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
+        "build.lua:4:24: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
     )
 
 
@@ -121,4 +121,4 @@ def test_errors_in_modules_point_into_the_module(tmp_path):
     script = tmp_path / "build.lua"
     script.write_text('local bad = require("lib.bad")\nbad.f()\n')
     evaluation = run_script(script.read_text(), name="build.lua", path=str(script))
-    assert [str(p) for p in evaluation.problems] == ["lib/bad.lua:2:26: bk.image: ref must not be empty"]
+    assert [str(p) for p in evaluation.problems] == ["lib/bad.lua:2:35: bk.image: ref must not be empty"]

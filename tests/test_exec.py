@@ -182,7 +182,7 @@ def test_relative_mount_dest_is_under_cwd():
 
 
 def test_run_errors():
-    assert error('bk.image("a"):run()') == "build.lua:1:15: state:run: command argument required"
+    assert error('bk.image("a"):run()') == "build.lua:1:18: state:run: command argument required"
     assert "state:run: unknown option 'cwdd' (did you mean 'cwd'?)" in error('bk.image("a"):run("x", { cwdd = "/" })')
     assert (
         "state:run: mounts[2] must be a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind, got string"

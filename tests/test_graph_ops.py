@@ -29,7 +29,7 @@ def test_merge_of_a_table_and_degenerate_cases():
     assert len(d.one("merge").merge.inputs) == 2
     d = build('local a = bk.image("alpine"); bk.export(bk.merge(a, bk.scratch()))')
     assert d.of_kind("merge") == []  # one real input: that state itself
-    assert error('bk.merge(bk.image("a"))') == "build.lua:1:1: bk.merge: requires at least 2 states"
+    assert error('bk.merge(bk.image("a"))') == "build.lua:1:9: bk.merge: requires at least 2 states"
     assert "bk.merge: argument 2 must be a State, got string" in error('bk.merge(bk.image("a"), "b")')
 
 
@@ -43,7 +43,7 @@ def test_diff():
     assert d.one("diff").diff.upper.input == -1
     d = build('local a = bk.image("alpine"); bk.export(bk.diff(bk.scratch(), a))')
     assert d.of_kind("diff") == []
-    assert error("bk.diff(bk.image('a'))") == "build.lua:1:1: bk.diff: requires lower and upper state arguments"
+    assert error("bk.diff(bk.image('a'))") == "build.lua:1:8: bk.diff: requires lower and upper state arguments"
 
 
 def test_with_metadata_is_a_new_state_with_customname_and_progress_group():

@@ -226,7 +226,8 @@ def test_an_unreachable_registry_is_said_once_and_the_cache_only_resolver_never_
         RegistryUnreachable, match=r'cannot resolve "127.0.0.1:9/a:1": registry 127.0.0.1:9 is unreachable \('
     ):
         resolver.resolve("docker-image://127.0.0.1:9/a:1", None)
-    with pytest.raises(RegistryUnreachable):  # the same host again: remembered, not retried
+    # The same host again: remembered, not retried, and the message names the image asked for.
+    with pytest.raises(RegistryUnreachable, match=r'^cannot resolve "127.0.0.1:9/b:1": registry 127.0.0.1:9 is'):
         resolver.resolve("docker-image://127.0.0.1:9/b:1", None)
     assert cached_resolver(tmp_path).resolve("docker-image://127.0.0.1:9/a:1", None) is None
 

@@ -89,12 +89,12 @@ def test_host_environment_does_not_leak():
 @pytest.mark.parametrize(
     "code, message",
     [
-        ('require("os")', "module 'os' not found"),
-        ('require("io")', "module 'io' not found"),
+        ('require("os")', "no module 'os'"),
+        ('require("io")', "no module 'io'"),
         ('require("/etc/passwd")', "absolute paths are not allowed"),
         ('require("../secret")', "may not contain '..'"),
         ('dofile("/etc/passwd")', "absolute paths are not allowed"),
-        ('package.path = "/etc/?"; require("passwd")', "module 'passwd' not found"),
+        ('package.path = "/etc/?"; require("passwd")', "no module 'passwd'"),
         ("loadfile('/etc/passwd')()", "attempt to call a nil value"),
     ],
 )
@@ -137,7 +137,7 @@ def test_runaway_scripts_time_out(code):
     start = time.monotonic()
     found = problems(code + EXPORT, timeout=0.5)
     elapsed = time.monotonic() - start
-    assert found == ["build.lua: script evaluation timed out after 0.5s"], found
+    assert found == ["build.lua:1:1: script evaluation timed out after 0.5s"], found  # the loop's line
     assert elapsed < 3
 
 
@@ -152,7 +152,11 @@ def test_runaway_scripts_time_out(code):
 )
 def test_memory_bombs_hit_the_limit(code):
     found = problems(code + EXPORT, memory_limit=64 * 1024 * 1024, timeout=20)
-    assert found == ["build.lua: script exceeded the memory limit of 64 MiB"], found
+    # At the last line the count hook saw (the only one here), or unlocated when it never looked.
+    assert found in (
+        ["build.lua:1:1: script exceeded the memory limit of 64 MiB"],
+        ["build.lua: script exceeded the memory limit of 64 MiB"],
+    ), found
 
 
 def test_graph_memory_counts_against_the_limit():
@@ -170,10 +174,10 @@ def test_stack_overflow_is_a_plain_error():
 def test_handles_cannot_be_forged(kind):
     forged = f'local p = newproxy(true)\ngetmetatable(p).__metatable = "luakit.{kind}"\n'
     assert problems(forged + "bk.export(p)") == [
-        "build.lua:3:1: bk.export: argument 1 must be the State to export, got userdata"
+        "build.lua:3:11: bk.export: argument 1 must be the State to export, got userdata"
     ]
     assert problems(forged + 'bk.image("a"):run("x", { mounts = { p } })\nbk.export(bk.scratch())') == [
-        "build.lua:3:15: state:run: mounts[1] must be a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind,"
+        "build.lua:3:37: state:run: mounts[1] must be a mount created by bk.cache/bk.secret/bk.ssh/bk.tmpfs/bk.bind,"
         " got userdata"
     ]
 

@@ -30,7 +30,7 @@ def test_image_bad_refs():
     assert "must be lowercase" in error('bk.export(bk.image("Alpine"))')
     assert "invalid image reference 'alpine:a:b'" in error('bk.export(bk.image("alpine:a:b"))')
     assert "invalid tag" in error('bk.export(bk.image("alpine:-x"))')
-    assert error('bk.image("")') == "build.lua:1:1: bk.image: ref must not be empty"
+    assert error('bk.image("")') == "build.lua:1:10: bk.image: ref must not be empty"
 
 
 def test_image_has_no_attrs_and_source_image_cap_by_default():

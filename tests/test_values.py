@@ -56,7 +56,7 @@ def test_special_bits_where_buildkit_applies_them_and_refused_where_it_drops_the
         message = error(reader_place)
         assert "must not set the" in message and "BuildKit applies only the permission bits (0777) here" in message
     assert error('bk.http("https://e.com/f", { chmod = "4755" })') == (
-        "build.lua:1:1: bk.http: chmod must not set the set-uid bit (got 4755 in octal): BuildKit applies only the "
+        "build.lua:1:38: bk.http: chmod must not set the set-uid bit (got 4755 in octal): BuildKit applies only the "
         "permission bits (0777) here; they can be set with state:copy's mode or a chmod in state:run"
     )
     assert "set-uid and set-gid bits" in error('bk.image("a"):mkdir("/x", { mode = "6755" })')
@@ -86,7 +86,7 @@ def test_an_octal_looking_number_is_a_warning_recorded_in_the_session():
     result = file.copy(call("state:copy", s), BASE, BASE, "a", "/b", table(mode=644))
     assert isinstance(result.ref.node.action, g.Copy)
     assert result.ref.node.action.mode == 644  # taken as given
-    assert s.warnings == [
+    assert [w[:3] for w in s.warnings] == [
         (
             'state:copy: mode is the decimal number 644 (octal 1204): Lua has no octal literals; write "0644" '
             "for octal 0644",
@@ -168,9 +168,9 @@ def test_bad_owners(value, message):
 
 def test_a_group_alone_is_no_user_to_run_as():
     assert error('bk.image("a"):run("x", { user = { group = "staff" } })') == (
-        "build.lua:1:15: state:run: user must name a user (a group alone is not a user to run as)"
+        "build.lua:1:33: state:run: user must name a user (a group alone is not a user to run as)"
     )
-    assert error('bk.image("a"):run("x", { user = "" })') == "build.lua:1:15: state:run: user must not be empty"
+    assert error('bk.image("a"):run("x", { user = "" })') == "build.lua:1:33: state:run: user must not be empty"
 
 
 def test_ids_where_buildkit_takes_only_numbers():
@@ -188,45 +188,45 @@ def test_ids_where_buildkit_takes_only_numbers():
 
 def test_list_and_mapping_errors_name_the_element():
     assert error('bk.image("a"):run("x", { env = { A = {} } })') == (
-        "build.lua:1:15: state:run: env['A'] must be a string, got table"
+        "build.lua:1:38: state:run: env['A'] must be a string, got table"
     )
     assert error('bk.image("a"):run("x", { env = { "A=1", 2 } })') == (
-        "build.lua:1:15: state:run: env[2] must be a string, got number"
+        "build.lua:1:41: state:run: env[2] must be a string, got number"
     )
     assert error('bk.image("a"):run("x", { ulimits = { nofile = { soft = "x" } } })') == (
-        "build.lua:1:15: state:run: ulimits['nofile'].soft must be an integer, got string"
+        "build.lua:1:56: state:run: ulimits['nofile'].soft must be an integer, got string"
     )
     assert error('bk.image("a"):run("x", { ulimits = { files = 1 } })').startswith(
-        "build.lua:1:15: state:run: ulimits['files'] is not a ulimit (one of core, cpu,"
+        "build.lua:1:38: state:run: ulimits['files'] is not a ulimit (one of core, cpu,"
     )
     assert error('bk.image("a"):run("x", { secret_env = { ["1X"] = "t" } })') == (
-        "build.lua:1:15: state:run: secret_env['1X'] is not a valid environment variable name"
+        "build.lua:1:43: state:run: secret_env['1X'] is not a valid environment variable name"
     )
     assert error('bk.image("a"):run("x", { secret_env = { T = { idd = "t" } } })') == (
-        "build.lua:1:15: state:run: secret_env['T']: unknown option 'idd' (did you mean 'id'?)"
+        "build.lua:1:47: state:run: secret_env['T']: unknown option 'idd' (did you mean 'id'?)"
     )
     assert error('bk.export(bk.scratch(), { expose = { 80, "x" } })') == (
-        'build.lua:1:1: bk.export: expose[2] must be a port like "8080" or "53/udp", got \'x\''
+        'build.lua:1:42: bk.export: expose[2] must be a port like "8080" or "53/udp", got \'x\''
     )
     assert error('bk.export(bk.scratch(), { labels = { "a" } })') == (
-        "build.lua:1:1: bk.export: labels must be a table of names to strings; it has a number key"
+        "build.lua:1:38: bk.export: labels must be a table of names to strings; it has a number key"
     )
     assert error('bk.local_("c", { include = { "a", false } })') == (
-        "build.lua:1:1: bk.local_: include[2] must be a string, got boolean"
+        "build.lua:1:35: bk.local_: include[2] must be a string, got boolean"
     )
     assert error('bk.image("a"):copy(bk.scratch(), "a", "b", { owner = { usr = 1 } })') == (
-        "build.lua:1:15: state:copy: owner: unknown option 'usr' (did you mean 'user'?)"
+        "build.lua:1:56: state:copy: owner: unknown option 'usr' (did you mean 'user'?)"
     )
     assert error('bk.image("a"):run("x", { [1] = "y" })') == (
-        "build.lua:1:15: state:run: options are named, like { env = ... }; a number key is not an option"
+        "build.lua:1:27: state:run: options are named, like { env = ... }; a number key is not an option"
     )
 
 
 def test_values_with_holes_or_mixed_keys_are_not_lists():
     assert error('bk.image("a"):run("x", { mounts = { [1] = bk.tmpfs("/a"), [3] = bk.tmpfs("/b") } })') == (
-        "build.lua:1:15: state:run: mounts must be a list of mounts"
+        "build.lua:1:35: state:run: mounts must be a list of mounts"
     )
-    assert error('bk.image("a"):run({ "ls", x = 1 })') == "build.lua:1:15: state:run: command must be a list of strings"
+    assert error('bk.image("a"):run({ "ls", x = 1 })') == "build.lua:1:19: state:run: command must be a list of strings"
 
 
 def test_long_values_are_shortened_in_messages():

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from compiler.errors import Location, ProblemKind, ScriptError
+from compiler.errors import Focus, Location, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
@@ -55,13 +55,24 @@ class NoImageResolver:
         return None
 
 
+class Noted(NamedTuple):
+    """A thing accepted but probably not what the author meant: reported as a warning of `kind`.
+
+    `location` is the call's; `focus` the part of it the warning is about, and
+    `replacement` its certain fix (see `ScriptError`).
+    """
+
+    message: str
+    location: Location | None
+    kind: ProblemKind
+    focus: Focus | None = None
+    replacement: Replacement | None = None
+    function: str = ""  # the call's name ("bk.image"): what `focus` is looked for in
+
+
 @dataclass
 class Session:
-    """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget, warnings).
-
-    `warnings` holds `(message, location, kind)` for things that are accepted but probably
-    not what the author meant; the evaluator reports them as warning problems of that kind.
-    """
+    """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget, warnings)."""
 
     target: Platform | None
     build_args: Mapping[str, str]
@@ -69,7 +80,7 @@ class Session:
     resolver: ImageResolver = field(default_factory=NoImageResolver)
     export: Export | None = None
     charged: int = 0
-    warnings: list[tuple[str, Location | None, ProblemKind]] = field(default_factory=list)
+    warnings: list[Noted] = field(default_factory=list)
 
     def charge(self, nbytes: int) -> None:
         """Count memory the graph holds outside Lua against the same limit."""
@@ -84,13 +95,36 @@ class Call(NamedTuple):
     where: str  # the name users know: "bk.image", "state:run"
     location: Location | None
     session: Session
+    args: tuple[Any, ...] = ()  # the arguments as the API function receives them (a method's State first)
 
-    def error(self, message: str) -> ScriptError:
-        return ScriptError(f"{self.where}: {message}")
+    def error(self, message: str, focus: Focus | None = None, replacement: Replacement | None = None) -> ScriptError:
+        return ScriptError(f"{self.where}: {message}", focus, replacement)
 
-    def warn(self, message: str, kind: ProblemKind) -> None:
-        """Record a warning located at this call: "state:copy: mode is the decimal number 644 ..."."""
-        self.session.warnings.append((f"{self.where}: {message}", self.location, kind))
+    def warn(
+        self, message: str, kind: ProblemKind, focus: Focus | None = None, replacement: Replacement | None = None
+    ) -> None:
+        """Record a warning about this call: "state:copy: mode is the decimal number 644 ..."."""
+        noted = Noted(f"{self.where}: {message}", self.location, kind, focus, replacement, self.where)
+        self.session.warnings.append(noted)
+
+    def focus(self, value: Any, keys: tuple[str | int, ...] = (), key: bool = False) -> Focus | None:
+        """The focus on the argument that is `value` (by identity), or None when no one argument is.
+
+        Small numbers and one-letter strings are shared objects in Python: when two
+        arguments are the same object, which one is meant cannot be told.
+        """
+        positions = [i for i, arg in enumerate(self.args, 1) if arg is value]
+        if not positions and value is None:
+            return Focus(0)  # an absent argument: the argument list
+        return Focus(positions[0], keys, key) if len(positions) == 1 else None
+
+    def missing(self, message: str) -> ScriptError:
+        """A required argument is missing: located at the call's argument list."""
+        return self.error(message, Focus(0))
+
+    def wrong(self, value: Any, message: str) -> ScriptError:
+        """The argument `value` is wrong: located at it."""
+        return self.error(message, self.focus(value))
 
     def node_platform(self, state_platform: Platform | None) -> Platform | None:
         return state_platform or self.session.target

@@ -10,7 +10,7 @@ from typing import Any
 from compiler.api import values as v
 from compiler.api.call import Call
 from compiler.api.registry import FUNCTIONS, METHODS, user_name
-from compiler.errors import ScriptError
+from compiler.errors import Focus, ScriptError
 from compiler.graph import nodes as g
 
 
@@ -24,7 +24,16 @@ class Entry:
 def _no_such_state_field(call: Call, key: Any = None, *_: Any) -> Any:
     methods = sorted(n.split(":", 1)[1] for n in METHODS)
     hint = v.unknown_option(str(key), dict.fromkeys(methods, v.string)).replace("unknown option", "no method")
-    raise ScriptError(f"State has {hint}")
+    raise ScriptError(f"State has {hint}", replacement=v.rename(str(key), v.closest(str(key), methods)))
+
+
+def _no_such_function(call: Call, key: Any = None, *_: Any) -> Any:
+    """`bk.imge`: the bridge's `bk` table has no such field."""
+    name = str(key)
+    functions = sorted(n.split(".", 1)[1] for n in FUNCTIONS)
+    meant = v.closest(name, functions)
+    hint = f" (did you mean '{meant}'?)" if meant else ""
+    raise ScriptError(f"bk has no function {v.shown(name)}{hint}", replacement=v.rename(name, meant))
 
 
 def _no_mount_fields(call: Call, *_: Any) -> Any:
@@ -40,6 +49,7 @@ ENTRIES: dict[str, Entry] = {
     **{name: Entry(user_name(name), f.impl, True) for name, f in METHODS.items()},
     # indexing a handle with an unknown key (the bridge's __index)
     "State.__index": Entry("", _no_such_state_field, False),
+    "bk.__index": Entry("", _no_such_function, False),
     "Mount.__index": Entry("", _no_mount_fields, False),
     "Platform.__index": Entry("", _no_platform_fields, False),
 }
@@ -62,7 +72,10 @@ def _arguments(entry: Entry, args: list[Any]) -> list[Any]:
         shown = [("options" if n == "opts" else n) for n in names]
         if entry.method:  # the State before the colon is not an argument users count
             shown, given = shown[1:], given - 1
-        raise ScriptError(f"{entry.where}: takes at most {len(shown)} arguments ({', '.join(shown)}), got {given}")
+        raise ScriptError(
+            f"{entry.where}: takes at most {len(shown)} arguments ({', '.join(shown)}), got {given}",
+            Focus(len(names) + 1),  # the first one too many
+        )
     return args[:given]
 
 

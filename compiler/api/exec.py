@@ -195,14 +195,14 @@ def _command(call: Call, cmd: Any) -> tuple[str, ...]:
     if isinstance(cmd, (str, bytes)):
         text = v.check(call, "command", v.string, cmd)
         if not text.strip():
-            raise call.error("command must not be empty")
+            raise call.wrong(cmd, "command must not be empty")
         return ("/bin/sh", "-c", text)
     if isinstance(cmd, v.Table):
         args = v.check(call, "command", _ARGV, cmd)
         if not args:
-            raise call.error("command must not be empty")
+            raise call.wrong(cmd, "command must not be empty")
         return args
-    raise call.error(f"command must be a string or a list of strings, got {v.type_name(cmd)}")
+    raise call.wrong(cmd, f"command must be a string or a list of strings, got {v.type_name(cmd)}")
 
 
 def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.Mount, ...]:
@@ -226,7 +226,7 @@ def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.
 
 def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.State:
     if cmd is None:
-        raise call.error("command argument required")
+        raise call.missing("command argument required")
     args = _command(call, cmd)
     options = v.options(call, opts, RUN_OPTIONS)
     image = state.image or g.ImageDefaults()

@@ -47,7 +47,7 @@ def copy(
     call: Call, state: g.State, source: Any = None, src: Any = None, dest: Any = None, opts: Any = None
 ) -> g.State:
     if not isinstance(source, g.State):
-        raise call.error(f"argument 1 (source) must be a State, got {v.type_name(source)}")
+        raise call.wrong(source, f"argument 1 (source) must be a State, got {v.type_name(source)}")
     src_path = _path(call, "src", src)
     dest_path = _path(call, "dest", dest)
     options = v.options(call, opts, COPY_OPTIONS)
@@ -69,7 +69,7 @@ def mkdir(call: Call, state: g.State, path: Any = None, opts: Any = None) -> g.S
 def mkfile(call: Call, state: g.State, path: Any = None, data: Any = None, opts: Any = None) -> g.State:
     p = _path(call, "path", path)
     if data is None:
-        raise call.error('data argument required (use "" for an empty file)')
+        raise call.missing('data argument required (use "" for an empty file)')
     content = v.check(call, "data", v.data, data)
     options = v.options(call, opts, MKFILE_OPTIONS)
     call.session.charge(len(content))

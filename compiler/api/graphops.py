@@ -21,7 +21,7 @@ def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
     states = []
     for i, arg in enumerate(args, 1):
         if not isinstance(arg, g.State):
-            raise call.error(f"argument {i} must be a State, got {v.type_name(arg)}")
+            raise call.wrong(arg, f"argument {i} must be a State, got {v.type_name(arg)}")
         states.append(arg)
     return states
 
@@ -29,7 +29,7 @@ def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
 def merge(call: Call, *args: Any) -> g.State:
     states = _states(call, args)
     if len(states) < 2:
-        raise call.error("requires at least 2 states")
+        raise call.missing("requires at least 2 states")
     layers = [s for s in states if s.ref is not None]  # scratch adds nothing
     if not layers:
         return g.State(None, platform=call.session.target)
@@ -47,10 +47,10 @@ def merge(call: Call, *args: Any) -> g.State:
 
 def diff(call: Call, lower: Any = None, upper: Any = None) -> g.State:
     if lower is None or upper is None:
-        raise call.error("requires lower and upper state arguments")
+        raise call.missing("requires lower and upper state arguments")
     for i, arg in ((1, lower), (2, upper)):
         if not isinstance(arg, g.State):
-            raise call.error(f"argument {i} must be a State, got {v.type_name(arg)}")
+            raise call.wrong(arg, f"argument {i} must be a State, got {v.type_name(arg)}")
     if lower.ref is None:
         return upper  # the diff from nothing is everything
     node = g.DiffNode(lower.ref, upper.ref, call.location)
@@ -67,7 +67,7 @@ METADATA_OPTIONS: dict[str, v.Reader] = {
 
 def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
     if opts is None:
-        raise call.error('options argument required, e.g. { description = "compile" }')
+        raise call.missing('options argument required, e.g. { description = "compile" }')
     o = v.options(call, opts, METADATA_OPTIONS)
     if state.ref is None:
         raise call.error("bk.scratch() has no operation to describe")
@@ -174,7 +174,7 @@ def export(call: Call, state: Any = None, config: Any = None) -> None:
     if call.session.export is not None:
         raise call.error("already called (a script exports one state; several exports are not supported yet)")
     if not isinstance(state, g.State):
-        raise call.error(f"argument 1 must be the State to export, got {v.type_name(state)}")
+        raise call.wrong(state, f"argument 1 must be the State to export, got {v.type_name(state)}")
     cfg = None
     if config is not None:
         o = v.options(call, config, EXPORT_OPTIONS)
@@ -184,7 +184,7 @@ def export(call: Call, state: Any = None, config: Any = None) -> None:
 
 def platform(call: Call, spec: Any = None, arch: Any = None, variant: Any = None) -> Platform:
     if spec is None:
-        raise call.error('requires an os/arch string like "linux/arm64", or os and arch')
+        raise call.missing('requires an os/arch string like "linux/arm64", or os and arch')
     if arch is None:
         if variant is not None:
             raise call.error("takes an os/arch string, or os, arch and variant")

@@ -61,7 +61,7 @@ def tmpfs(call: Call, dest: Any = None, opts: Any = None) -> v.MountValue:
 
 def bind(call: Call, state: Any = None, dest: Any = None, opts: Any = None) -> v.MountValue:
     if not isinstance(state, g.State):
-        raise call.error(f"argument 1 must be a State to mount, got {v.type_name(state)}")
+        raise call.wrong(state, f"argument 1 must be a State to mount, got {v.type_name(state)}")
     target = _dest(call, dest)
     options = v.options(call, opts, BIND_OPTIONS)
     if "selector" in options:

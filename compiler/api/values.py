@@ -15,11 +15,11 @@ way wherever it is written. `check` and `options` turn `Invalid` into the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from compiler.errors import ProblemKind
+from compiler.errors import Focus, ProblemKind, Replacement
 from compiler.graph import nodes as g
 from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
@@ -106,16 +106,36 @@ class Invalid(Exception):
     a string, got number"); `path` leads from that name to the value that is
     wrong (".user", "[2]", "['KEY']"). A `clause` is a sentence of its own,
     joined to the name with a colon ("owner: unknown option 'usr'").
+
+    `keys` lead to the wrong value in the script's text as `Focus.keys` do (to
+    the wrong key itself with `key`); `replacement` is a certain fix for it.
     """
 
-    def __init__(self, predicate: str, path: tuple[str, ...] = (), clause: bool = False) -> None:
+    def __init__(
+        self,
+        predicate: str,
+        path: tuple[str, ...] = (),
+        clause: bool = False,
+        keys: tuple[str | int, ...] = (),
+        key: bool = False,
+        replacement: Replacement | None = None,
+    ) -> None:
         super().__init__(predicate)
         self.predicate = predicate
         self.path = path
         self.clause = clause
+        self.keys = keys
+        self.key = key
+        self.replacement = replacement
 
-    def inside(self, segment: str) -> Invalid:
-        return Invalid(self.predicate, (segment, *self.path), self.clause)
+    def inside(self, segment: str, key: str | int) -> Invalid:
+        """The complaint about a value inside the table under `key` (`segment` as messages show it)."""
+        path, keys = (segment, *self.path), (key, *self.keys)
+        return Invalid(self.predicate, path, self.clause, keys, self.key, self.replacement)
+
+    def about_key(self) -> Invalid:
+        """The same complaint, about the key its `keys` end in rather than its value."""
+        return Invalid(self.predicate, self.path, self.clause, self.keys, True, self.replacement)
 
 
 def must_be(expected: str, value: Any) -> Invalid:
@@ -139,6 +159,7 @@ class Warned:
     value: Any
     predicate: str
     kind: ProblemKind  # what it is reported as (editors give each kind a code)
+    replacement: Replacement | None = None  # a certain fix for the value
 
 
 Reader = Callable[[Any], Any]
@@ -149,13 +170,18 @@ def check(call: Call, what: str, reader: Reader, value: Any) -> Any:
     try:
         result = reader(value)
     except Invalid as err:
-        raise call.error(sentence(what, err)) from None
-    return _heed(call, what, result)
+        raise call.error(sentence(what, err), _focus(call, value, err.keys, err.key), err.replacement) from None
+    return _heed(call, what, result, value)
 
 
-def _heed(call: Call, what: str, result: Any) -> Any:
+def _focus(call: Call, argument: Any, keys: tuple[str | int, ...], key: bool) -> Focus | None:
+    return call.focus(argument, keys, key)
+
+
+def _heed(call: Call, what: str, result: Any, argument: Any, keys: tuple[str | int, ...] = ()) -> Any:
     if isinstance(result, Warned):
-        call.warn(sentence(what, Invalid(result.predicate)), result.kind)
+        focus = _focus(call, argument, keys, False)
+        call.warn(sentence(what, Invalid(result.predicate)), result.kind, focus, result.replacement)
         return result.value
     return result
 
@@ -259,7 +285,7 @@ def list_of(item: Reader, expected: str) -> Reader:
             try:
                 out.append(item(element))
             except Invalid as err:
-                raise err.inside(f"[{i}]") from None
+                raise err.inside(f"[{i}]", i) from None
         return tuple(out)
 
     return read
@@ -286,11 +312,15 @@ def mapping(key: Reader, item: Reader, expected: str) -> Reader:
         out: dict[Any, Any] = {}
         for k in _in_order(value.items):
             if not isinstance(k, str):
-                raise Invalid(f"must be {expected}; it has a {type_name(k)} key")
+                raise Invalid(f"must be {expected}; it has a {type_name(k)} key", keys=_key_path(k), key=True)
             try:
-                out[key(k)] = item(value.items[k])
+                name = key(k)
+            except Invalid as err:  # the key itself is wrong
+                raise err.inside(f"[{shown(k)}]", k).about_key() from None
+            try:
+                out[name] = item(value.items[k])
             except Invalid as err:
-                raise err.inside(f"[{shown(k)}]") from None
+                raise err.inside(f"[{shown(k)}]", k) from None
         return out
 
     return read
@@ -303,13 +333,32 @@ string_map = mapping(string, text, "a table of names to strings")
 # ---------------------------------------------------------------- options tables
 
 
-def unknown_option(key: str, schema: Mapping[str, Any]) -> str:
-    import difflib  # only on this error path: it is slow to import
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    """The choice `name` was probably meant to be (a prefix either way, else a close spelling), if any."""
+    import difflib  # only on error paths: it is slow to import
 
-    prefixed = [name for name in sorted(schema) if name.startswith(key) or key.startswith(name)]
-    close = prefixed[:1] or difflib.get_close_matches(key, list(schema), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else f" (valid options: {', '.join(sorted(schema))})"
+    names = sorted(choices)
+    prefixed = [c for c in names if c.startswith(name) or name.startswith(c)]
+    close = prefixed[:1] or difflib.get_close_matches(name, names, n=1)
+    return close[0] if close else None
+
+
+def unknown_option(key: str, schema: Mapping[str, Any]) -> str:
+    meant = closest(key, schema)
+    hint = f" (did you mean '{meant}'?)" if meant else f" (valid options: {', '.join(sorted(schema))})"
     return f"unknown option {shown(key)}{hint}"
+
+
+def rename(wrong: str, meant: str | None) -> Replacement | None:
+    """The fix for a misspelled name, worded as editors offer it."""
+    return None if meant is None else Replacement(f"Change '{wrong}' to '{meant}'", meant, re.escape(wrong))
+
+
+def _key_path(key: Any) -> tuple[str | int, ...]:
+    """`Focus.keys` for a table key, when the text can show it (a name or a list position)."""
+    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
+        return (key,)
+    return ()
 
 
 def _fields(value: Table, schema: Mapping[str, Reader]) -> dict[str, Any]:
@@ -320,14 +369,19 @@ def _fields(value: Table, schema: Mapping[str, Reader]) -> dict[str, Any]:
             raise Invalid(
                 f"options are named, like {{ {example} = ... }}; a {type_name(key)} key is not an option",
                 clause=True,
+                keys=_key_path(key),
+                key=True,
             )
         reader = schema.get(key)
         if reader is None:
-            raise Invalid(unknown_option(key, schema), clause=True)
+            meant = closest(key, schema)
+            raise Invalid(
+                unknown_option(key, schema), clause=True, keys=(key,), key=True, replacement=rename(key, meant)
+            )
         try:
             out[key] = reader(value.items[key])
         except Invalid as err:
-            raise err.inside("." + key) from None
+            raise err.inside("." + key, key) from None
     return out
 
 
@@ -353,12 +407,12 @@ def options(call: Call, value: Any, schema: Mapping[str, Reader]) -> dict[str, A
     if value is None:
         return {}
     if not isinstance(value, Table):
-        raise call.error(f"options must be a table, got {type_name(value)}")
+        raise call.wrong(value, f"options must be a table, got {type_name(value)}")
     try:
         found = _fields(value, schema)
     except Invalid as err:
-        raise call.error(sentence("", err)) from None
-    return {key: _heed(call, key, item) for key, item in found.items()}
+        raise call.error(sentence("", err), _focus(call, value, err.keys, err.key), err.replacement) from None
+    return {key: _heed(call, key, item, value, (key,)) for key, item in found.items()}
 
 
 # ---------------------------------------------------------------- file modes
@@ -413,19 +467,26 @@ def file_mode(special_bits: bool) -> Reader:
         else:
             raise must_be('an octal string like "0755" or a number', value)
         write = f'Lua has no octal literals; write "{n:04d}" for octal {n:04d}'
+        # The digits as a string, which luakit reads as octal: what the author meant.
+        as_string = (
+            Replacement(f'Write the mode as the string "{n:04d}"', f'"{n:04d}"', f"0*{n}") if looks_octal else None
+        )
         if not 0 <= n <= 0o7777:
             if looks_octal:
-                raise Invalid(f"is the decimal number {n}, too large for a mode: {write}")
+                raise Invalid(f"is the decimal number {n}, too large for a mode: {write}", replacement=as_string)
             raise Invalid(f'must be a mode between 0 and 07777 ("0755" as a string is octal), got {n}')
         if n & SPECIAL_BITS and not special_bits:
             if looks_octal:
-                raise Invalid(f"is the decimal number {n} (octal {n:04o}, which sets the {_special(n)}): {write}")
+                raise Invalid(
+                    f"is the decimal number {n} (octal {n:04o}, which sets the {_special(n)}): {write}",
+                    replacement=as_string,
+                )
             raise Invalid(
                 f"must not set the {_special(n)} (got {n:04o} in octal): BuildKit applies only the permission "
                 "bits (0777) here; they can be set with state:copy's mode or a chmod in state:run"
             )
         if looks_octal:
-            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}", ProblemKind.MODE)
+            return Warned(n, f"is the decimal number {n} (octal {n:04o}): {write}", ProblemKind.MODE, as_string)
         return n
 
     return read

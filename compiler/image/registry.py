@@ -476,8 +476,8 @@ class RegistryResolver:
     def _open(self, ref: ImageRef, request: urllib.request.Request) -> _Response:
         url = urllib.parse.urlsplit(request.full_url)
         host, origin = url.netloc, f"{url.scheme}://{url.netloc}"
-        if origin in self._unreachable:
-            raise RegistryUnreachable(self._unreachable[origin])
+        if origin in self._unreachable:  # the reason is the registry's; the message names this image
+            raise RegistryUnreachable(f'cannot resolve "{ref}": {self._unreachable[origin]}')
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - https/http only
                 return _Response(answer.status, answer.headers, answer.read(MAX_DOCUMENT))
@@ -490,9 +490,8 @@ class RegistryResolver:
                 raise ImageResolveError(
                     f'cannot resolve "{ref}": the TLS certificate of {host} is not trusted ({reason.verify_message})'
                 ) from None
-            message = f'cannot resolve "{ref}": registry {host} is unreachable ({_reason(reason)})'
-            self._unreachable[origin] = message
-            raise RegistryUnreachable(message) from None
+            self._unreachable[origin] = f"registry {host} is unreachable ({_reason(reason)})"
+            raise RegistryUnreachable(f'cannot resolve "{ref}": {self._unreachable[origin]}') from None
 
 
 def _reason(reason: object) -> str:

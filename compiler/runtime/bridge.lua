@@ -33,8 +33,11 @@ end
 -- A count hook asks the host whether the time is up. Once it is, the hook fires on
 -- every instruction, so a script cannot swallow the error with pcall and go on.
 local TIMEOUT = "\0luakit-timeout"
+local call_site -- defined below
 local function hook()
-  if host_tick() then
+  -- The line running now: where a time-out (or, as the last line seen, a memory
+  -- error, which no Lua code sees) is reported.
+  if host_tick(call_site(2)) then
     debug_sethook(hook, "", 1)
     error(TIMEOUT, 0)
   end
@@ -61,7 +64,7 @@ end
 
 -- The first frame outside the bundled stdlib: errors and source locations point
 -- at the user's line, also when a prelude helper made the call.
-local function call_site(level)
+function call_site(level)
   local first
   while true do
     local info = debug_getinfo(level + 1, "Sl")
@@ -107,9 +110,42 @@ local function finish(status, a, b)
   error(a, 0)
 end
 
+-- Where the last bk function or State method was looked up (`bk.image`, `deps.run`).
+-- A Lua 5.1 tail call (`return deps:run(...)` in a helper) replaces the caller's
+-- frame by the API function's, so the API function cannot see the line that called
+-- it; but the lookup ran in that frame just before the call, and saw it. The frame
+-- above the lookup's (function and line) tells a lookup that led to this call from
+-- an older one (`local image = bk.image` ... `return image(x)` elsewhere): the
+-- tail-called function sees that same frame right above the lost one.
+local looked_up_source, looked_up_line, looked_up_from, looked_up_from_line = nil, 0, nil, 0
+
+local function looked_up(level)
+  looked_up_source, looked_up_line = call_site(level + 1)
+  local parent = debug_getinfo(level + 2, "fl")
+  if parent then
+    looked_up_from, looked_up_from_line = parent.func, parent.currentline
+  else
+    looked_up_source = nil
+  end
+end
+
+local function tail_called_after_lookup()
+  if looked_up_source == nil or debug_getinfo(3, "S").what ~= "tail" then
+    return false
+  end
+  local parent = debug_getinfo(4, "fl")
+  return parent ~= nil and rawequal(parent.func, looked_up_from) and parent.currentline == looked_up_from_line
+end
+
 local function api(name)
   return function(...)
-    local source, line = call_site(2)
+    local source, line
+    if tail_called_after_lookup() then
+      source, line = looked_up_source, looked_up_line
+    else
+      source, line = call_site(2)
+    end
+    looked_up_source = nil
     return finish(host_call(name, source, line, ...))
   end
 end
@@ -136,6 +172,7 @@ define_kind("State", function(self, key)
     local source, line = call_site(2)
     finish(host_call("State.__index", source, line, key))
   end
+  looked_up(2)
   return method
 end)
 define_kind("Mount", function(self, key)
@@ -147,7 +184,7 @@ define_kind("Platform", function(self, key)
   finish(host_call("Platform.__index", source, line, key))
 end)
 
-local bk = {}
+local bk = {} -- the functions; scripts see them through `bk_proxy` below
 for _, name in ipairs({
   "image", "local_", "git", "http", "https", "scratch",
   "merge", "diff", "export", "platform", "arg",
@@ -155,6 +192,23 @@ for _, name in ipairs({
 }) do
   bk[name] = api("bk." .. name)
 end
+
+-- The script's `bk` is empty: every lookup goes through __index, which notes where
+-- it happened (see `looked_up`) and names a missing function ("bk has no function
+-- 'imge'") instead of letting the call fail on a nil. The metatable is locked, as
+-- the handles' are; a script may still add its own fields to `bk`.
+local bk_proxy = setmetatable({}, {
+  __metatable = "luakit.bk",
+  __index = function(_, key)
+    local f = bk[key]
+    if f == nil then
+      local source, line = call_site(2)
+      finish(host_call("bk.__index", source, line, key))
+    end
+    looked_up(2)
+    return f
+  end,
+})
 
 ---------------------------------------------------------------- sandboxed globals
 
@@ -315,7 +369,7 @@ local sandbox = {
   os = safe_os,
   coroutine = safe_coroutine,
   package = package_table,
-  bk = bk,
+  bk = bk_proxy,
 }
 
 -- Empty the real global table and refill it: C functions' environments and

@@ -22,6 +22,8 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from compiler.errors import Focus
+
 _TOKEN = re.compile(
     r"""
     (?P<ws>[ \t\r\f\v]+)
@@ -261,6 +263,41 @@ class CallSites:
         return None
 
 
+    # ------------------------------------------------------------ parts of a call
+
+    def part(self, call: Span, name: str, focus: Focus) -> Span | None:
+        """The range of the part of the call of `name` at `call` that `focus` names; None if the text does not show it.
+
+        None for what only the running script knows (`s:run(cmd, opts)` with a
+        computed `opts`), or when `call` is not a call of `name` (a line Lua named,
+        where the call was not found by name): the caller falls back to the whole
+        call or line, never a wrong place.
+        """
+        tokens = self._tokens_indexed()
+        return part_of_call(tokens, self._token_at(call[0], call[1]), name, focus)
+
+    def field_name(self, line: int, table: str, name: str) -> Span | None:
+        """The range of `name` in `table.name` on `line` (`imge` in `bk.imge(...)`); any table or `:` for ""."""
+        tokens = self._tokens_indexed()
+        for i in self._by_line.get(line, []):
+            tok = tokens[i]
+            if tok.kind == "name" and tok.text == name and i >= 2:
+                before = tokens[i - 1].text
+                if (before == "." and tokens[i - 2].text == table) or (not table and before in (".", ":")):
+                    return tok.line, tok.column, tok.end_line, tok.end_column
+        return None
+
+    def _token_at(self, line: int, column: int) -> int | None:
+        tokens = self._tokens_indexed()
+        for i in self._by_line.get(line, []):
+            if tokens[i].column == column:
+                return i
+        return None
+
+
+# (line, column, end line, end column), as in `Location`.
+Span = tuple[int, int, int, int]
+
 _UNDECIDED = object()
 _OPENERS = ("(", "{")
 _CLOSERS = (")", "}")
@@ -283,6 +320,135 @@ def _call_end(tokens: list[Token], i: int) -> Token | None:
             if depth == 0:
                 return tokens[j]
     return tokens[-1]
+
+
+# ---------------------------------------------------------------- parts of a call
+# The argument list and table constructors of one call, read from its tokens to
+# find the argument, key or value a mistake is in (see `Focus`).
+
+_OPEN = ("(", "{", "[")
+_CLOSE = (")", "}", "]")
+
+
+def part_of_call(tokens: list[Token], start: int | None, callee: str, focus: Focus) -> Span | None:
+    """The span `focus` names in the call of `callee` whose first token is tokens[start]."""
+    if start is None:
+        return None
+    name = _callee_name(tokens, start)
+    if name is None or tokens[name].text != callee:
+        return None
+    opener = name + 1
+    close = _closing(tokens, opener)
+    if close is None:
+        return None
+    if focus.argument == 0:  # the argument list as a whole
+        return _span(tokens, opener, close)
+    implicit_self = tokens[name - 1].text == ":" if name > 0 else False
+    position = focus.argument - (1 if implicit_self else 0)
+    # f(...) has a list of arguments; f"..." and f{...} one, the string or the table
+    arguments = _split(tokens, opener + 1, close) if tokens[opener].text == "(" else [(opener, close)]
+    if not 1 <= position <= len(arguments):
+        return None
+    first, last = arguments[position - 1]
+    for depth, key in enumerate(focus.keys, 1):
+        found = _field(tokens, first, last, key)
+        if found is None:
+            return None
+        key_span, (first, last) = found
+        if depth == len(focus.keys) and focus.key and key_span is not None:
+            return key_span
+    return _span(tokens, first, last)
+
+
+def _callee_name(tokens: list[Token], start: int) -> int | None:
+    """The index of the called name: the name before the argument list (`image` in `bk.image(...)`)."""
+    for i in range(start, min(start + 4, len(tokens) - 1)):
+        after = tokens[i + 1]
+        if tokens[i].kind == "name" and (after.kind == "str" or after.text in _OPENERS):
+            return i
+    return None
+
+
+def _closing(tokens: list[Token], opener: int) -> int | None:
+    """The index of the token that closes the bracket (or is the string) at tokens[opener]."""
+    if tokens[opener].kind == "str":
+        return opener
+    depth = 0
+    for j in range(opener, len(tokens)):
+        text = tokens[j].text if tokens[j].kind == "op" else ""
+        if text in _OPEN:
+            depth += 1
+        elif text in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def _split(tokens: list[Token], first: int, end: int, separators: tuple[str, ...] = (",",)) -> list[tuple[int, int]]:
+    """The (first, last) token indexes of the comma-separated items in tokens[first:end]."""
+    items: list[tuple[int, int]] = []
+    depth, item_start = 0, first
+    for j in range(first, end):
+        tok = tokens[j]
+        text = tok.text if tok.kind == "op" else ""
+        if text in _OPEN:
+            depth += 1
+        elif text in _CLOSE:
+            depth -= 1
+        elif depth == 0 and text in separators:
+            if j > item_start:
+                items.append((item_start, j - 1))
+            item_start = j + 1
+    if end > item_start:
+        items.append((item_start, end - 1))
+    return items
+
+
+def _field(tokens: list[Token], first: int, last: int, key: str | int) -> tuple[Span | None, tuple[int, int]] | None:
+    """In the table constructor tokens[first..last]: the span of `key` (None for a list item) and its value's."""
+    if tokens[first].text != "{" or tokens[last].text != "}" or _closing(tokens, first) != last:
+        return None  # not a table written in place: a variable, a call, ...
+    found: tuple[Span | None, tuple[int, int]] | None = None
+    position = 0
+    for a, b in _split(tokens, first + 1, last, (",", ";")):
+        head = tokens[a]
+        if head.kind == "name" and a + 1 <= b and tokens[a + 1].text == "=":
+            if head.text == key:
+                found = (_span(tokens, a, a), (a + 2, b))
+        elif head.text == "[" and head.kind == "op":
+            close = _closing(tokens, a)
+            if close is None or close + 1 > b or tokens[close + 1].text != "=" or close != a + 2:
+                continue
+            inner = tokens[a + 1]
+            if _literal(inner) == key:
+                key_span = _content_span(inner) if inner.kind == "str" else _span(tokens, a + 1, a + 1)
+                found = (key_span, (close + 2, b))
+        else:
+            position += 1
+            if position == key:
+                found = (None, (a, b))
+    if found is None or found[1][0] > found[1][1]:
+        return None
+    return found
+
+
+def _literal(token: Token) -> str | int | None:
+    """The value of a simple string or integer literal token (a key in `["key"] = ...`)."""
+    if token.kind == "str" and len(token.text) >= 2 and token.text[0] in "\"'" and "\\" not in token.text:
+        return token.text[1:-1]
+    if token.kind == "num" and token.text.isdigit():
+        return int(token.text)
+    return None
+
+
+def _content_span(token: Token) -> Span:
+    """A string token's content, without its quotes."""
+    return token.line, token.column + 1, token.end_line, token.end_column - 1
+
+
+def _span(tokens: list[Token], first: int, last: int) -> Span:
+    return tokens[first].line, tokens[first].column, tokens[last].end_line, tokens[last].end_column
 
 
 _LEXEMES = re.compile(r""""[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'?|--""")

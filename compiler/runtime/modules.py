@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Reads a file by its path relative to the script's folder: text, or None when
@@ -32,12 +32,16 @@ class Root:
     directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
     display_prefix: str  # prepended to relative paths to make display names
     reader: ModuleReader | None = None  # files from elsewhere, when `directory` is None
+    # Texts that stand for files of `directory`, by absolute path: an editor's open
+    # documents, unsaved edits included. Read before the disk.
+    overlays: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class ModuleFile:
     display_name: str
     text: str
+    path: str | None = None  # the absolute path of a file of a directory root (overlaid or not)
 
 
 def module_path(name: str, mode: str) -> str:
@@ -58,28 +62,35 @@ def module_path(name: str, mode: str) -> str:
 
 
 class ModuleResolver:
-    def __init__(self, roots: list[Root]) -> None:
+    """Finds modules in `roots`; `script` is the display name of the script they are looked for beside."""
+
+    def __init__(self, roots: list[Root], script: str = "the script") -> None:
         self.roots = roots
+        self.script = script
 
     def find(self, name: str, mode: str = "require") -> ModuleFile:
         rel = module_path(name, mode)
         candidates = [rel + ".lua", rel + "/init.lua"] if mode == "require" else [rel]
-        searched: list[str] = []
         for root in self.roots:
             for candidate in candidates:
                 display = _display(root, candidate)
-                searched.append(display)
+                path = None
                 if root.reader is not None:
                     found = root.reader(candidate)
                 elif root.directory is None:
                     continue
                 else:
-                    found = _read_inside(root.directory, candidate)
+                    path = os.path.join(root.directory, candidate)
+                    found = root.overlays.get(path)
+                    if found is None:
+                        found = _read_inside(root.directory, candidate)
                 if found is not None:
-                    return ModuleFile(display, found)
-        listing = "".join(f"\n\tno file '{s}'" for s in searched)
+                    return ModuleFile(display, found, path)
+        # One line (editors show one): the paths in the script's folder, as its author
+        # names them; the bundled stdlib is looked in too, but no one writes files there.
         what = "module" if mode == "require" else "file"
-        raise ModuleError(f"{what} '{name}' not found:{listing}")
+        looked = " and ".join(candidates)
+        raise ModuleError(f"{mode}: no {what} '{name}' (looked for {looked} beside {posixpath.basename(self.script)})")
 
 
 def _display(root: Root, rel: str) -> str:
@@ -103,14 +114,19 @@ def _read_inside(directory: Path, rel: str) -> str | None:
         raise ModuleError(f"cannot read '{rel}': {exc}") from exc
 
 
-def roots_for(script_path: str | None, display_name: str, reader: ModuleReader | None = None) -> list[Root]:
-    """The script's folder (a file's, or the one `reader` serves), then the stdlib."""
+def roots_for(
+    script_path: str | None,
+    display_name: str,
+    reader: ModuleReader | None = None,
+    overlays: Mapping[str, str] | None = None,
+) -> list[Root]:
+    """The script's folder (a file's, with `overlays` over it, or the one `reader` serves), then the stdlib."""
     roots: list[Root] = []
     display_dir = posixpath.dirname(display_name)
     if reader is not None:
         roots.append(Root(None, display_dir, reader))
     elif script_path is not None:
-        roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir))
+        roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir, overlays=overlays or {}))
     else:
         roots.append(Root(None, display_dir))
     roots.append(Root(STDLIB_DIR, STDLIB_PREFIX.rstrip("/")))

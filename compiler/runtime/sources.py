@@ -14,7 +14,7 @@ from typing import Any
 
 from lupa import lua51
 
-from compiler.errors import Location, Problem, ProblemKind
+from compiler.errors import Focus, Location, Problem, ProblemKind
 from compiler.llb.marshal import SourceFile
 from compiler.runtime.callsite import CallSites, sites_for
 
@@ -44,6 +44,11 @@ def chunk_name(name: str) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{posixpath.basename(name)[-30:]}~{digest}"
+
+
+def _called_name(function: str) -> str:
+    """The name written before a call's arguments: `image` for "bk.image", `run` for "State:run"."""
+    return function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
 class SourceSet:
@@ -103,7 +108,7 @@ class SourceSet:
         location: Location | None = None
         if file and line > 0:
             sites = self._sites.get(file)
-            found = sites.locate(line, function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]) if sites else None
+            found = sites.locate(line, _called_name(function)) if sites else None
             if found is None:
                 location = self.line_location(file, line)
             else:
@@ -111,6 +116,35 @@ class SourceSet:
                 location = Location(file, line, column, end_line, end_column)
         self._calls[key] = location
         return location
+
+    def part_location(self, call: Location, function: str, focus: Focus) -> Location | None:
+        """The range of the part of the call of `function` at `call` that `focus` names.
+
+        None where the text does not show it.
+        """
+        sites = self._sites.get(call.file)
+        name = _called_name(function)
+        span = sites.part((call.line, call.column, call.end_line, call.end_column), name, focus) if sites else None
+        return None if span is None else Location(call.file, *span)
+
+    def field_location(self, chunkname: bytes, line: int, table: str, name: str) -> Location | None:
+        """The range of `name` in `table.name` on `line` of a file (the misspelled function in `bk.imge(...)`)."""
+        file = self.file_of(chunkname)
+        sites = self._sites.get(file)
+        span = sites.field_name(line, table, name) if sites and line > 0 else None
+        return None if span is None else Location(file, *span)
+
+    def text_at(self, location: Location) -> str:
+        """The text of `location`'s range (for checking that a fix still fits it)."""
+        sites = self._sites.get(location.file)
+        if sites is None or location.end_line < location.line:
+            return ""
+        lines = sites.lines[location.line - 1 : location.end_line]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][location.column : location.end_column]
+        return "\n".join([lines[0][location.column :], *lines[1:-1], lines[-1][: location.end_column]])
 
     # ------------------------------------------------------------ Lua's messages
 

@@ -27,6 +27,9 @@ class Host(Protocol):
     def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
     def getenv(self, name: bytes) -> bytes | None: ...
     def compiled(self, chunkname: bytes, bytecode: bytes) -> None: ...
+    def tick(self, source: bytes, line: int) -> bool:
+        """Whether the time is up; `source` and `line` say what was running (the count hook's view)."""
+        ...
 
 
 class Deadline:
@@ -76,7 +79,7 @@ class Sandbox:
                 b"call": host.call,
                 b"describe": host.describe,
                 b"print": host.print,
-                b"tick": deadline.tick,
+                b"tick": host.tick,
                 b"require": host.require,
                 b"getenv": host.getenv,
                 b"compiled": host.compiled,

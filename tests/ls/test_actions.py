@@ -80,3 +80,28 @@ def test_no_fix_for_other_messages_or_stale_text():
     assert code_actions("local x = 1", URI, [Diagnostic(Range(Position(0, 0), Position(0, 1)), "boom")]) == []
     gone = Diagnostic(Range(Position(0, 0), Position(0, 5)), "unknown option 'cwdd' (did you mean 'cwd'?)")
     assert code_actions('s:run("x", { cwd = "/" })', URI, [gone]) == []
+
+
+def test_a_carried_fix_is_offered_on_every_line_its_diagnostic_covers_without_reading_the_message():
+    from lsprotocol.types import Diagnostic, Position, Range
+
+    from compiler.errors import Edit, Fix
+    from compiler.errors import Location as SourceLocation
+    from luakit_ls.actions import code_actions
+    from luakit_ls.diagnostics import fixes_data
+    from luakit_ls.positions import PositionUnits
+
+    text = 'local s = bk.image("a")\nlocal t = s:run("x", {\n  cwdd = "/app",\n})\nbk.export(t)\n'
+    uri = "file:///w/build.lua"
+    fix = Fix("Change 'cwdd' to 'cwd'", (Edit(SourceLocation("/w/build.lua", 3, 2, 3, 6), "cwd"),))
+    data = fixes_data([fix], lambda name: text.split("\n"), PositionUnits())
+    # A message no regular expression would recognise: the fix travels as data.
+    published = Diagnostic(Range(Position(1, 10), Position(3, 1)), "some other wording", data=data)
+    for line in (1, 2, 3):
+        cursor = Range(Position(line, 0), Position(line, 0))
+        [action] = code_actions(text, uri, [], at=cursor, published=[published])
+        assert action.title == "Change 'cwdd' to 'cwd'"
+        assert action.edit is not None and action.edit.changes is not None
+        [edit] = action.edit.changes["file:///w/build.lua"]
+        assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (2, 2, "cwd")
+    assert code_actions(text, uri, [], at=Range(Position(4, 0), Position(4, 0)), published=[published]) == []

@@ -5,6 +5,7 @@ from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 from compiler.errors import Location, Problem, ProblemKind
 from compiler.runtime.modules import STDLIB_DIR
 from luakit_ls import diagnostics
+from luakit_ls.client import FULL
 
 MAIN = "/work/app/build.lua"
 MODULE = "/work/app/lib/steps.lua"
@@ -22,7 +23,7 @@ def test_a_problem_in_a_module_is_shown_there_and_at_the_scripts_line_that_led_t
         ProblemKind.API,
         trace=(Location(MODULE, 2, 0, 2, 14), Location(MAIN, 2, 0, 2, 9)),
     )
-    found = diagnostics.to_diagnostics([problem], MAIN, lines)
+    found = diagnostics.to_diagnostics([problem], MAIN, lines, FULL)
     [in_module] = found[MODULE]
     [in_main] = found[MAIN]
     assert in_module.range == Range(Position(1, 2), Position(1, 14))
@@ -37,7 +38,7 @@ def test_a_problem_in_a_module_is_shown_there_and_at_the_scripts_line_that_led_t
 
 def test_problems_without_a_place_do_not_repeat_the_file_name():
     problem = Problem(f"{MAIN}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT)
-    [found] = diagnostics.to_diagnostics([problem], MAIN, lines)[MAIN]
+    [found] = diagnostics.to_diagnostics([problem], MAIN, lines, FULL)[MAIN]
     assert (found.message, found.code, found.range) == (
         "no bk.export() call - nothing to build",
         "LK005",
@@ -84,6 +85,6 @@ def test_an_octal_looking_mode_is_its_own_warning_code():
 
     text = 'bk.export(bk.image("a"):copy(bk.scratch(), "a", "/b", { mode = 644 }))'
     warned = evaluate(ScriptSource(text, name=MAIN))
-    [octal] = diagnostics.to_diagnostics(warned.problems, MAIN, lambda name: [text])[MAIN]
+    [octal] = diagnostics.to_diagnostics(warned.problems, MAIN, lambda name: [text], FULL)[MAIN]
     assert (octal.code, octal.severity) == ("LK008", DiagnosticSeverity.Warning)
     assert 'write "0644"' in octal.message

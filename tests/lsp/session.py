@@ -33,6 +33,7 @@ class Client(LanguageClient):
         super().__init__(converter_factory=default_converter)
         self.publishes: list[tuple[float, t.PublishDiagnosticsParams]] = []  # (arrival time, params)
         self.evaluated: list[Any] = []
+        self.refreshes: list[str] = []  # the methods of the server's refresh requests, in order
 
     def published(self, uri: str) -> list[t.PublishDiagnosticsParams]:
         return [p for _, p in self.publishes if p.uri == uri]
@@ -116,11 +117,24 @@ def _record_evaluated(client: Client, params: Any) -> None:
     client.evaluated.append(params)
 
 
+def _recorder(method: str) -> Any:
+    def record(client: Client, params: None) -> None:
+        client.refreshes.append(method)
+
+    return record
+
+
 def make_client() -> Client:
     client = Client()
     register_lsp_features(
         client,
-        {**DEFAULT_CLIENT_FEATURES, t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_publish, EVALUATED: _record_evaluated},
+        {
+            **DEFAULT_CLIENT_FEATURES,
+            t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_publish,
+            EVALUATED: _record_evaluated,
+            t.WORKSPACE_INLAY_HINT_REFRESH: _recorder(t.WORKSPACE_INLAY_HINT_REFRESH),
+            t.WORKSPACE_CODE_LENS_REFRESH: _recorder(t.WORKSPACE_CODE_LENS_REFRESH),
+        },
     )
     return client
 
@@ -128,9 +142,35 @@ def make_client() -> Client:
 CONFIG = ClientServerConfig(server_command=SERVER, client_factory=make_client)
 
 
-def initialize_params(root: str = "/tmp", options: Any = None) -> t.InitializeParams:
+MARKUP = [t.MarkupKind.Markdown, t.MarkupKind.PlainText]
+
+# What VS Code declares of what the server uses: snippets, Markdown everywhere, related
+# information, refreshes. A client that declares nothing gets plain text (test_strict_client.py).
+FULL_CAPABILITIES = t.ClientCapabilities(
+    text_document=t.TextDocumentClientCapabilities(
+        completion=t.CompletionClientCapabilities(
+            completion_item=t.ClientCompletionItemOptions(
+                snippet_support=True, documentation_format=MARKUP, label_details_support=True
+            )
+        ),
+        hover=t.HoverClientCapabilities(content_format=MARKUP),
+        signature_help=t.SignatureHelpClientCapabilities(
+            signature_information=t.ClientSignatureInformationOptions(documentation_format=MARKUP)
+        ),
+        publish_diagnostics=t.PublishDiagnosticsClientCapabilities(related_information=True, version_support=True),
+    ),
+    workspace=t.WorkspaceClientCapabilities(
+        inlay_hint=t.InlayHintWorkspaceClientCapabilities(refresh_support=True),
+        code_lens=t.CodeLensWorkspaceClientCapabilities(refresh_support=True),
+    ),
+)
+
+
+def initialize_params(
+    root: str = "/tmp", options: Any = None, capabilities: t.ClientCapabilities = FULL_CAPABILITIES
+) -> t.InitializeParams:
     return t.InitializeParams(
-        capabilities=t.ClientCapabilities(),
+        capabilities=capabilities,
         root_uri=f"file://{root}",
         initialization_options=options,
     )
