@@ -223,10 +223,30 @@ def test_a_mode_written_like_an_octal_literal_is_a_warning(tmp_path):
 
 def test_usage_errors_exit_2(script):
     assert luakit().returncode == 2
-    assert luakit("build").returncode == 2
     assert luakit("frobnicate").returncode == 2
     assert luakit("build", "--timeout", "-1", str(script)).returncode == 2
     assert luakit("dag", "--filter", "bogus", str(script)).returncode == 2
+
+
+def test_script_defaults_to_build_lua(tmp_path):
+    """`luakit build` with no SCRIPT reads build.lua (a missing one is said plainly)."""
+    missing = subprocess.run([sys.executable, "-m", "compiler.cli", "build"], capture_output=True, cwd=tmp_path)
+    assert missing.returncode == 3
+    assert missing.stderr == b"build.lua: cannot read script: No such file or directory\n"
+    (tmp_path / "build.lua").write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    for command in ("build", "validate", "dag"):
+        proc = subprocess.run([sys.executable, "-m", "compiler.cli", command], capture_output=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_script_from_stdin(tmp_path):
+    script = b'bk.export(bk.scratch():mkfile("/a", "x"))\n'
+    from_stdin = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "-"], input=script, capture_output=True)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    # The Definition's source map names the script as `<stdin>`.
+    assert b"<stdin>" in from_stdin.stdout
+    bad = subprocess.run([sys.executable, "-m", "compiler.cli", "validate", "-"], input=b"bk.nope()\n", capture_output=True)
+    assert bad.returncode == 1 and bad.stderr.startswith(b"<stdin>:1:"), bad.stderr
 
 
 def test_version():
