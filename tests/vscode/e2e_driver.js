@@ -176,6 +176,47 @@ async function main(page) {
   await shot('4-dag');
   step('dag');
 
+  // The view fits the panel (half the window, beside the editor): every node inside it, text
+  // readable; then zoom and pan by buttons, keys and the wheel, and fit again.
+  seen.dagFit = await dagState(frame);
+  await frame.locator('#zoom-in').click();
+  seen.dagZoomIn = await dagState(frame);
+  await frame.locator('#zoom-out').click();
+  await frame.locator('#zoom-out').click();
+  seen.dagZoomOut = await dagState(frame);
+  await frame.locator('#viewport').focus();
+  await page.keyboard.press('0');
+  seen.dagKeyFit = await dagState(frame);
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  seen.dagKeyPlus = await dagState(frame);
+  await page.keyboard.press('ArrowDown');
+  seen.dagArrow = await dagState(frame);
+  await page.keyboard.press('-');
+  seen.dagKeyMinus = await dagState(frame);
+  const box = await frame.locator('#viewport').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await page.waitForTimeout(300);
+  seen.dagWheel = await dagState(frame);
+  await frame.locator('#fit').click();
+  seen.dagRefit = await dagState(frame);
+  await shot('4-dag-fit');
+  step('dag zoom and pan');
+
+  // The theme changes: the view's colours follow the editor's.
+  seen.dagFirst = await dagColours(frame);
+  // As a person picking another theme for this folder would (in its settings).
+  await editSettings({ 'workbench.colorTheme': 'Dark Modern' });
+  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'), null, { timeout: 15_000 });
+  await page.waitForTimeout(1000);
+  seen.dagOther = await dagColours(frame);
+  await shot('4-dag-dark');
+  await editSettings({ 'workbench.colorTheme': 'Light 2026' });
+  await page.waitForFunction(() => !document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'), null, { timeout: 15_000 });
+  await page.waitForTimeout(500);
+  step('dag follows the theme');
+
   // Click the node of line 7 (the mkfile): the cursor goes to that line, and the node is
   // highlighted as the one under the cursor.
   const node = frame.locator('#graph svg g.node', { hasText: 'build.lua:7' }).first();
@@ -228,7 +269,23 @@ async function main(page) {
   const json = page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"digest"' }).first();
   await json.waitFor({ timeout: 30_000 });
   seen.jsonView = await json.innerText();
+  seen.jsonTabs = await tabTexts(page);
+  await shot('7-json-view');
   step('emit llb');
+
+  // The JSON view follows an edit of the script (in place, the same tab), and closes without
+  // asking to be saved.
+  await editor.click({ position: { x: 300, y: 10 } }); // build.lua, in the first editor group
+  await goTo('5:39');
+  await page.keyboard.type('3');
+  await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'mkdir /app23' }).first().waitFor({ timeout: 30_000 });
+  seen.jsonTabsAfterEdit = await tabTexts(page);
+  await page.locator('.tabs-container .tab', { hasText: 'build.lua.json' }).first().click();
+  await page.keyboard.press('Control+W');
+  await page.waitForTimeout(1000);
+  seen.jsonCloseDialog = await page.locator('.monaco-dialog-box').count();
+  seen.tabsAfterClose = await tabTexts(page);
+  step('json view refreshes in place and closes quietly');
 
   // The server crashes (killed): the extension restarts it, and build.lua is evaluated again.
   await editor.click({ position: { x: 300, y: 10 } }); // build.lua, in the first editor group
@@ -242,6 +299,32 @@ async function main(page) {
   await statusItem('ops').waitFor({ timeout: 60_000 });
   seen.restart = { before, after: serverPids(), status: await statusItem('luakit').innerText() };
   step('restart after crash');
+
+  // Restart Server: the op hints and the lenses come back without an edit.
+  await page.waitForFunction(() => /\u00b7/.test(document.querySelector('.editor-instance .monaco-editor .view-lines')?.textContent ?? ''), null, { timeout: 30_000 });
+  seen.hintsBefore = await hintLines(editor);
+  const beforeRestart = serverPids();
+  await palette('luakit: Restart Server');
+  const until = Date.now() + 30_000;
+  while (Date.now() < until && (serverPids().length !== 1 || serverPids()[0] === beforeRestart[0])) {
+    await page.waitForTimeout(200);
+  }
+  seen.restartServer = { before: beforeRestart, after: serverPids() };
+  // The new server evaluated build.lua (the status bar item is back); then, without an edit,
+  // its hints and lenses must come back.
+  await statusItem('ops').waitFor({ timeout: 30_000 });
+  const hintsDeadline = Date.now() + 20_000;
+  let hints = [];
+  let lenses = [];
+  while (Date.now() < hintsDeadline && (hints.length < seen.hintsBefore.length || lenses.length === 0)) {
+    await page.waitForTimeout(250);
+    hints = await hintLines(editor);
+    lenses = await page.locator('.contentWidgets .codelens-decoration a').allInnerTexts();
+  }
+  seen.hintsAfterRestart = hints;
+  seen.lensesAfterRestart = lenses;
+  await shot('8-after-restart');
+  step('restart server: hints and lenses back');
 
   // A syntax error with the LuaLS stand-in installed: luakit evaluates the script (its status
   // bar item counts the error) but leaves the diagnostic to LuaLS. With the integration turned
@@ -262,6 +345,32 @@ async function main(page) {
   seen.luaLs.lk001Again = await lk001.allInnerTexts();
   seen.luaLs.problems = await problemRows();
   step('LuaLS: no duplicate syntax error');
+  // A script that requires a module: the node of the module's step opens the module at its
+  // line, and the DAG stays the script's (no switch, no "does not evaluate").
+  await openFile('app.build.lua', 'require');
+  await statusItem('ops').waitFor({ timeout: 30_000 });
+  await palette('luakit: Show DAG');
+  const moduleNode = frame.locator('#graph svg g.node', { hasText: 'lib/steps.lua:6' }).first();
+  await moduleNode.waitFor({ timeout: 30_000 });
+  await moduleNode.click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'steps.lua' }).waitFor({ timeout: 15_000 });
+  let at = {};
+  for (let i = 0; i < 40 && at.line !== 6; i++) {
+    await page.waitForTimeout(250);
+    at = await cursor();
+  }
+  await page.waitForTimeout(1500); // time for the view to switch, were it to
+  seen.moduleClick = {
+    cursor: at,
+    activeTabs: await tabTexts(page, '.tab.active'),
+    tabs: await tabTexts(page),
+    problems: await frame.locator('#problems').innerText(),
+    status: await frame.locator('#status').innerText(),
+    nodes: await frame.locator('#graph svg g.node').count(),
+  };
+  await shot('9-module-click');
+  step('module node opens the module');
+
   // Error notifications still on screen (they stay until closed), e.g. from requests that
   // VS Code sent while luakit-ls was down.
   seen.errorToasts = await page
@@ -322,6 +431,56 @@ async function untrusted(page) {
   }
   seen.serversAfterTrust = serverPids();
   step('trusted: luakit-ls started');
+}
+
+/** Where the DAG sits in its panel: the view's scale, the smallest text, whether each node is inside. */
+async function dagState(frame) {
+  await frame.page().waitForTimeout(200);
+  return frame.evaluate(() => {
+    const viewport = document.getElementById('viewport').getBoundingClientRect();
+    const texts = [...document.querySelectorAll('#graph g.node text')];
+    const nodes = [...document.querySelectorAll('#graph g.node')].map((g) => g.getBoundingClientRect());
+    const inside = (r) => r.left >= viewport.left - 0.5 && r.right <= viewport.right + 0.5 && r.top >= viewport.top - 0.5 && r.bottom <= viewport.bottom + 0.5;
+    const scale = Number(document.getElementById('graph').dataset.scale);
+    return {
+      scale,
+      transform: document.getElementById('graph').style.transform,
+      viewport: { width: viewport.width, height: viewport.height },
+      minTextPx: Math.min(...texts.map((t) => Number(t.getAttribute('font-size')) * scale)),
+      nodesInside: nodes.filter(inside).length,
+      nodes: nodes.length,
+    };
+  });
+}
+
+/** The colours the DAG is drawn in: the page's background, a node's text, box and kind colour, an edge. */
+async function dagColours(frame) {
+  return frame.evaluate(() => {
+    const style = (selector, property) => {
+      const element = document.querySelector(selector);
+      return element ? getComputedStyle(element)[property] : null;
+    };
+    return {
+      background: style('body', 'backgroundColor'),
+      editorBackground: getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-background').trim(),
+      editorForeground: getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-foreground').trim(),
+      text: style('#graph g.node text', 'fill'),
+      box: style('#graph g.node polygon, #graph g.node path', 'fill'),
+      // The kind's colour that dag.ts handed the stylesheet (Graphviz's fill for the box).
+      kind: document.querySelector('#graph g.node polygon, #graph g.node path')?.style.getPropertyValue('--kind').trim() ?? null,
+      edge: style('#graph g.edge path', 'stroke'),
+    };
+  });
+}
+
+/** The editor tabs' names (their text, which the workbench splits into name and extension). */
+async function tabTexts(page, which = '.tab') {
+  return page.locator(`.tabs-container ${which}`).evaluateAll((tabs) => tabs.map((t) => t.textContent.trim()));
+}
+
+/** The lines of the editor that show an op hint (their text has the hint's " · "). */
+async function hintLines(editor) {
+  return (await editor.locator('.view-lines .view-line').allInnerTexts()).filter((line) => line.includes('\u00b7'));
 }
 
 /** The workspace's .vscode/settings.json once `ready(settings)` holds (within 20 s). */

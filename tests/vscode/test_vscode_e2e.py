@@ -147,6 +147,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         EXTENSION, source, ignore=shutil.ignore_patterns("node_modules", "out", "out-test", "types", "*.vsix")
     )
     shutil.copytree(ROOT / "types", source.parent / "types")
+    # `npm test` checks src/protocol.generated.ts against the schema it is generated from.
+    (source.parent / "luakit_ls").mkdir()
+    shutil.copy(ROOT / "luakit_ls" / "protocol.schema.json", source.parent / "luakit_ls")
     npm_env = {**os.environ, "npm_config_cache": str(CACHE / "npm-cache")}  # cached with the rest
     run("npm", "ci", "--no-audit", "--no-fund", cwd=source, env=npm_env)
     run("npm", "run", "package", cwd=source, env=npm_env)
@@ -257,7 +260,11 @@ def drive(workbench: Workbench, mode: str, out: Path, timeout: float) -> dict:
     """Runs e2e_driver.js in `mode` against `workbench`; what it saw, or a failure with the logs."""
     tools = CACHE / "tools" / "node_modules"
     # The driver kills luakit-ls (to see it restarted): it looks for it in this process group.
-    env = {**os.environ, "NODE_PATH": str(tools), "LUAKIT_E2E_PGID": str(workbench.process_group)}
+    env = {
+        **os.environ,
+        "NODE_PATH": str(tools),
+        "LUAKIT_E2E_PGID": str(workbench.process_group),
+    }
     driver = subprocess.run(
         [str(NODE24), str(HERE / "e2e_driver.js"), workbench.url, str(out), mode],
         env=env,
@@ -308,6 +315,33 @@ def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
     assert seen["cursorAfterClick"].get("line") == 7, seen["cursorAfterClick"]
     assert len(seen["highlighted"]) == 1 and "mkfile" in seen["highlighted"][0], seen["highlighted"]
 
+    # The view fits its panel (half the window): every node inside, text readable (11 px and
+    # up); the buttons, keys and the wheel zoom and pan, and "fit" comes back to the fitted view.
+    fit = seen["dagFit"]
+    assert fit["viewport"]["width"] < 800, fit  # beside the editor: about half the window
+    assert fit["nodesInside"] == fit["nodes"] == 5, fit
+    assert fit["minTextPx"] >= 11, fit
+    assert seen["dagZoomIn"]["scale"] > fit["scale"] > seen["dagZoomOut"]["scale"], seen
+    assert seen["dagKeyFit"]["scale"] == fit["scale"], seen["dagKeyFit"]
+    assert seen["dagKeyPlus"]["scale"] > fit["scale"], seen["dagKeyPlus"]
+    assert seen["dagArrow"]["transform"] != seen["dagKeyPlus"]["transform"], seen["dagArrow"]
+    assert seen["dagKeyMinus"]["scale"] < seen["dagArrow"]["scale"], seen["dagKeyMinus"]
+    assert seen["dagWheel"]["scale"] > seen["dagKeyMinus"]["scale"], seen["dagWheel"]
+    assert seen["dagRefit"]["scale"] == fit["scale"] and seen["dagRefit"]["nodesInside"] == 5, seen["dagRefit"]
+    # It is drawn in the editor's colours, and re-coloured when the theme changes.
+    first, other = seen["dagFirst"], seen["dagOther"]
+    for colours in (first, other):
+        assert colours["text"] == _rgb(colours["editorForeground"]), colours
+        assert colours["background"] == _rgb(colours["editorBackground"]), colours
+        assert colours["edge"] == colours["text"], colours
+    assert first["background"] != other["background"] and first["text"] != other["text"], (first, other)
+    assert first["box"] != other["box"], (first, other)
+    # The box has its kind's colour on the light theme; on the dark one that colour is mixed into
+    # the background (a pastel box would glare there).
+    assert first["kind"] and _channels(first["box"]) == _channels(first["kind"]), first
+    assert other["kind"] == first["kind"], (first, other)
+    assert _channels(other["box"]) not in (_channels(other["kind"]), _channels(other["background"])), other
+
     # Typing in the script redrew the graph.
     assert any("mkdir /app2" in text for text in seen["dagAfterEdit"]), seen["dagAfterEdit"]
 
@@ -322,15 +356,42 @@ def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
     assert len(getattr(definition, "def")) == 6, seen["emitted"]  # `def` is a Python keyword
     assert "5 ops" in seen["emitted"], seen["emitted"]
     assert '"digest"' in seen["jsonView"] and '"kind"' in seen["jsonView"], seen["jsonView"]
+    # ... a virtual document (not "Untitled"), refreshed in place by an edit of the script, that
+    # closes without asking to be saved.
+    assert any("build.lua.json" in tab for tab in seen["jsonTabs"]), seen["jsonTabs"]
+    assert not any("Untitled" in tab for tab in seen["jsonTabs"]), seen["jsonTabs"]
+    assert sum("build.lua.json" in tab for tab in seen["jsonTabsAfterEdit"]) == 1, seen["jsonTabsAfterEdit"]
+    assert seen["jsonCloseDialog"] == 0, seen
+    assert not any("build.lua.json" in tab for tab in seen["tabsAfterClose"]), seen["tabsAfterClose"]
 
     # After luakit-ls was killed, a new one runs and the status bar is back.
     restart = seen["restart"]
     assert len(restart["after"]) == 1 and restart["after"] != restart["before"], restart
     assert "5 ops" in restart["status"], restart
+    # Restart Server: a new luakit-ls, and the op hints and lenses are back without an edit.
+    again = seen["restartServer"]
+    assert len(again["after"]) == 1 and again["after"] != again["before"], again
+    assert seen["hintsBefore"], seen["hintsBefore"]
+    assert len(seen["hintsAfterRestart"]) == len(seen["hintsBefore"]), seen["hintsAfterRestart"]
+    assert any("Show DAG" in lens for lens in seen["lensesAfterRestart"]), seen["lensesAfterRestart"]
+    # A module's node opened the module at its line; the DAG stayed the script's.
+    module = seen["moduleClick"]
+    assert any("steps.lua" in tab for tab in module["activeTabs"]) and module["cursor"].get("line") == 6, module
+    assert any("DAG: app.build.lua" in tab for tab in module["tabs"]), module
+    assert module["problems"] == "" and "does not evaluate" not in module["status"] and module["nodes"] == 2, module
+    # The output channel says what a user needs: the start, the version, the settings, the
+    # evaluation's errors, the crash and the restarts; routine cancellations are no errors.
+    channel = "\n".join(log.read_text() for log in (workbench.root / "user-data" / "logs").rglob("*luakit*.log"))
+    assert "Starting " in channel and "luakit-ls " in channel and "is running" in channel, channel[-3000:]
+    assert "Settings sent: " in channel and '"NAME":"RELEASE"' in channel, channel[-3000:]
+    assert "build.lua:8:" in channel and "make_parentz" in channel, channel[-3000:]
+    assert "restarting in" in channel and "Restarting luakit-ls" in channel, channel[-3000:]
+    assert not [line for line in channel.splitlines() if "[error]" in line and "Cancel notification" in line]
     # ... and without an error notification for the requests made while it was down (they are
     # in the server log): nothing shows an error notification in this session.
     assert seen["errorToasts"] == [], seen["errorToasts"]
-    for name in ("1-diagnostic", "2-completion", "3-hover", "4-dag", "5-dag-click"):
+    for name in ("1-diagnostic", "2-completion", "3-hover", "4-dag", "4-dag-fit", "4-dag-dark", "5-dag-click",
+                 "7-json-view", "8-after-restart", "9-module-click"):  # fmt: skip
         assert (OUTPUT / f"{name}.png").stat().st_size > 10_000
 
     # LuaLS (its stand-in, installed next to luakit): the workspace settings gained the stubs
@@ -355,6 +416,15 @@ def test_what_a_person_sees_in_vscode(workbench: Workbench) -> None:
     assert "Lua.workspace" not in (HERE / "workspace" / ".vscode" / "settings.json").read_text()
 
 
+def _rgb(css: str) -> str:
+    """`#1f1f1f` as getComputedStyle writes it: `rgb(31, 31, 31)`."""
+    value = css.lstrip("#")
+    if len(value) not in (6, 8):
+        return css
+    red, green, blue = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({red}, {green}, {blue})"
+
+
 def test_untrusted_folder(untrusted_workbench: Workbench) -> None:
     """Workspace trust on: in a folder not trusted, luakit evaluates nothing and says why."""
     out = OUTPUT / "untrusted"
@@ -370,3 +440,14 @@ def test_untrusted_folder(untrusted_workbench: Workbench) -> None:
     assert not any("luakit" in row or "LK0" in row for row in seen["problems"]), seen["problems"]
     # Trusting the folder (from the status bar item, as a person allows it) starts luakit-ls.
     assert len(seen["serversAfterTrust"]) == 1, seen
+
+
+def _channels(css: str) -> tuple[int, ...]:
+    """A colour as getComputedStyle or a stylesheet writes it (`#dcfce7`, `rgb(220, 252, 231)`,
+    or `color(srgb 0.86 0.99 0.91)` for a color-mix()) as its red, green and blue, 0-255."""
+    if css.startswith("#"):
+        return tuple(int(css[i : i + 2], 16) for i in (1, 3, 5))
+    inner = css[css.index("(") + 1 : css.index(")")].replace(",", " ").split()
+    if inner[0] == "srgb":
+        return tuple(round(float(value) * 255) for value in inner[1:4])
+    return tuple(int(value) for value in inner[:3])

@@ -1,24 +1,10 @@
 // The build graph as `luakit.showDag` returns it in JSON, and the questions the DAG view asks of
-// it: which ops a line made, where an op was made. Plain logic, unit-tested.
+// it: which ops a line made, where an op was made. Plain logic, unit-tested. The types are
+// generated from luakit_ls/protocol.schema.json (src/protocol.generated.ts).
+import { isAbsolute, join } from 'node:path';
+import type { Graph, GraphOp, OpLocation } from './protocol.generated';
 
-export interface OpLocation {
-  file: string;
-  line: number; // 1-based
-  column: number;
-  end_line?: number;
-  end_column?: number;
-}
-
-export interface GraphOp {
-  digest: string;
-  kind: string;
-  location?: OpLocation | null;
-  summary?: string;
-}
-
-export interface Graph {
-  ops: GraphOp[];
-}
+export type { Graph, GraphOp, OpLocation };
 
 export function parseGraph(json: string): Graph {
   const value = JSON.parse(json) as unknown;
@@ -26,7 +12,7 @@ export function parseGraph(json: string): Graph {
   if (!Array.isArray(ops)) {
     throw new Error('the DAG JSON has no "ops" list');
   }
-  return { ops: ops as GraphOp[] };
+  return value as Graph;
 }
 
 /**
@@ -58,6 +44,17 @@ export function opsAtLine(graph: Graph, file: string, line: number): string[] {
 
 export function locationOf(graph: Graph, digest: string): OpLocation | undefined {
   return graph.ops.find((op) => op.digest === digest)?.location ?? undefined;
+}
+
+/**
+ * The file a location names, to open: a module's location is relative to the script's folder
+ * (`lib/steps.lua`), the script's own is its path, an unsaved buffer's its URI.
+ */
+export function sourceFile(file: string, scriptDir: string): string {
+  if (file.includes('://') || file.startsWith('untitled:') || isAbsolute(file) || scriptDir === '') {
+    return file;
+  }
+  return join(scriptDir, file);
 }
 
 /** The server's lenses run its own commands, which return data; clicking one must show it instead. */

@@ -3,7 +3,7 @@
 // the Lua line that made it; the nodes of the line under the cursor are highlighted; it follows
 // the script's evaluations as you edit.
 import * as vscode from 'vscode';
-import { type Graph, locationOf, opsAtLine, parseGraph, withRelativePaths } from './dagModel';
+import { type Graph, locationOf, opsAtLine, parseGraph, sourceFile, withRelativePaths } from './dagModel';
 import type { FromWebview, ToWebview } from './protocol';
 
 /** Runs a server command for a document (see extension.ts). */
@@ -145,7 +145,10 @@ export class DagPanel implements vscode.Disposable {
       if (!location) {
         return;
       }
-      const target = location.file.includes('://') || location.file.startsWith('untitled:') ? vscode.Uri.parse(location.file) : vscode.Uri.file(location.file);
+      // A step made in a `require`d module opens the module at its line; the panel stays the
+      // script's (extension.ts follows build scripts only).
+      const file = sourceFile(location.file, this.uri.scheme === 'file' ? vscode.Uri.joinPath(this.uri, '..').fsPath : '');
+      const target = file.includes('://') || file.startsWith('untitled:') ? vscode.Uri.parse(file) : vscode.Uri.file(file);
       const position = new vscode.Position(Math.max(location.line - 1, 0), Math.max(location.column, 0));
       // Into the editor that shows the script (not the webview's column).
       const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.toString());
@@ -197,23 +200,44 @@ function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <style>
-  body { padding: 8px; color: var(--vscode-foreground); font-family: var(--vscode-font-family); }
-  #problems { color: var(--vscode-errorForeground); white-space: pre-wrap; font-family: var(--vscode-editor-font-family); }
+  /* The editor's colours (VS Code sets these variables, and changes them with the theme). */
+  html, body { height: 100%; margin: 0; padding: 0; }
+  body { display: flex; flex-direction: column; overflow: hidden; background: var(--vscode-editor-background);
+    color: var(--vscode-editor-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size, 13px); }
+  #toolbar { display: flex; align-items: center; gap: 4px; padding: 4px 8px; border-bottom: 1px solid var(--vscode-panel-border, transparent); }
+  #toolbar button { min-width: 26px; height: 22px; border: none; border-radius: 2px; cursor: pointer; font: inherit;
+    background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
+  #toolbar button:hover { background: var(--vscode-button-secondaryHoverBackground); }
+  #toolbar button:focus-visible { outline: 1px solid var(--vscode-focusBorder); }
+  #status { margin-left: 8px; color: var(--vscode-descriptionForeground); }
+  #problems { padding: 4px 8px; color: var(--vscode-errorForeground); white-space: pre-wrap; font-family: var(--vscode-editor-font-family); }
   #problems:empty { display: none; }
-  #graph svg { max-width: 100%; height: auto; }
+  #viewport { flex: 1; position: relative; overflow: hidden; cursor: grab; outline: none; }
+  #viewport.panning { cursor: grabbing; }
+  #graph { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
+  #graph g.graph > polygon { fill: transparent; stroke: none; } /* Graphviz's white page */
   #graph g.node { cursor: pointer; }
+  /* The kind's colour (set by dag.ts as --kind): as it is on a light theme, mixed into the
+     background on a dark or high-contrast one, where the pastel would glare. */
+  #graph g.node path, #graph g.node polygon { fill: color-mix(in srgb, var(--kind, transparent) 35%, var(--vscode-editor-background));
+    stroke: var(--vscode-editor-foreground); }
+  body.vscode-light #graph g.node path, body.vscode-light #graph g.node polygon { fill: var(--kind, transparent); }
   #graph g.node:hover path, #graph g.node:hover polygon { stroke-width: 2px; }
   #graph g.node.current path, #graph g.node.current polygon { stroke: var(--vscode-focusBorder, #0078d4); stroke-width: 4px; }
-  /* Dark text on the light fills, whatever the theme. */
-  #graph g.node text { fill: #111; }
-  #graph g.edge path, #graph g.edge polygon { stroke: var(--vscode-foreground); }
-  #graph g.edge polygon { fill: var(--vscode-foreground); }
+  #graph text { fill: var(--vscode-editor-foreground); }
+  #graph g.edge path { stroke: var(--vscode-editor-foreground); }
+  #graph g.edge polygon { fill: var(--vscode-editor-foreground); stroke: var(--vscode-editor-foreground); }
 </style>
 </head>
 <body>
+<div id="toolbar">
+  <button id="zoom-in" title="Zoom in (+, or the wheel)" aria-label="Zoom in">+</button>
+  <button id="zoom-out" title="Zoom out (−, or the wheel)" aria-label="Zoom out">−</button>
+  <button id="fit" title="Fit the panel (0)">Fit</button>
+  <span id="status">Evaluating…</span>
+</div>
 <div id="problems"></div>
-<div id="status">Evaluating…</div>
-<div id="graph"></div>
+<div id="viewport" tabindex="0" title="Wheel: zoom · drag or arrows: pan · 0: fit"><div id="graph"></div></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;

@@ -1,18 +1,22 @@
 // The luakit extension: starts `luakit-ls` for Lua documents and gives its commands a UI
 // (Emit LLB, Show DAG, Validate), a status bar item and LuaLS integration.
 // The logic worth testing lives in plain modules (backoff, serverPath, luals, status, dagModel,
-// settings, trust); this file wires them to VS Code.
+// settings, trust, serverLog, webview/view); this file wires them to VS Code. The JSON the
+// server sends beyond LSP has its types in protocol.generated.ts (from luakit_ls/protocol.schema.json).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  CodeLensRequest,
   type CloseHandlerResult,
   DidChangeConfigurationNotification,
   ErrorAction,
   type ErrorHandlerResult,
   ExecuteCommandRequest,
+  InlayHintRequest,
   LanguageClient,
   type LanguageClientOptions,
   RevealOutputChannelOn,
@@ -23,8 +27,11 @@ import {
 import { onCrash } from './backoff';
 import { DagPanel } from './dagPanel';
 import { clientCommandFor } from './dagModel';
+import { JSON_SCHEME, JsonViews } from './jsonView';
 import { LUALS_EXTENSION, libraryWithStubs, withoutDuplicates } from './luals';
 import { findServer, installCommand, isLuakitProject } from './serverPath';
+import type { ShowDagAnswer } from './protocol.generated';
+import { describeSettings, errorLines, stderrLevel } from './serverLog';
 import { serverSettings } from './settings';
 import { type Evaluated, statusView } from './status';
 import { noServerMessage, trustDecision } from './trust';
@@ -35,6 +42,9 @@ let status: vscode.StatusBarItem;
 let extensionUri: vscode.Uri;
 const lastEvaluation = new Map<string, Evaluated>();
 const crashes: number[] = [];
+let jsonViews: JsonViews;
+/** The evaluation errors last written to the log, per document (written again only when they change). */
+const loggedErrors = new Map<string, string>();
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extensionUri = context.extensionUri;
@@ -42,6 +52,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status = vscode.window.createStatusBarItem('luakit.status', vscode.StatusBarAlignment.Left, 10);
   status.name = 'luakit';
   context.subscriptions.push(output, status, { dispose: () => DagPanel.disposeCurrent() });
+  jsonViews = new JsonViews(
+    async (script) => (await runServerCommand('luakit.showDag', [script, 'json'])) as unknown as ShowDagAnswer,
+  );
+  context.subscriptions.push(
+    jsonViews,
+    vscode.workspace.registerTextDocumentContentProvider(JSON_SCHEME, jsonViews),
+    vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === JSON_SCHEME && jsonViews.forget(d.uri)),
+  );
 
   context.subscriptions.push(
     vscode.commands.registerCommand('luakit.ui.emitLlb', (arg?: unknown) => withScript(arg, emitLlb)),
@@ -53,8 +71,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('luakit.showOutput', () => output.show(true)),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       updateStatus();
-      // Only build scripts have an evaluation (a JSON view or a plain Lua file does not).
-      if (editor && lastEvaluation.has(editor.document.uri.toString())) {
+      // Only build scripts have an evaluation (a JSON view or a plain Lua file does not), and the
+      // view follows build scripts only: a module of steps, opened from a node of the graph,
+      // leaves it showing the script that requires it.
+      if (editor && lastEvaluation.has(editor.document.uri.toString()) && isNamedScript(editor.document)) {
         DagPanel.editorChanged(editor.document.uri);
       }
     }),
@@ -128,8 +148,10 @@ async function tryStartServer(): Promise<void> {
     void offerInstall(found.problem);
     return;
   }
-  output.appendLine(`Starting ${found.path} (found through ${found.how})`);
+  output.info(`Starting ${found.path} (found through ${found.how})`);
   const serverOptions: ServerOptions = { command: found.path, transport: TransportKind.stdio }; // adds --stdio
+  const settings = serverSettings((key) => vscode.workspace.getConfiguration('luakit').get(key));
+  output.info(`Settings sent: ${describeSettings(settings)}`);
   const clientOptions: LanguageClientOptions = {
     // Every Lua file: the server decides by name and content (`bk.` calls) which ones are build
     // scripts and stays silent on the others (docs/editors.md).
@@ -137,8 +159,15 @@ async function tryStartServer(): Promise<void> {
       { scheme: 'file', language: 'lua' },
       { scheme: 'untitled', language: 'lua' },
     ],
-    initializationOptions: serverSettings((key) => vscode.workspace.getConfiguration('luakit').get(key)),
+    initializationOptions: settings,
     outputChannel: output,
+    // The client would log every line of the server's stderr as an error; pygls writes routine
+    // notes there too (a cancellation of a request that had already finished).
+    stdioOptions: {
+      stdout: () => undefined, // unused: with stdio, stdout is the LSP stream
+      stderr: (input, channel) =>
+        readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', (line) => channel[stderrLevel(line)](line)),
+    },
     // The client's own errors (a request VS Code made while a crashed server was restarting
     // fails with "Connection is disposed", with a stack trace) go to the log only: what a user
     // needs to know about the server, this extension says itself (start failure, crashes).
@@ -149,7 +178,22 @@ async function tryStartServer(): Promise<void> {
       closed: restartAfterCrash,
     },
     middleware: {
-      handleDiagnostics: (uri, diagnostics, next) => next(uri, withoutDuplicates(diagnostics, luaLsActive())),
+      handleDiagnostics: (uri, diagnostics, next) => {
+        logErrors(uri, diagnostics);
+        next(uri, withoutDuplicates(diagnostics, luaLsActive()));
+      },
+      // An evaluated script with ops has hints; none means the server's detailed evaluation
+      // (which the hints come from) is still running, as right after a (re)start: ask again
+      // shortly, a few times. (A server that sends workspace/inlayHint/refresh when it is done
+      // makes this moot; this keeps hints coming back with one that does not.)
+      provideInlayHints: async (document, range, token, next) => {
+        const hints = await next(document, range, token);
+        const evaluated = lastEvaluation.get(document.uri.toString());
+        if ((hints ?? []).length === 0 && evaluated && evaluated.ops > 0 && evaluated.errors === 0) {
+          askHintsAgain(document, evaluated.version);
+        }
+        return hints;
+      },
       // The server's lenses name its own commands, which only return data: run ours, which show it.
       provideCodeLenses: async (document, token, next) => {
         const lenses = (await next(document, token)) ?? [];
@@ -164,15 +208,32 @@ async function tryStartServer(): Promise<void> {
     },
   };
   client = new LanguageClient('luakit', 'luakit', serverOptions, clientOptions);
+  const started = client;
   client.onNotification('luakit/evaluated', (e: Evaluated) => {
+    const first = !lastEvaluation.has(e.uri);
+    [...hintRetries.keys()].filter((key) => key.startsWith(`${e.uri}@`)).forEach((key) => hintRetries.delete(key));
     lastEvaluation.set(e.uri, e);
     updateStatus();
     DagPanel.evaluated(e.uri);
+    jsonViews.evaluated(e.uri);
+    if (first) {
+      // The first evaluation since the server (re)started: hints and lenses VS Code asked for
+      // before it had anything to say are asked again, without waiting for an edit.
+      refreshHintsAndLenses(started, e.uri);
+    }
+  });
+  client.onDidChangeState(({ newState }) => {
+    if (newState === State.Running) {
+      const info = started.initializeResult?.serverInfo;
+      output.info(`${info?.name ?? 'luakit-ls'} ${info?.version ?? ''} is running (${found.path}).`);
+      loggedErrors.clear();
+      refreshHintsAndLenses(started);
+    }
   });
   try {
     await client.start();
   } catch (error) {
-    output.appendLine(`luakit-ls did not start: ${String(error)}`);
+    output.error(`luakit-ls did not start: ${String(error)}`);
     void vscode.window.showErrorMessage(`luakit-ls did not start: ${String(error)}`, 'Show Log').then((choice) => {
       if (choice) {
         output.show(true);
@@ -187,7 +248,7 @@ async function restartAfterCrash(): Promise<CloseHandlerResult> {
   const decision = onCrash(crashes, Date.now());
   if (!decision.restart) {
     const message = `luakit-ls crashed ${decision.crashes} times in a few minutes; it is not restarted.`;
-    output.appendLine(message);
+    output.error(message);
     void vscode.window.showErrorMessage(message, 'Restart Server', 'Show Log').then((choice) => {
       if (choice === 'Restart Server') {
         void restartServer();
@@ -197,7 +258,7 @@ async function restartAfterCrash(): Promise<CloseHandlerResult> {
     });
     return { action: CloseAction.DoNotRestart, handled: true };
   }
-  output.appendLine(`luakit-ls stopped; restarting in ${decision.delayMs} ms (crash ${decision.crashes}).`);
+  output.warn(`luakit-ls stopped; restarting in ${decision.delayMs} ms (crash ${decision.crashes}).`);
   // What the status bar said is about a server that is gone: the restarted one evaluates again.
   lastEvaluation.clear();
   status.text = '$(sync~spin) luakit restarting';
@@ -231,6 +292,7 @@ function onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
     void restartServer();
   } else if (event.affectsConfiguration('luakit') && client?.state === State.Running) {
     const settings = serverSettings((key) => vscode.workspace.getConfiguration('luakit').get(key));
+    output.info(`Settings sent: ${describeSettings(settings)}`);
     void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { luakit: settings } });
   }
   if (event.affectsConfiguration('luakit.luaLs')) {
@@ -386,8 +448,9 @@ async function emitLlb(uri: vscode.Uri): Promise<void> {
     if (result.ok !== true || typeof result.json !== 'string') {
       return showProblems(uri, 'Emit LLB', result);
     }
-    const document = await vscode.workspace.openTextDocument({ language: 'json', content: result.json });
-    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside });
+    // A virtual document that follows the script's evaluations (see jsonView.ts).
+    const document = await vscode.workspace.openTextDocument(JsonViews.uriFor(uri));
+    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
   }
 }
 
@@ -402,6 +465,65 @@ async function validate(uri: vscode.Uri): Promise<void> {
   } else {
     await showProblems(uri, `Validate ${name}`, result);
   }
+}
+
+/** Asks VS Code to request the inlay hints and code lenses of open documents (or of `uri`) again. */
+function refreshHintsAndLenses(of: LanguageClient, uri?: string): void {
+  const hints = of.getFeature(InlayHintRequest.method);
+  const lenses = of.getFeature(CodeLensRequest.method);
+  for (const document of vscode.workspace.textDocuments) {
+    if (uri === undefined || document.uri.toString() === uri) {
+      hints.getProvider(document)?.onDidChangeInlayHints.fire();
+      lenses.getProvider(document)?.onDidChangeCodeLensEmitter.fire();
+    }
+  }
+}
+
+const HINT_RETRIES = 5;
+const hintRetries = new Map<string, number>(); // `uri@version` -> requests asked again
+
+function askHintsAgain(document: vscode.TextDocument, version: number): void {
+  const key = `${document.uri.toString()}@${version}`;
+  const asked = hintRetries.get(key) ?? 0;
+  if (asked >= HINT_RETRIES || !client) {
+    return;
+  }
+  hintRetries.set(key, asked + 1);
+  const current = client;
+  setTimeout(() => current.getFeature(InlayHintRequest.method).getProvider(document)?.onDidChangeInlayHints.fire(), 300 * (asked + 1));
+}
+
+/** A script's evaluation errors, in the log when they change (not on every keystroke). */
+function logErrors(uri: vscode.Uri, diagnostics: readonly vscode.Diagnostic[]): void {
+  const errors = diagnostics.filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+  const name = vscode.workspace.asRelativePath(uri);
+  const lines = errorLines(
+    name,
+    errors.map((d) => ({
+      line: d.range.start.line,
+      character: d.range.start.character,
+      message: d.message,
+      code: typeof d.code === 'object' ? d.code.value : d.code,
+    })),
+  );
+  const key = uri.toString();
+  const text = lines.join('\n');
+  if ((loggedErrors.get(key) ?? '') === text) {
+    return;
+  }
+  loggedErrors.set(key, text);
+  if (lines.length === 0) {
+    output.info(`${name}: no errors`);
+  } else {
+    output.warn(`${name}: ${lines.length === 1 ? '1 error' : `${lines.length} errors`}`);
+    lines.forEach((line) => output.warn(`  ${line}`));
+  }
+}
+
+/** Whether `document` is a build script by name (`luakit.files`), as the server decides. */
+function isNamedScript(document: vscode.TextDocument): boolean {
+  const files = vscode.workspace.getConfiguration('luakit').get<string[]>('files', ['build.lua', '*.build.lua']);
+  return files.some((glob) => vscode.languages.match({ pattern: glob.includes('/') ? glob : `**/${glob}` }, document) > 0);
 }
 
 // ------------------------------------------------------------------ status bar

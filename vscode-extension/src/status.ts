@@ -1,13 +1,8 @@
 // The status bar item's text for the last evaluation of the active build script (plain, tested).
 
-/** The `luakit/evaluated` notification's parameters. */
-export interface Evaluated {
-  uri: string;
-  version: number;
-  seconds: number;
-  ops: number;
-  errors: number;
-}
+import type { Evaluated } from './protocol.generated';
+
+export type { Evaluated };
 
 export interface StatusView {
   text: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clientCommandFor, locationOf, opsAtLine, parseGraph, withRelativePaths } from '../src/dagModel';
+import { clientCommandFor, locationOf, opsAtLine, parseGraph, sourceFile, withRelativePaths } from '../src/dagModel';
 
 // The shape `luakit dag --format json` prints (trimmed).
 const graph = parseGraph(
@@ -45,4 +45,11 @@ test('labels name files relative to the script\'s directory', () => {
   assert.equal(withRelativePaths(dot, '/w/x'), '"sha256:a" [label="file\\na\\nbuild.lua:4\\nmkdir "];\n"sha256:a" -> "sha256:b";');
   assert.equal(withRelativePaths('"a\\"b/c"', 'a"b'), '"c"');
   assert.equal(withRelativePaths('x', ''), 'x');
+});
+
+test('a module location opens the module beside the script', () => {
+  assert.equal(sourceFile('lib/steps.lua', '/w'), '/w/lib/steps.lua');
+  assert.equal(sourceFile('/w/build.lua', '/w'), '/w/build.lua');
+  assert.equal(sourceFile('untitled:Untitled-1', '/w'), 'untitled:Untitled-1');
+  assert.equal(sourceFile('lib/steps.lua', ''), 'lib/steps.lua');
 });
