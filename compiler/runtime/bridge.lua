@@ -166,15 +166,23 @@ for _, name in ipairs({ "run", "copy", "mkdir", "mkfile", "rm", "symlink", "with
   state_methods[name] = api("State:" .. name)
 end
 
-define_kind("State", function(self, key)
-  local method = state_methods[key]
-  if method == nil then
-    local source, line = call_site(2)
-    finish(host_call("State.__index", source, line, key))
+-- An __index over `functions`: it notes where the lookup happened (see `looked_up`), and
+-- a missing member is named by the host ("State has no method 'runn'", "bk has no
+-- function 'imge'") instead of letting the call fail on a nil. Called by Lua itself, so
+-- level 2 is the script's line.
+local function members(functions, kind)
+  return function(_, key)
+    local f = functions[key]
+    if f == nil then
+      local source, line = call_site(2)
+      finish(host_call(kind .. ".__index", source, line, key))
+    end
+    looked_up(2)
+    return f
   end
-  looked_up(2)
-  return method
-end)
+end
+
+define_kind("State", members(state_methods, "State"))
 define_kind("Mount", function(self, key)
   local source, line = call_site(2)
   finish(host_call("Mount.__index", source, line, key))
@@ -193,22 +201,9 @@ for _, name in ipairs({
   bk[name] = api("bk." .. name)
 end
 
--- The script's `bk` is empty: every lookup goes through __index, which notes where
--- it happened (see `looked_up`) and names a missing function ("bk has no function
--- 'imge'") instead of letting the call fail on a nil. The metatable is locked, as
--- the handles' are; a script may still add its own fields to `bk`.
-local bk_proxy = setmetatable({}, {
-  __metatable = "luakit.bk",
-  __index = function(_, key)
-    local f = bk[key]
-    if f == nil then
-      local source, line = call_site(2)
-      finish(host_call("bk.__index", source, line, key))
-    end
-    looked_up(2)
-    return f
-  end,
-})
+-- The script's `bk` is empty: every lookup goes through `members`. The metatable is
+-- locked, as the handles' are; a script may still add its own fields to `bk`.
+local bk_proxy = setmetatable({}, { __metatable = "luakit.bk", __index = members(bk, "bk") })
 
 ---------------------------------------------------------------- sandboxed globals
 
