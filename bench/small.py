@@ -29,11 +29,9 @@ import finder in front of every module the venv's Python loads, floor included. 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -42,11 +40,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from installed import regular_install
+
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = "import lupa.lua51, google.protobuf.message"
-BENCH_VENVS = Path.home() / ".cache" / "luakit" / "bench-venv"
-# What `pip install .` puts in the wheel (pyproject.toml lists the packages): a change here makes a new venv.
-INSTALLED = ["pyproject.toml", "README.md", "compiler", "luakit_ls", "luakit_frontend", "types"]
 
 
 @dataclass(frozen=True)
@@ -71,36 +68,6 @@ def scripts() -> list[Script]:
     found = [Script(p.parent.name, p) for p in sorted((ROOT / "examples").glob("*/build.lua"))]
     found += [Script(p.stem, p) for p in sorted((ROOT / "bench" / "scripts").glob("*.lua"))]
     return found
-
-
-def source_hash() -> str:
-    digest = hashlib.sha256()
-    for top in INSTALLED:
-        path = ROOT / top
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            if "__pycache__" in file.parts:
-                continue
-            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def regular_install() -> Path:
-    """The bin/ directory of a venv with luakit installed from ROOT as a wheel (not editable), built once per
-    source hash; older ones are removed."""
-    key = source_hash()
-    venv = BENCH_VENVS / key
-    done = venv / "installed"  # written last: a venv without it is an interrupted install
-    if done.exists():
-        return venv / "bin"
-    if BENCH_VENVS.exists():
-        for old in BENCH_VENVS.iterdir():
-            shutil.rmtree(old)
-    print(f"installing luakit from {ROOT} into {venv} (pip install, not editable) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT)], check=True)
-    done.write_text(f"{ROOT}\n")
-    return venv / "bin"
 
 
 def run_once(argv: list[str], cwd: Path) -> tuple[float, int, bytes]:
