@@ -30,6 +30,7 @@ from compiler.evaluate import (
     Evaluation,
     MiB,
     NotText,
+    Progress,
     ScriptSource,
     evaluate,
     timeout_message,
@@ -187,16 +188,22 @@ def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
         memory_limit=int(ns.memory_limit * MiB),
         image_resolver=image_resolver(network=True, offline=ns.no_resolve),
         on_print=_print_log,
+        on_progress=(progress := Progress()),
     )
-    with watchdog(ns.timeout, lambda: _give_up(ns.script, ns.timeout)):
+
+    def stuck() -> None:
+        _give_up(timeout_message(script.name, ns.timeout, progress.location(script.name)))
+
+    with watchdog(ns.timeout, stuck):
         evaluation = evaluate(script, options)
     for problem in evaluation.problems:
         print(problem, file=sys.stderr)
     return evaluation if evaluation.ok else EXIT_SCRIPT
 
 
-def _give_up(script: str, timeout: float) -> None:
-    print(timeout_message(script, timeout), file=sys.stderr, flush=True)
+def _give_up(message: str) -> None:
+    """The script is stuck inside one C call (see `watchdog`): say so, at the last line seen, and end."""
+    print(message, file=sys.stderr, flush=True)
     os._exit(EXIT_SCRIPT)
 
 

@@ -85,6 +85,7 @@ class EvalOptions:
     memory_limit: int = DEFAULT_MEMORY_LIMIT
     image_resolver: ImageResolver = field(default_factory=NoImageResolver)
     on_print: Callable[[Location | None, str], None] | None = None
+    on_progress: Callable[[bytes, int], None] | None = None  # see `Progress`
     # Where `require` reads the script's own modules when they are not files next
     # to `ScriptSource.path` (the gateway frontend reads them through BuildKit).
     module_reader: ModuleReader | None = None
@@ -139,9 +140,37 @@ class Evaluation:
         return self.digester.digest(node)
 
 
-def timeout_message(name: str, timeout: float) -> str:
-    """What every host says when a script outlives its time limit."""
-    return f"{name}: script evaluation timed out after {timeout:g}s"
+class Progress:
+    """Where an evaluation was last seen running, for a watchdog that must end it from outside.
+
+    `EvalOptions.on_progress` is called with (chunk name, line) at each look of the
+    count hook (about every millisecond of Lua work). A script stuck inside one C
+    call is seen no more, so the last line seen is the line that made that call,
+    or one a moment before it.
+    """
+
+    def __init__(self) -> None:
+        self.seen: tuple[bytes, int] | None = None
+
+    def __call__(self, chunkname: bytes, line: int) -> None:
+        self.seen = (chunkname, line)
+
+    def location(self, script_name: str) -> Location | None:
+        return seen_location(script_name, *self.seen) if self.seen else None
+
+
+def seen_location(script_name: str, chunkname: bytes, line: int) -> Location | None:
+    """The line a Progress saw, in a file named as users know it (the script, or a module's name)."""
+    name = chunkname.decode("utf-8", "replace").removeprefix("@")
+    if not name or line <= 0:
+        return None
+    return Location(script_name if name == chunk_name(script_name) else name, line)
+
+
+def timeout_message(name: str, timeout: float, where: Location | None = None) -> str:
+    """What every host says when a script outlives its time limit: `build.lua:12: ...` when the line is known."""
+    prefix = f"{where.file}:{where.line}" if where else name
+    return f"{prefix}: script evaluation timed out after {timeout:g}s"
 
 
 @contextlib.contextmanager
@@ -280,7 +309,7 @@ class _Host:
         elif self.session.export is None:
             problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT))
         for noted in self.session.warnings:
-            where, fixes = self._pinpoint(noted.location, noted.focus, noted.replacement)
+            where, fixes = self._pinpoint(noted.location, noted.function, noted.focus, noted.replacement)
             problems.append(Problem(noted.message, where, noted.kind, "warning", fixes=fixes))
         evaluation = Evaluation(
             self.script,
@@ -300,8 +329,10 @@ class _Host:
         """The time-out or memory error, at the line that was running when it struck.
 
         A time-out is seen by the count hook (or an API call) on the line that
-        was running; memory runs out between two looks, so that error names the
-        last line the hook or an API call saw, a line of the loop that used it up.
+        was running. Memory runs out inside an allocation, where no Lua code runs
+        (Lua 5.1 calls no error handler for it), so that error names the last line
+        the hook or an API call saw: usually a line of the loop that used the memory
+        up; for one huge allocation, possibly a line that ran shortly before it.
         """
         if timed_out:
             what = f"script evaluation timed out after {self.options.timeout:g}s"
@@ -327,10 +358,15 @@ class _Host:
         if self.deadline.expired:
             return True
         self.running = (source, line)
+        if self.options.on_progress is not None:
+            self.options.on_progress(source, line)
         return self.deadline.tick()
 
     def call(self, name: bytes, chunkname: bytes, line: int, *args: Any) -> tuple[Any, ...]:
-        if self.tick(chunkname, line):
+        if self.deadline.expired:
+            return (b"error", _TIMEOUT_SENTINEL)
+        self.running = (chunkname, line)  # the hook's ticks alone report progress: this path is hot
+        if self.deadline.tick():
             return (b"error", _TIMEOUT_SENTINEL)
         entry = BRIDGE_NAMES[name]
         if name in _FIELD_LOOKUPS and args and isinstance(args[0], bytes):
@@ -359,7 +395,7 @@ class _Host:
         return self.values.to_lua(result)
 
     def _pinpoint(
-        self, location: Location | None, focus: Focus | None, replacement: Replacement | None
+        self, location: Location | None, function: str, focus: Focus | None, replacement: Replacement | None
     ) -> tuple[Location | None, tuple[Fix, ...]]:
         """The range of the mistake within the call at `location`, and its fix where the text there fits it.
 
@@ -370,7 +406,7 @@ class _Host:
             return None, ()
         if focus is None:
             return location, self._fixes(location, replacement)
-        part = self.sources.part_location(location, focus)
+        part = self.sources.part_location(location, function, focus)
         if part is None:
             return location, ()
         return part, self._fixes(part, replacement)
@@ -390,7 +426,7 @@ class _Host:
     ) -> tuple[Any, ...]:
         if where and not message.startswith(where):
             message = f"{where}: {message}"
-        location, fixes = self._pinpoint(location, focus, replacement)
+        location, fixes = self._pinpoint(location, where, focus, replacement)
         problem = Problem(message, location, ProblemKind.API, fixes=fixes)
         text = str(problem).encode()
         self.api_errors[text] = problem

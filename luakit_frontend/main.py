@@ -16,7 +16,16 @@ import threading
 from collections.abc import Mapping
 
 from compiler.errors import Location
-from compiler.evaluate import DEFAULT_TIMEOUT, EvalOptions, NotText, ScriptSource, evaluate, timeout_message, watchdog
+from compiler.evaluate import (
+    DEFAULT_TIMEOUT,
+    EvalOptions,
+    NotText,
+    Progress,
+    ScriptSource,
+    evaluate,
+    timeout_message,
+    watchdog,
+)
 from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
 from compiler.image.config import exported_image_config
@@ -90,8 +99,13 @@ def build_platform(
         image_resolver=GatewayResolver(bridge, default, options.image_resolve_mode),
         module_reader=files.read_module,
         on_print=_log,
+        on_progress=(progress := Progress()),
     )
-    with watchdog(EVAL_TIMEOUT, lambda: _finish(bridge, error=timeout_message(script.name, EVAL_TIMEOUT))):
+
+    def stuck() -> None:  # at the last line the evaluation was seen on
+        _finish(bridge, error=timeout_message(script.name, EVAL_TIMEOUT, progress.location(script.name)))
+
+    with watchdog(EVAL_TIMEOUT, stuck):
         evaluation = evaluate(script, eval_options)
     for problem in evaluation.problems:
         if problem.severity != "error":

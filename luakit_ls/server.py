@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import posixpath
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from luakit_ls import settings as config
 from luakit_ls.client import ClientFeatures
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
+from luakit_ls.protocol import LuakitProtocol
+from luakit_ls.script_log import ScriptLog
 
 
 @dataclass
@@ -42,14 +45,27 @@ class DocumentState:
 
 class LuakitServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "luakit-ls",
+            __version__,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+            protocol_cls=LuakitProtocol,
+        )
+        self.protocol: LuakitProtocol
         self.settings = config.Settings()
         self.client = ClientFeatures()  # what the client can take: read at `initialize`
         self.states: dict[str, DocumentState] = {}
+        self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls's read loop hands what fails before the protocol (malformed JSON) to this error
+        # handler only: the protocol answers it as the specification says (luakit_ls/protocol.py).
+        if not self.protocol.read_loop_error(error):
+            super().report_server_error(error, source)
 
     # ------------------------------------------------------------ lazily loaded parts
 
@@ -131,6 +147,7 @@ class LuakitServer(LanguageServer):
         if not self._ready.is_set():
             return  # nothing was evaluated yet
         self.states.pop(uri, None)
+        self.script_log.forget(uri)
         self.scheduler.forget(uri)
         self._publish(self.outbox.forget(uri))
 
@@ -143,6 +160,8 @@ class LuakitServer(LanguageServer):
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
         found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, client=self.client)
         self._publish(self.outbox.update(job.uri, found), job)
+        for line in self.script_log.update(job.uri, main, report.logs):
+            self.window_log_message(t.LogMessageParams(t.MessageType.Log, line))
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
 
     def shown(self, uri: str, report: Any) -> Any:
@@ -159,9 +178,7 @@ class LuakitServer(LanguageServer):
         state = self.states.get(outcome.job.uri)
         if state is not None and state.evaluated_version == outcome.job.version:
             main = outcome.job.script.name
-            state.good_calls = [
-                c for c in outcome.report.calls if c.location is not None and c.location.file == main
-            ]
+            state.good_calls = [c for c in outcome.report.calls if c.location is not None and c.location.file == main]
             state.calls_version = outcome.job.version
             self.refresh_views()
 
@@ -374,6 +391,8 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
+    # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
+    sys.exit(server.protocol.exit_code or 0)
 
 
 if __name__ == "__main__":

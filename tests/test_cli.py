@@ -255,6 +255,31 @@ def test_watchdog_ends_a_script_stuck_in_one_c_call(tmp_path):
     assert elapsed < 1 + 5 + 3
 
 
+def test_the_watchdog_names_the_last_line_the_script_was_seen_on(tmp_path):
+    (tmp_path / "stuck.lua").write_text(
+        'local n = 0\nfor i = 1, 3e6 do n = n + i end\nlocal s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")'
+    )
+    proc = luakit("validate", "--timeout", "1", "stuck.lua", cwd=tmp_path, timeout=60)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "stuck.lua:2: script evaluation timed out after 1s\n")
+
+
+def test_a_timeout_names_the_line_that_was_running(tmp_path):
+    (tmp_path / "build.lua").write_text('local base = bk.image("a")\nlocal n = 0\nwhile true do\n  n = n + 1\nend\n')
+    proc = luakit("validate", "--no-resolve", "--timeout", "1", "build.lua", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() in (
+        "build.lua:4:3: script evaluation timed out after 1s\n",
+        "build.lua:3:1: script evaluation timed out after 1s\n",  # the loop's test, one instruction on
+    )
+
+
+def test_an_unknown_key_is_printed_at_the_key(tmp_path):
+    lines = ['local base = bk.image("alpine")', "", "", "", "", "local s = base:run(", '  "make", {', '    cwdd = "/app",']
+    (tmp_path / "build.lua").write_text("\n".join(lines) + "\n  })\nbk.export(s)\n")
+    proc = luakit("validate", "--no-resolve", "build.lua", cwd=tmp_path)
+    assert proc.stderr.decode() == "build.lua:8:5: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n"
+
+
 def test_memory_limit_flag(tmp_path):
     (tmp_path / "bomb.lua").write_text("local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end")
     proc = luakit("build", "--memory-limit", "64", "bomb.lua", cwd=tmp_path)

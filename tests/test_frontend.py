@@ -193,3 +193,29 @@ def test_a_script_stuck_in_one_c_call_is_returned_as_a_timeout_and_exits_0():
     assert (proc.returncode, proc.stdout) == (0, "RETURN build.lua: script evaluation timed out after 0.5s\n"), (
         proc.stderr
     )
+
+
+def test_a_timeout_is_returned_at_the_line_that_was_running(monkeypatch):
+    import luakit_frontend.main as m
+
+    monkeypatch.setattr(m, "EVAL_TIMEOUT", 0.3)
+    bridge = FakeBridge(b"local n = 0\nwhile true do\n  n = n + 1\nend\n")
+    with pytest.raises(m.BuildFailed) as failed:
+        m.build(bridge, {})  # type: ignore[arg-type]
+    assert str(failed.value) in (
+        "build.lua:3:3: script evaluation timed out after 0.3s",
+        "build.lua:2:1: script evaluation timed out after 0.3s",  # the loop's test, one instruction on
+    )
+
+
+def test_a_stuck_script_is_returned_at_the_last_line_seen():
+    stuck = b'for i = 1, 3e6 do end\nlocal s = string.rep("a", 5000) .. "c"\ns:find(".-.-.-.-.-.-b")\n'
+    program = (
+        "import compiler.evaluate, luakit_frontend.main as m\n"
+        "from tests.test_frontend import FakeBridge\n"
+        "compiler.evaluate.WATCHDOG_GRACE = 0.5\n"
+        "m.EVAL_TIMEOUT = 0.5\n"
+        f"m.build(FakeBridge({stuck!r}), {{}})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert (proc.returncode, proc.stdout) == (0, "RETURN build.lua:1: script evaluation timed out after 0.5s\n")

@@ -134,21 +134,21 @@ def test_export_platform_is_normalized_too():
 
 def test_platform_errors_say_what_is_wrong():
     assert error('bk.image("a", { platform = "linux/&arm" })') == (
-        "build.lua:1:1: bk.image: platform: invalid platform 'linux/&arm': architecture '&arm' is not valid "
+        "build.lua:1:28: bk.image: platform: invalid platform 'linux/&arm': architecture '&arm' is not valid "
         "(use letters, digits, '_', '.' and '-')"
     )
     assert error('bk.image("a", { platform = { os = "linux" } })') == (
-        'build.lua:1:1: bk.image: platform must have os and arch, like { os = "linux", arch = "arm64" }'
+        'build.lua:1:28: bk.image: platform must have os and arch, like { os = "linux", arch = "arm64" }'
     )
     assert error('bk.image("a", { platform = { os = "linux", architecture = "arm64" } })') == (
-        "build.lua:1:1: bk.image: platform: unknown option 'architecture' (did you mean 'arch'?)"
+        "build.lua:1:44: bk.image: platform: unknown option 'architecture' (did you mean 'arch'?)"
     )
     assert error('bk.platform("linux", "arm 64")') == (
         "build.lua:1:1: bk.platform: architecture 'arm 64' is not valid (use letters, digits, '_', '.' and '-')"
     )
     assert "bk.export: os/arch/variant: OS 'li nux' is not valid" in error('bk.export(bk.scratch(), { os = "li nux" })')
     assert error("bk.image('a', { platform = 5 })") == (
-        'build.lua:1:1: bk.image: platform must be "os/arch[/variant]" like "linux/arm64", '
+        'build.lua:1:28: bk.image: platform must be "os/arch[/variant]" like "linux/arm64", '
         "{ os = ..., arch = ... } or bk.platform(...), got number"
     )
 

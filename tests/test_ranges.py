@@ -169,3 +169,13 @@ def test_bk_stays_locked_and_still_takes_the_scripts_own_fields():
         "bk.export(bk.scratch())\n"
     ).problems
     assert found == []
+
+
+def test_a_call_not_found_by_name_is_never_searched_for_parts_of_another_call():
+    # Lua names the line; `go` is not `run`, so the line is all there is to show.
+    text = 'local go = bk.image("a").run\nlocal s = go(bk.image("b"), "x", { cwdd = "/" })\nbk.export(s)\n'
+    problem = only(text)
+    assert problem.message.startswith("state:run: unknown option 'cwdd'")
+    assert problem.location is not None and problem.location.line == 2
+    assert marked(text, problem.location) == text.splitlines()[1]
+    assert problem.fixes == ()

@@ -200,25 +200,25 @@ def test_list_and_mapping_errors_name_the_element():
         "build.lua:1:38: state:run: ulimits['files'] is not a ulimit (one of core, cpu,"
     )
     assert error('bk.image("a"):run("x", { secret_env = { ["1X"] = "t" } })') == (
-        "build.lua:1:15: state:run: secret_env['1X'] is not a valid environment variable name"
+        "build.lua:1:43: state:run: secret_env['1X'] is not a valid environment variable name"
     )
     assert error('bk.image("a"):run("x", { secret_env = { T = { idd = "t" } } })') == (
-        "build.lua:1:15: state:run: secret_env['T']: unknown option 'idd' (did you mean 'id'?)"
+        "build.lua:1:47: state:run: secret_env['T']: unknown option 'idd' (did you mean 'id'?)"
     )
     assert error('bk.export(bk.scratch(), { expose = { 80, "x" } })') == (
-        'build.lua:1:1: bk.export: expose[2] must be a port like "8080" or "53/udp", got \'x\''
+        'build.lua:1:42: bk.export: expose[2] must be a port like "8080" or "53/udp", got \'x\''
     )
     assert error('bk.export(bk.scratch(), { labels = { "a" } })') == (
-        "build.lua:1:1: bk.export: labels must be a table of names to strings; it has a number key"
+        "build.lua:1:38: bk.export: labels must be a table of names to strings; it has a number key"
     )
     assert error('bk.local_("c", { include = { "a", false } })') == (
-        "build.lua:1:1: bk.local_: include[2] must be a string, got boolean"
+        "build.lua:1:35: bk.local_: include[2] must be a string, got boolean"
     )
     assert error('bk.image("a"):copy(bk.scratch(), "a", "b", { owner = { usr = 1 } })') == (
-        "build.lua:1:15: state:copy: owner: unknown option 'usr' (did you mean 'user'?)"
+        "build.lua:1:56: state:copy: owner: unknown option 'usr' (did you mean 'user'?)"
     )
     assert error('bk.image("a"):run("x", { [1] = "y" })') == (
-        "build.lua:1:15: state:run: options are named, like { env = ... }; a number key is not an option"
+        "build.lua:1:27: state:run: options are named, like { env = ... }; a number key is not an option"
     )
 
 

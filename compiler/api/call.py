@@ -67,6 +67,7 @@ class Noted(NamedTuple):
     kind: ProblemKind
     focus: Focus | None = None
     replacement: Replacement | None = None
+    function: str = ""  # the call's name ("bk.image"): what `focus` is looked for in
 
 
 @dataclass
@@ -103,7 +104,8 @@ class Call(NamedTuple):
         self, message: str, kind: ProblemKind, focus: Focus | None = None, replacement: Replacement | None = None
     ) -> None:
         """Record a warning about this call: "state:copy: mode is the decimal number 644 ..."."""
-        self.session.warnings.append(Noted(f"{self.where}: {message}", self.location, kind, focus, replacement))
+        noted = Noted(f"{self.where}: {message}", self.location, kind, focus, replacement, self.where)
+        self.session.warnings.append(noted)
 
     def focus(self, value: Any, keys: tuple[str | int, ...] = (), key: bool = False) -> Focus | None:
         """The focus on the argument that is `value` (by identity), or None when no one argument is.

@@ -184,23 +184,23 @@ define_kind("Platform", function(self, key)
   finish(host_call("Platform.__index", source, line, key))
 end)
 
-local bk_functions = {}
+local bk = {} -- the functions; scripts see them through `bk_proxy` below
 for _, name in ipairs({
   "image", "local_", "git", "http", "https", "scratch",
   "merge", "diff", "export", "platform", "arg",
   "cache", "secret", "ssh", "tmpfs", "bind",
 }) do
-  bk_functions[name] = api("bk." .. name)
+  bk[name] = api("bk." .. name)
 end
 
--- `bk` itself is empty: every lookup goes through __index, which notes where it
--- happened (see `looked_up`) and names a missing function ("bk has no function
--- 'imge'") instead of letting the call fail on a nil. The metatable is locked,
--- as the handles' are; a script may still add its own fields to `bk`.
-local bk = setmetatable({}, {
+-- The script's `bk` is empty: every lookup goes through __index, which notes where
+-- it happened (see `looked_up`) and names a missing function ("bk has no function
+-- 'imge'") instead of letting the call fail on a nil. The metatable is locked, as
+-- the handles' are; a script may still add its own fields to `bk`.
+local bk_proxy = setmetatable({}, {
   __metatable = "luakit.bk",
   __index = function(_, key)
-    local f = bk_functions[key]
+    local f = bk[key]
     if f == nil then
       local source, line = call_site(2)
       finish(host_call("bk.__index", source, line, key))
@@ -369,7 +369,7 @@ local sandbox = {
   os = safe_os,
   coroutine = safe_coroutine,
   package = package_table,
-  bk = bk,
+  bk = bk_proxy,
 }
 
 -- Empty the real global table and refill it: C functions' environments and

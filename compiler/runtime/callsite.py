@@ -265,14 +265,16 @@ class CallSites:
 
     # ------------------------------------------------------------ parts of a call
 
-    def part(self, call: Span, focus: Focus) -> Span | None:
-        """The range of the part of the call at `call` that `focus` names, or None if the text does not show it.
+    def part(self, call: Span, name: str, focus: Focus) -> Span | None:
+        """The range of the part of the call of `name` at `call` that `focus` names; None if the text does not show it.
 
         None for what only the running script knows (`s:run(cmd, opts)` with a
-        computed `opts`): the caller falls back to the whole call, never a wrong place.
+        computed `opts`), or when `call` is not a call of `name` (a line Lua named,
+        where the call was not found by name): the caller falls back to the whole
+        call or line, never a wrong place.
         """
         tokens = self._tokens_indexed()
-        return part_of_call(tokens, self._token_at(call[0], call[1]), focus)
+        return part_of_call(tokens, self._token_at(call[0], call[1]), name, focus)
 
     def field_name(self, line: int, table: str, name: str) -> Span | None:
         """The range of `name` in `table.name` on `line` (`imge` in `bk.imge(...)`); any table or `:` for ""."""
@@ -328,12 +330,12 @@ _OPEN = ("(", "{", "[")
 _CLOSE = (")", "}", "]")
 
 
-def part_of_call(tokens: list[Token], start: int | None, focus: Focus) -> Span | None:
-    """The span `focus` names in the call whose first token is tokens[start]."""
+def part_of_call(tokens: list[Token], start: int | None, callee: str, focus: Focus) -> Span | None:
+    """The span `focus` names in the call of `callee` whose first token is tokens[start]."""
     if start is None:
         return None
     name = _callee_name(tokens, start)
-    if name is None:
+    if name is None or tokens[name].text != callee:
         return None
     opener = name + 1
     close = _closing(tokens, opener)
@@ -420,7 +422,8 @@ def _field(tokens: list[Token], first: int, last: int, key: str | int) -> tuple[
                 continue
             inner = tokens[a + 1]
             if _literal(inner) == key:
-                found = (_content_span(inner), (close + 2, b))
+                key_span = _content_span(inner) if inner.kind == "str" else _span(tokens, a + 1, a + 1)
+                found = (key_span, (close + 2, b))
         else:
             position += 1
             if position == key:

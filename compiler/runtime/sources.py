@@ -46,6 +46,11 @@ def chunk_name(name: str) -> str:
     return f"{posixpath.basename(name)[-30:]}~{digest}"
 
 
+def _called_name(function: str) -> str:
+    """The name written before a call's arguments: `image` for "bk.image", `run` for "State:run"."""
+    return function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+
+
 class SourceSet:
     """The script and the modules it loaded, in load order, with their call sites."""
 
@@ -103,7 +108,7 @@ class SourceSet:
         location: Location | None = None
         if file and line > 0:
             sites = self._sites.get(file)
-            found = sites.locate(line, function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]) if sites else None
+            found = sites.locate(line, _called_name(function)) if sites else None
             if found is None:
                 location = self.line_location(file, line)
             else:
@@ -112,10 +117,14 @@ class SourceSet:
         self._calls[key] = location
         return location
 
-    def part_location(self, call: Location, focus: Focus) -> Location | None:
-        """The range of the part of `call` (a call's range) that `focus` names; None where the text does not show it."""
+    def part_location(self, call: Location, function: str, focus: Focus) -> Location | None:
+        """The range of the part of the call of `function` at `call` that `focus` names.
+
+        None where the text does not show it.
+        """
         sites = self._sites.get(call.file)
-        span = sites.part((call.line, call.column, call.end_line, call.end_column), focus) if sites else None
+        name = _called_name(function)
+        span = sites.part((call.line, call.column, call.end_line, call.end_column), name, focus) if sites else None
         return None if span is None else Location(call.file, *span)
 
     def field_location(self, chunkname: bytes, line: int, table: str, name: str) -> Location | None:

@@ -144,6 +144,21 @@ def test_script_stuck_in_one_c_call_fails_with_the_timeout(buildkit, frontend, t
     assert "build.lua: script evaluation timed out after 30s" in result.stderr
 
 
+def test_script_mistakes_are_returned_where_they_are(buildkit, frontend, tmp_path):
+    """The daemon shows the frontend's one-line problems at the mistake: the key, the module's name."""
+    script = 'local base = bk.scratch()\nlocal s = base:run("x", {\n  cwdd = "/",\n})\nbk.export(s)\n'
+    result = frontend_build(buildkit, frontend, folder_with(tmp_path, {"build.lua": script}), check=False)
+    assert result.returncode != 0
+    assert "build.lua:3:3: state:run: unknown option 'cwdd' (did you mean 'cwd'?)" in result.stderr
+    script = 'local x = 1\nlocal m = require("lib.missing")\n'
+    result = frontend_build(buildkit, frontend, folder_with(tmp_path, {"build.lua": script}), check=False)
+    assert result.returncode != 0
+    assert (
+        "build.lua:2:19: require: no module 'lib.missing' "
+        "(looked for lib/missing.lua and lib/missing/init.lua beside build.lua)"
+    ) in result.stderr
+
+
 def test_missing_script_is_reported(buildkit, frontend, tmp_path):
     folder = folder_with(tmp_path, {"other.lua": "bk.export(bk.scratch())\n"})
     result = frontend_build(buildkit, frontend, folder, check=False)
