@@ -12,10 +12,12 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENVS = Path.home() / ".cache" / "luakit" / "bench-venv"
+STALE_AFTER_S = 24 * 3600
 # What `pip install .` puts in the wheel (pyproject.toml lists the packages): a change here makes a new venv.
 INSTALLED = ["pyproject.toml", "README.md", "compiler", "luakit_ls", "luakit_frontend", "types"]
 
@@ -33,15 +35,17 @@ def source_hash() -> str:
 
 
 def regular_install() -> Path:
-    """The bin/ directory of a venv with ROOT installed as a wheel (not editable): built once per source
-    hash, the previous ones removed."""
+    """The bin/ directory of a venv with ROOT installed as a wheel (not editable), built once per source
+    hash."""
     venv = BENCH_VENVS / source_hash()
     done = venv / "installed"  # written last: a venv without it is an interrupted install
     if done.exists():
         return venv / "bin"
-    if BENCH_VENVS.exists():
-        for old in BENCH_VENVS.iterdir():
-            shutil.rmtree(old)
+    # Venvs of other source versions go once they are a day old (not at once: another
+    # benchmark may still be running from one).
+    for old in BENCH_VENVS.glob("*"):
+        if old.is_dir() and time.time() - old.stat().st_mtime > STALE_AFTER_S:
+            shutil.rmtree(old, ignore_errors=True)
     print(f"installing luakit from {ROOT} into {venv} (pip install, not editable) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(ROOT)], check=True)
