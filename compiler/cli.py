@@ -5,6 +5,11 @@ input/output error (the script cannot be read, the output cannot be written),
 4 an internal error (a bug in luakit), 130 interrupted (143 terminated).
 Every failure ends with one line on stderr; nothing but the requested output
 ever goes to stdout.
+
+Start-up time counts here (a two-line script should build in a blink), so what
+only one command or flag needs is imported where it is used: the image config and
+JSON for `--config-out` and `dag`, the renderers for `dag`, tempfile for `-o FILE`,
+the registry client when a lookup is made (docs/performance.md#cold-start).
 """
 
 from __future__ import annotations
@@ -12,12 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 
@@ -38,7 +41,6 @@ from compiler.evaluate import (
 )
 from compiler.graph import platform as platforms
 from compiler.image import image_resolver
-from compiler.image.config import exported_image_config
 from compiler.render import KINDS
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -240,6 +242,8 @@ def _write_file(data: bytes, path: str) -> None:
     A path that exists but is not a regular file (/dev/stdout, a fifo) is written
     in place: renaming over it would replace the device or pipe.
     """
+    import tempfile  # here: writing to stdout, as piping to buildctl does, needs none of it
+
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
             with open(path, "wb") as f:
@@ -302,10 +306,15 @@ def run(argv: Sequence[str]) -> int:
         if ns.config_out:
             if ns.config_out == "-" and ns.output in (None, "-"):
                 raise UsageError("--config-out - needs -o FILE: stdout already carries the definition")
+            import json
+
+            from compiler.image.config import exported_image_config
+
             image_config = exported_image_config(evaluation)
             _write((json.dumps(image_config, separators=(",", ":")) + "\n").encode(), ns.config_out, binary=False)
         _write(marshalled.to_bytes(), ns.output, binary=True)
         return EXIT_OK
+    from compiler.image.config import exported_image_config
     from compiler.render.dot import render_dot
     from compiler.render.json_view import render_json
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from typing import Any
@@ -81,6 +80,8 @@ LOCAL_OPTIONS: dict[str, v.Reader] = {
 
 def _go_json(items: tuple[str, ...]) -> str:
     """JSON like Go's json.Marshal of a []string (compact, HTML characters escaped)."""
+    import json  # only locals with patterns need it (start-up: docs/performance.md)
+
     text = json.dumps(list(items), separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
