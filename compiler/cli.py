@@ -72,6 +72,13 @@ def _platform(text: str) -> platforms.Platform:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _platforms(text: str) -> tuple[platforms.Platform, ...]:
+    found = tuple(dict.fromkeys(_platform(item.strip()) for item in text.split(",") if item.strip()))
+    if not found:
+        raise argparse.ArgumentTypeError("no platform given")
+    return found
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -96,8 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"luakit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def evaluation_flags(p: argparse.ArgumentParser) -> None:
-        p.add_argument("script", metavar="SCRIPT", help="the build script, e.g. build.lua")
+    def evaluation_flags(p: argparse.ArgumentParser, *, many_platforms: bool = False) -> None:
+        p.add_argument(
+            "script", metavar="SCRIPT", nargs="?", default="build.lua", help="the build script (default build.lua)"
+        )
         p.add_argument(
             "--arg",
             "--frontend-arg",
@@ -108,7 +117,10 @@ def _parser() -> argparse.ArgumentParser:
             metavar="KEY=VALUE",
             help="a build argument, read with bk.arg(KEY) or os.getenv(KEY) (repeatable)",
         )
-        p.add_argument("--platform", type=_platform, help="target platform os/arch[/variant] for every op")
+        if many_platforms:  # buildx: one evaluation per platform, an index of their images
+            p.add_argument("--platform", type=_platforms, help="target platforms os/arch[/variant][,…]")
+        else:
+            p.add_argument("--platform", type=_platform, help="target platform os/arch[/variant] for every op")
         p.add_argument(
             "--timeout",
             type=_positive,
@@ -154,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    buildx = commands.add_parser("buildx", help="build the script on BuildKit (docs/cli.md)")
+    evaluation_flags(buildx, many_platforms=True)
+    from luakit_buildkit.cli import add_flags
+
+    add_flags(buildx)
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -169,6 +187,9 @@ def _reason(exc: OSError) -> str:
 def _read_script(path: str) -> ScriptSource | int:
     """The script, or the exit code after saying why it cannot be had."""
     try:
+        if path == "-":
+            # `-` is the script on stdin; `require` then resolves from the current folder.
+            return ScriptSource.from_bytes(sys.stdin.buffer.read(), name="<stdin>")
         return ScriptSource.from_file(path)
     except OSError as exc:
         print(f"{path}: cannot read script: {_reason(exc)}", file=sys.stderr)
@@ -178,14 +199,14 @@ def _read_script(path: str) -> ScriptSource | int:
         return EXIT_SCRIPT
 
 
-def _evaluate(ns: argparse.Namespace) -> Evaluation | int:
+def _evaluate(ns: argparse.Namespace, target: platforms.Platform | None) -> Evaluation | int:
     """The evaluation of a script without errors, or the exit code after printing why not."""
     script = _read_script(ns.script)
     if isinstance(script, int):
         return script
     options = EvalOptions(
         build_args=dict(ns.args),
-        target_platform=ns.platform,
+        target_platform=target,
         timeout=ns.timeout,
         memory_limit=int(ns.memory_limit * MiB),
         image_resolver=image_resolver(network=True, offline=ns.no_resolve),
@@ -296,7 +317,16 @@ def run(argv: Sequence[str]) -> int:
     if ns.command == "version":
         print(f"luakit {__version__}")
         return EXIT_OK
-    evaluation = _evaluate(ns)
+    if ns.command == "buildx":
+        from luakit_buildkit.cli import run as run_buildx
+
+        evaluations = []
+        for target in ns.platform or (None,):
+            if isinstance(found := _evaluate(ns, target), int):
+                return found
+            evaluations.append(found)
+        return run_buildx(ns, evaluations)
+    evaluation = _evaluate(ns, ns.platform)
     if isinstance(evaluation, int):
         return evaluation
     if ns.command == "validate":

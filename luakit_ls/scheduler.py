@@ -39,9 +39,9 @@ import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from compiler.errors import Problem, ProblemKind
@@ -100,6 +100,8 @@ class Job:
     version: int
     script: ScriptSource
     settings: Settings
+    # The editor's text of the other open Lua files, by path: `require` reads them before the disk.
+    module_overlays: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class Outcome:
     report: Report
 
 
-def eval_options(settings: Settings) -> EvalOptions:
+def eval_options(settings: Settings, module_overlays: Mapping[str, str] | None = None) -> EvalOptions:
     target = None
     if settings.platform:
         with contextlib.suppress(ValueError):
@@ -129,6 +131,7 @@ def eval_options(settings: Settings) -> EvalOptions:
         timeout=settings.timeout,
         memory_limit=settings.memory_limit_mib * MiB,
         image_resolver=image_resolver(network=False),
+        module_overlays=dict(module_overlays or {}),
     )
 
 
@@ -300,7 +303,7 @@ class Scheduler:
         async with self._details_lock:
             if self._closed or self._obsolete(job):
                 return None
-            options = eval_options(job.settings)
+            options = eval_options(job.settings, job.module_overlays)
             worker = await asyncio.wrap_future(on_process_thread(self._details_worker_for, options.memory_limit))
             request = Request(job.script, options, frozenset({CALLS}))
             try:
@@ -314,7 +317,7 @@ class Scheduler:
         async with self._lock:
             if self._closed or (droppable and self._obsolete(job)):
                 return None
-            options = eval_options(job.settings)
+            options = eval_options(job.settings, job.module_overlays)
             worker = await asyncio.wrap_future(on_process_thread(self._workers.current, options.memory_limit))
             self._running = Running(job, worker, droppable, self._clock.monotonic())
             request = Request(job.script, options, want)

@@ -73,16 +73,25 @@ def main() -> int:
 
         if daemon is None:
             return 0
-        step("buildctl build --local context=. --output type=local,dest=OUT")
+        step(f"luakit buildx --arg BASE={base} --progress plain -o type=local,dest=OUT")
         with tempfile.TemporaryDirectory(prefix="luakit-demo-") as out:
-            result = daemon.build(built.stdout, contexts={"context": EXAMPLE.parent}, output=f"type=local,dest={out}")
-            print(result.stderr[-1500:])
+            ours = luakit(
+                "buildx", "--arg", f"BASE={base}", "--progress", "plain", "--addr", str(daemon.addr),
+                "-o", f"type=local,dest={out}",
+            )
+            print(ours.stderr.decode()[-1500:])
+            if ours.returncode != 0:
+                return ours.returncode
             step("what the build produced")
             for path in sorted(Path(out).rglob("*")):
                 if path.is_file() and not path.is_symlink() and path.name == "greeting.txt":
                     print(f"{path.relative_to(out)}: {path.read_text()!r}")
             files = sum(1 for p in Path(out).rglob("*"))
             print(f"({files} entries in the exported filesystem)")
+        step("the same Definition through buildctl: buildctl build --local context=. --output type=local,dest=OUT")
+        with tempfile.TemporaryDirectory(prefix="luakit-demo-") as out:
+            result = daemon.build(built.stdout, contexts={"context": EXAMPLE.parent}, output=f"type=local,dest={out}")
+            print(result.stderr[-1500:])
         return 0
     finally:
         if daemon is not None:

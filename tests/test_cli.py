@@ -164,6 +164,20 @@ def test_output_to_a_pipe_is_written_in_place(script, tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
+def wait_until_awaited(pid: int, timeout: float = 30) -> None:
+    """Wait until luakit waits for SIGINT and SIGTERM (it blocks them in its main thread and takes
+    them with sigwait: SigBlk in Linux's /proc/PID/status), however long a loaded machine's start-up."""
+    wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/status") as status:
+            blocked = int(next(line.split()[1] for line in status if line.startswith("SigBlk:")), 16)
+        if blocked & wanted == wanted:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"luakit did not wait for signals within {timeout} s")
+
+
 @pytest.mark.parametrize(
     "signal_number, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
 )
@@ -177,7 +191,8 @@ def test_interrupted_run(tmp_path, signal_number, code, message):
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(1.5)  # past interpreter start-up, inside the evaluation
+        wait_until_awaited(proc.pid)  # past start-up: luakit takes the signal from here on
+        time.sleep(0.3)  # inside the evaluation
         proc.send_signal(signal_number)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
@@ -223,10 +238,30 @@ def test_a_mode_written_like_an_octal_literal_is_a_warning(tmp_path):
 
 def test_usage_errors_exit_2(script):
     assert luakit().returncode == 2
-    assert luakit("build").returncode == 2
     assert luakit("frobnicate").returncode == 2
     assert luakit("build", "--timeout", "-1", str(script)).returncode == 2
     assert luakit("dag", "--filter", "bogus", str(script)).returncode == 2
+
+
+def test_script_defaults_to_build_lua(tmp_path):
+    """`luakit build` with no SCRIPT reads build.lua (a missing one is said plainly)."""
+    missing = subprocess.run([sys.executable, "-m", "compiler.cli", "build"], capture_output=True, cwd=tmp_path)
+    assert missing.returncode == 3
+    assert missing.stderr == b"build.lua: cannot read script: No such file or directory\n"
+    (tmp_path / "build.lua").write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    for command in ("build", "validate", "dag"):
+        proc = subprocess.run([sys.executable, "-m", "compiler.cli", command], capture_output=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_script_from_stdin(tmp_path):
+    script = b'bk.export(bk.scratch():mkfile("/a", "x"))\n'
+    from_stdin = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "-"], input=script, capture_output=True)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    # The Definition's source map names the script as `<stdin>`.
+    assert b"<stdin>" in from_stdin.stdout
+    bad = subprocess.run([sys.executable, "-m", "compiler.cli", "validate", "-"], input=b"bk.nope()\n", capture_output=True)
+    assert bad.returncode == 1 and bad.stderr.startswith(b"<stdin>:1:"), bad.stderr
 
 
 def test_version():

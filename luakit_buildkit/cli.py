@@ -1,0 +1,287 @@
+"""The `luakit buildx` command: evaluate, then build on BuildKit (docs/cli.md).
+
+`add_flags` is imported by compiler/cli.py's parser and must stay free of grpc;
+`run` loads the client only when a build is actually run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compiler.evaluate import Evaluation
+    from luakit_buildkit.client import ExportSpec, StatusUpdate
+
+EXIT_IO, EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 3, 5, 6, 130
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="NAME", help="image name (repeatable)")
+    p.add_argument("--push", action="store_true", help="push the image (shorthand for --output type=registry)")
+    p.add_argument(
+        "-o", "--output", action="append", default=[], metavar="type=TYPE[,KEY=VALUE…]",
+        help="an exporter: image, registry, local, tar, oci, docker (repeatable)",
+    )
+    p.add_argument(
+        "--local", action="append", default=[], metavar="NAME=DIR",
+        help="a directory bk.local_(NAME) reads (repeatable; context defaults to the script's folder)",
+    )
+    p.add_argument("--secret", action="append", default=[], metavar="id=ID,src=FILE|env=VAR")
+    p.add_argument(
+        "--ssh", action="append", default=[], metavar="default|ID[=SOCKET]",
+        help="forward an ssh agent socket (default $SSH_AUTH_SOCK) to ssh mounts (repeatable)",
+    )
+    p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
+    p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
+    p.add_argument("--no-cache", action="store_true", help="do not use the daemon's cache")
+    p.add_argument("--progress", choices=("auto", "plain", "rawjson"), default="auto")
+    p.add_argument("--metadata-file", metavar="FILE", help="write the exporter response as JSON")
+    p.add_argument("--addr", metavar="ADDRESS", help="the daemon (default $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)")
+    p.add_argument("--tlscacert", metavar="FILE")
+    p.add_argument("--tlscert", metavar="FILE")
+    p.add_argument("--tlskey", metavar="FILE")
+    p.add_argument("--tlsservername", metavar="NAME")
+
+
+def parse_spec(text: str) -> tuple[str, dict[str, str]]:
+    """`type=local,dest=out` as buildx reads it: the type and the other attributes."""
+    attrs: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{text!r}: expected KEY=VALUE, got {item!r}")
+        attrs[key.strip()] = value
+    kind = attrs.pop("type", None)
+    if not kind:
+        raise ValueError(f"{text!r}: needs type=…")
+    return kind, attrs
+
+
+def _exports(ns: argparse.Namespace, config: dict[str, object] | None) -> list[ExportSpec]:
+    from luakit_buildkit.client import ExportSpec
+
+    specs = [parse_spec(text) for text in ns.output]
+    if ns.push and not any(kind in ("image", "registry") for kind, _ in specs):
+        specs.append(("image", {"push": "true"}))
+    exports = []
+    for kind, attrs in specs:
+        if kind == "registry":
+            kind, attrs = "image", {**attrs, "push": "true"}
+        if kind in ("image", "oci", "docker"):
+            if ns.tag and "name" not in attrs:
+                attrs["name"] = ",".join(ns.tag)
+            # The image gets the script's whole config (entrypoint, env, user, …).
+            if config is not None:
+                attrs.setdefault("containerimage.config", json.dumps(config, separators=(",", ":")))
+        exports.append(ExportSpec(kind, attrs))
+    return exports
+
+
+# BuildKit's push error: `failed to push REF: unexpected status from … request to URL: 401 Unauthorized`.
+_PUSH_FAILED = re.compile(r"failed to push (?P<ref>\S+?): .*\b(?P<status>[45]\d\d \w[\w ]*)$")
+
+
+def push_refusal(message: str) -> str | None:
+    """A registry's refusal of a push, in one line that says where the credentials come from."""
+    found = _PUSH_FAILED.search(message)
+    if found is None:
+        return None
+    from compiler.image.registry import docker_config_path
+
+    ref, status = found["ref"], found["status"]
+    line = f"push to {ref} refused: {status}"
+    if status.startswith(("401", "403")):
+        line += f" (credentials for {ref.split('/', 1)[0]} come from {docker_config_path()})"
+    return line
+
+
+def _printer(progress: str) -> StatusUpdateSink:
+    return StatusUpdateSink(raw=progress == "rawjson")
+
+
+class StatusUpdateSink:
+    """Plain progress on stderr, one line per event (the CI log form), or raw JSON lines."""
+
+    def __init__(self, raw: bool) -> None:
+        self.raw = raw
+        self.started: set[str] = set()
+        self.finished: set[str] = set()
+
+    def __call__(self, update: StatusUpdate) -> None:
+        response = update.response
+        if self.raw:
+            from google.protobuf.json_format import MessageToJson
+
+            print(MessageToJson(response, indent=None), file=sys.stderr, flush=True)
+            return
+        for vertex in response.vertexes:
+            if vertex.digest in self.finished:
+                continue
+            if vertex.cached:
+                self.finished.add(vertex.digest)
+                print(f"CACHED {vertex.name}", file=sys.stderr, flush=True)
+            elif vertex.HasField("completed"):
+                self.finished.add(vertex.digest)
+                seconds = vertex.completed.ToNanoseconds() - vertex.started.ToNanoseconds()
+                state = "ERROR" if vertex.error else "DONE"
+                print(f"{state} {seconds / 1e9:.1f}s {vertex.name}", file=sys.stderr, flush=True)
+            elif vertex.HasField("started") and vertex.digest not in self.started:
+                self.started.add(vertex.digest)
+                print(f"START {vertex.name}", file=sys.stderr, flush=True)
+        for log in response.logs:
+            for line in log.msg.decode("utf-8", "replace").splitlines():
+                print(f"  | {line}", file=sys.stderr, flush=True)
+
+
+def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
+    """Build the evaluations (one per `--platform`, in order) and say how it went; the exit code."""
+    from compiler.image.config import exported_image_config
+    from luakit_buildkit import client
+    from luakit_buildkit.connection import AddressError, TLSFiles
+    from luakit_buildkit.secrets import parse_secret
+    from luakit_buildkit.ssh import parse_ssh
+
+    definition: bytes | list[client.PlatformBuild]
+    if len(evaluations) == 1:
+        (evaluation,) = evaluations
+        definition = evaluation.marshalled.to_bytes()
+        config: dict[str, object] | None = exported_image_config(evaluation)
+    else:
+        # Each image's config travels with its platform's ref, not as one exporter attribute.
+        definition = [
+            client.PlatformBuild(target, e.marshalled.to_bytes(), exported_image_config(e, target))
+            for target, e in zip(ns.platform, evaluations, strict=True)
+        ]
+        config = None
+    try:
+        exports = _exports(ns, config)
+        cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
+        cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
+        secrets = dict(parse_secret(t) for t in ns.secret)
+        ssh = dict(parse_ssh(t) for t in ns.ssh)
+        if any(c.type == "local" for c in (*cache_from, *cache_to)):
+            # The daemon reads and writes a local cache through a content store served in the
+            # session, which luakit does not serve yet.
+            raise ValueError("type=local caches are not supported yet: use type=registry,ref=… or type=inline")
+    except ValueError as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return 2
+    if ns.metadata_file and (problem := _metadata_file_problem(ns.metadata_file)) is not None:
+        print(f"luakit buildx: {problem}", file=sys.stderr)
+        return EXIT_IO
+    locals_ = {"context": Path(ns.script).resolve().parent}
+    for text in ns.local:
+        name, sep, directory = text.partition("=")
+        if not sep or not name:
+            print(f"luakit buildx: --local {text!r}: expected NAME=DIR", file=sys.stderr)
+            return 2
+        if not Path(directory).is_dir():
+            print(f"luakit buildx: --local {name}={directory}: not a directory", file=sys.stderr)
+            return 3
+        locals_[name] = Path(directory).resolve()
+    cancel = threading.Event()
+    try:
+        result = client.build(
+            definition,
+            addr=ns.addr,
+            tls=TLSFiles(ns.tlscacert, ns.tlscert, ns.tlskey, ns.tlsservername),
+            exports=exports,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            no_cache=ns.no_cache,
+            locals=locals_,
+            secrets=secrets,
+            ssh=ssh,
+            on_status=_printer(ns.progress),
+            cancel=cancel,
+        )
+    except AddressError as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return EXIT_DAEMON
+    except client.DaemonUnreachable as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return EXIT_DAEMON
+    except client.Cancelled:
+        print("luakit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except client.BuildFailed as exc:
+        where = next(
+            (
+                op.locations()[0]
+                for e in evaluations
+                for op in e.marshalled.ops
+                if op.digest == exc.vertex_digest and op.locations()
+            ),
+            None,
+        )
+        # A process that exited is a `run`; other steps (copy, source) say BuildKit's message.
+        if exc.exit_code is not None:
+            what = f"run failed: {exc.step_name}: exit code {exc.exit_code}"
+        elif (refusal := push_refusal(exc.message)) is not None:
+            what = refusal
+        else:
+            what = f"{exc.step_name or 'build'} failed: {exc.message}"
+        print(f"{where}: {what}" if where else f"luakit buildx: {what}", file=sys.stderr)
+        for line in exc.log_tail:
+            print(f"  | {line}", file=sys.stderr)
+        return EXIT_STEP_FAILED
+    if ns.metadata_file:
+        text = json.dumps(metadata_document(result.exporter_response), indent=2, sort_keys=True, ensure_ascii=False)
+        try:
+            _write_atomically(Path(ns.metadata_file), text.encode())
+        except OSError as exc:
+            print(f"luakit buildx: cannot write --metadata-file {ns.metadata_file}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_IO
+    return 0
+
+
+def metadata_document(exporter_response: Mapping[str, str]) -> dict[str, Any]:
+    """The exporter response as buildx writes `--metadata-file`: values that are base64 of a
+    JSON object or list (descriptors, the image config) decoded, the others as strings."""
+    document: dict[str, Any] = {}
+    for key, value in exporter_response.items():
+        document[key] = value
+        try:
+            decoded = json.loads(value if key == "result.json" else base64.b64decode(value, validate=True))
+        except ValueError:
+            continue
+        if isinstance(decoded, dict | list) and decoded:
+            document[key] = decoded
+    return document
+
+
+def _metadata_file_problem(path: str) -> str | None:
+    """Why `--metadata-file` could not be written, found before the build rather than after it."""
+    folder = Path(path).resolve().parent
+    if Path(path).is_dir():
+        return f"cannot write --metadata-file {path}: Is a directory"
+    if not folder.is_dir():
+        return f"cannot write --metadata-file {path}: No such file or directory"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write --metadata-file {path}: Permission denied"
+    return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=".luakit-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

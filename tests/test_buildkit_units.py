@@ -1,0 +1,92 @@
+"""luakit_buildkit pieces that need no daemon: generated protos, the fsutil listing, flags."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from luakit_buildkit.cli import metadata_document, parse_spec
+from luakit_buildkit.filesync import GO_DIR, GO_SYMLINK, Filter, listing
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_generated_protos_are_fresh(tmp_path):
+    spec = importlib.util.spec_from_file_location("control_generate", REPO / "proto" / "control" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["control_generate"] = module
+    spec.loader.exec_module(module)
+    module.generate(tmp_path)
+    fresh = tmp_path / "luakit_buildkit" / "pb"
+    committed = REPO / "luakit_buildkit" / "pb"
+    for path in sorted(fresh.iterdir()):
+        assert path.read_bytes() == (committed / path.name).read_bytes(), f"{path.name}: run proto/control/generate.py"
+
+
+def test_listing_is_lexical_parents_first_with_links(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z").write_text("z")
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    os.link(tmp_path / "a.txt", tmp_path / "b" / "a-again")
+    (tmp_path / "l").symlink_to("a.txt")
+    stats, paths = listing(tmp_path, Filter())
+    assert paths == ["a.txt", "b", "b/a-again", "b/z", "b.txt", "l"]
+    by_path = {s.path: s for s in stats}
+    assert by_path["b"].mode & GO_DIR and by_path["b"].size == 0
+    assert by_path["b/a-again"].linkname == "a.txt" and by_path["b/a-again"].size == 0
+    assert by_path["l"].mode & GO_SYMLINK and by_path["l"].linkname == "a.txt"
+
+
+def test_listing_applies_include_and_exclude(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "keep.go").write_text("")
+    (tmp_path / "src" / "skip.txt").write_text("")
+    (tmp_path / "other").write_text("")
+    _, paths = listing(tmp_path, Filter(include=["src"], exclude=["*.txt", "src/*.txt"]))
+    assert paths == ["src", "src/keep.go"]
+
+
+def test_output_spec_parsing():
+    assert parse_spec("type=local,dest=out") == ("local", {"dest": "out"})
+    with pytest.raises(ValueError, match="needs type"):
+        parse_spec("dest=out")
+
+
+def test_metadata_document_decodes_json_values_as_buildx_does():
+    descriptor = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:ab", "size": 3}
+    encoded = base64.b64encode(json.dumps(descriptor).encode()).decode()
+    document = metadata_document({
+        "containerimage.descriptor": encoded,
+        "containerimage.digest": "sha256:ab",
+        "image.name": "reg/app:1",
+        "empty": base64.b64encode(b"{}").decode(),  # an empty object stays the string it was
+    })
+    assert document == {
+        "containerimage.descriptor": descriptor,
+        "containerimage.digest": "sha256:ab",
+        "image.name": "reg/app:1",
+        "empty": "e30=",
+    }
+
+
+def test_unwritable_metadata_file_is_one_line_before_the_build(tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "buildx", str(script), "--no-resolve",
+         "--addr", f"unix://{tmp_path}/no.sock", "--metadata-file", str(tmp_path / "missing" / "m.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [
+        f"luakit buildx: cannot write --metadata-file {tmp_path / 'missing' / 'm.json'}: No such file or directory"
+    ]
