@@ -96,7 +96,7 @@ def _kind(text: str) -> str:
     return kind
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="luakit", description="Compile Lua build scripts to BuildKit LLB.", allow_abbrev=False
     )
@@ -168,9 +168,12 @@ def _parser() -> argparse.ArgumentParser:
 
     buildx = commands.add_parser("buildx", help="build the script on BuildKit (docs/cli.md)")
     evaluation_flags(buildx, many_platforms=True)
-    from luakit_buildkit.cli import add_flags
+    if "buildx" in argv:
+        # buildx's own flags come with luakit_buildkit.cli, whose imports (json,
+        # tempfile, ...) the other commands would pay at every start otherwise.
+        from luakit_buildkit.cli import add_flags
 
-    add_flags(buildx)
+        add_flags(buildx)
 
     commands.add_parser("version", help="print the version")
     return parser
@@ -312,7 +315,7 @@ def _end_on_signals() -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    parser = _parser()
+    parser = _parser(argv)
     ns = parser.parse_args(argv)  # exits 2 on usage errors
     if ns.command == "version":
         print(f"luakit {__version__}")
