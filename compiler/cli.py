@@ -141,40 +141,47 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             help="do not look up base image configs in registries (offline; runs get the default PATH and '/')",
         )
 
-    build = commands.add_parser("build", help="write the LLB definition (pipe it to buildctl)")
-    evaluation_flags(build)
-    build.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-' is stdout)")
-    build.add_argument(
-        "--config-out",
-        metavar="FILE",
-        help="also write the exported image's OCI config (JSON) to FILE, for buildctl's "
-        "--output type=image,...,containerimage.config=<JSON>",
-    )
+    def build_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p)
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-' is stdout)")
+        p.add_argument(
+            "--config-out",
+            metavar="FILE",
+            help="also write the exported image's OCI config (JSON) to FILE, for buildctl's "
+            "--output type=image,...,containerimage.config=<JSON>",
+        )
 
-    validate = commands.add_parser("validate", help="check a script; prints nothing when it is fine")
-    evaluation_flags(validate)
+    def dag_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p)
+        p.add_argument("--format", choices=("dot", "json"), default="dot")
+        p.add_argument(
+            "--filter",
+            type=_kind,
+            action="append",
+            metavar="KIND",
+            help=f"only ops of KIND ({', '.join(KINDS)}); repeatable",
+        )
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    dag = commands.add_parser("dag", help="show the op graph as Graphviz DOT or JSON")
-    evaluation_flags(dag)
-    dag.add_argument("--format", choices=("dot", "json"), default="dot")
-    dag.add_argument(
-        "--filter",
-        type=_kind,
-        action="append",
-        metavar="KIND",
-        help=f"only ops of KIND ({', '.join(KINDS)}); repeatable",
-    )
-    dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    def buildx_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p, many_platforms=True)
+        from luakit_buildkit.cli import add_flags  # with json, tempfile, grpc's helpers: buildx's alone
 
-    buildx = commands.add_parser("buildx", help="build the script on BuildKit (docs/cli.md)")
-    evaluation_flags(buildx, many_platforms=True)
-    if "buildx" in argv:
-        # buildx's own flags come with luakit_buildkit.cli, whose imports (json,
-        # tempfile, ...) the other commands would pay at every start otherwise.
-        from luakit_buildkit.cli import add_flags
+        add_flags(p)
 
-        add_flags(buildx)
-
+    # Only the command being run gets its flags; the others are listed with their
+    # help. argparse makes a help formatter and looks up translations for every flag,
+    # a few ms of each start that no other command needs (docs/performance.md#cold-start).
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, summary, add_flags in (
+        ("build", "write the LLB definition (pipe it to buildctl)", build_flags),
+        ("validate", "check a script; prints nothing when it is fine", evaluation_flags),
+        ("dag", "show the op graph as Graphviz DOT or JSON", dag_flags),
+        ("buildx", "build the script on BuildKit (docs/cli.md)", buildx_flags),
+    ):
+        subparser = commands.add_parser(name, help=summary)
+        if name == command:
+            add_flags(subparser)
     commands.add_parser("version", help="print the version")
     return parser
 

@@ -14,10 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 
-# Loaded by a flag or a command that is not used here: the registry client (network,
-# TLS), the DAG renderers and image config writer, tempfile (for -o FILE), JSON, and
+# Loaded by a flag or a command that is not used here: buildx's flags, the registry
+# client (network, TLS), the DAG renderers and image config writer, tempfile (for -o FILE), JSON, and
 # the platform module (the host's architecture comes from os.uname()).
 NEVER_FOR_THE_QUICK_START = {
+    "luakit_buildkit.cli",
     "compiler.image.registry",
     "compiler.image.config",
     "compiler.render.dot",
