@@ -3,7 +3,8 @@
     python bench/shapes.py                     # shapes a-f at 1k, 10k and 50k ops, plus cold start
     python bench/shapes.py --quick             # fewer repetitions
     python bench/shapes.py --sizes 1000,5000 --shapes b,f
-    python bench/shapes.py --go-luakit ~/.cache/luakit/go-luakit   # add the Go column (scripts/go-luakit builds it)
+    python bench/shapes.py --go-luakit PATH    # add the Go column: a Go luakit binary you built yourself
+    python bench/shapes.py --in-place          # cold runs use the luakit of this venv, not a regular install
 
 Shapes (each written so that it runs unchanged under this luakit and the Go one):
   a  a loop: one chain of run / mkfile / copy / run with mounts
@@ -15,10 +16,10 @@ Shapes (each written so that it runs unchanged under this luakit and the Go one)
   f  long multi-line calls: [[...]] shell scripts and files, options spread over many lines, nested tables
 
 Columns: ops = entries in our pb.Definition.def (sources and the final vertex included); cold = wall time of a
-fresh `luakit build -o out.pb` process (best of R); warm = `evaluate` + `definition_bytes` repeated in this
+fresh `luakit build -o out.pb` process from a regular install (bench/installed.py; best of R); warm = `evaluate` + `definition_bytes` repeated in this
 process, gc on unless --no-gc (p50 and p95 of R, after a first run that checks the script; at 50k with --quick
-that first run is the one sample); us/op from warm p50; RSS = peak RSS of the cold process; go = `go-luakit dag
---format json` (best of R, killed after --go-timeout) and its peak RSS; ours/go = cold / go. Growth exponent =
+that first run is the one sample); us/op from warm p50; RSS = peak RSS of the cold process; go = `GO dag
+--format json` of the --go-luakit binary (best of R, killed after --go-timeout) and its peak RSS; ours/go = cold / go. Growth exponent =
 log(t2/t1)/log(n2/n1) between sizes (1.0 is linear). Plain stdlib; prints numbers and which targets are met.
 Exits 1 only when a generated script fails under our luakit.
 """
@@ -43,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from installed import regular_install  # noqa: E402
 
 from compiler import EvalOptions, Evaluation, ScriptSource, evaluate  # noqa: E402
 
@@ -388,19 +391,15 @@ def warm(script: Path, reps: int) -> Warm | str:
     return Warm(ops, samples, marshal)
 
 
-def our_command() -> tuple[list[str], dict[str, str] | None]:
-    """`luakit` as PATH would run it, minus any pyenv shim (a shell script that adds its own start-up time).
+def our_command(in_place: bool) -> list[str]:
+    """The `luakit` timed cold: from a regular install (bench/installed.py) unless `in_place`, then the one
+    beside this Python.
 
     Runs pass `--no-resolve`: the Go luakit looks up no registry, and a lookup's time is the
     network's, not the compiler's.
     """
-    beside_python = Path(sys.executable).with_name("luakit")
-    if beside_python.exists():
-        return [str(beside_python)], None
-    found = shutil.which("luakit")
-    if found:
-        return [found], None
-    return [sys.executable, "-m", "compiler.cli"], {**os.environ, "PYTHONPATH": str(ROOT)}
+    bin_dir = Path(sys.executable).parent if in_place else regular_install()
+    return [str(bin_dir / "luakit")]
 
 
 @dataclass(frozen=True)
@@ -551,7 +550,7 @@ def cold_start(bench: Bench, work: Path) -> ColdStart:
             raise SystemExit(f"{' '.join(argv)} failed: {failed[0].stderr}")
         return [r.seconds for r in runs]
 
-    floor = times([sys.executable, "-c", FLOOR])
+    floor = times([str(Path(bench.ours[0]).with_name("python")), "-c", FLOOR])  # the same venv's Python
     ours = times([*bench.ours, "build", "--no-resolve", "-o", "out.pb", "build.lua"])
     go = times([bench.go, "dag", "--format", "json", "build.lua"]) if bench.go else None
     print(f"\n== cold start: the two-line Quick Start script, best and median of {reps}")
@@ -621,10 +620,11 @@ def main() -> None:
         "--go-timeout", type=float, default=60, help="seconds before a Go run is killed (default 60; 0: none)"
     )
     parser.add_argument("--no-cold-start", action="store_true", help="skip the cold-start row")
+    parser.add_argument("--in-place", action="store_true", help="time the luakit beside this Python, not a wheel")
     ns = parser.parse_args()
     sizes = [int(s) for s in ns.sizes.split(",")]
-    ours, env = our_command()
-    bench = Bench(ours, ns.go_luakit, ns.go_timeout, Launcher(env), ns.quick)
+    ours = our_command(ns.in_place)
+    bench = Bench(ours, ns.go_luakit, ns.go_timeout, Launcher(None), ns.quick)
     floor = bench.launcher.run(["true"], ROOT).max_rss_mib
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, python {platform.python_version()}")
     print(f"ours: {' '.join(ours)} build (cold); compiler.evaluate in this process as the editor's worker runs it (warm)")

@@ -5,6 +5,11 @@ input/output error (the script cannot be read, the output cannot be written),
 4 an internal error (a bug in luakit), 130 interrupted (143 terminated).
 Every failure ends with one line on stderr; nothing but the requested output
 ever goes to stdout.
+
+Start-up time counts here (a two-line script should build in a blink), so what
+only one command or flag needs is imported where it is used: the image config and
+JSON for `--config-out` and `dag`, the renderers for `dag`, tempfile for `-o FILE`,
+the registry client when a lookup is made (docs/performance.md#cold-start).
 """
 
 from __future__ import annotations
@@ -12,12 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 
@@ -38,7 +41,6 @@ from compiler.evaluate import (
 )
 from compiler.graph import platform as platforms
 from compiler.image import image_resolver
-from compiler.image.config import exported_image_config
 from compiler.render import KINDS
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -94,7 +96,7 @@ def _kind(text: str) -> str:
     return kind
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="luakit", description="Compile Lua build scripts to BuildKit LLB.", allow_abbrev=False
     )
@@ -139,37 +141,47 @@ def _parser() -> argparse.ArgumentParser:
             help="do not look up base image configs in registries (offline; runs get the default PATH and '/')",
         )
 
-    build = commands.add_parser("build", help="write the LLB definition (pipe it to buildctl)")
-    evaluation_flags(build)
-    build.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-' is stdout)")
-    build.add_argument(
-        "--config-out",
-        metavar="FILE",
-        help="also write the exported image's OCI config (JSON) to FILE, for buildctl's "
-        "--output type=image,...,containerimage.config=<JSON>",
-    )
+    def build_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p)
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-' is stdout)")
+        p.add_argument(
+            "--config-out",
+            metavar="FILE",
+            help="also write the exported image's OCI config (JSON) to FILE, for buildctl's "
+            "--output type=image,...,containerimage.config=<JSON>",
+        )
 
-    validate = commands.add_parser("validate", help="check a script; prints nothing when it is fine")
-    evaluation_flags(validate)
+    def dag_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p)
+        p.add_argument("--format", choices=("dot", "json"), default="dot")
+        p.add_argument(
+            "--filter",
+            type=_kind,
+            action="append",
+            metavar="KIND",
+            help=f"only ops of KIND ({', '.join(KINDS)}); repeatable",
+        )
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    dag = commands.add_parser("dag", help="show the op graph as Graphviz DOT or JSON")
-    evaluation_flags(dag)
-    dag.add_argument("--format", choices=("dot", "json"), default="dot")
-    dag.add_argument(
-        "--filter",
-        type=_kind,
-        action="append",
-        metavar="KIND",
-        help=f"only ops of KIND ({', '.join(KINDS)}); repeatable",
-    )
-    dag.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    def buildx_flags(p: argparse.ArgumentParser) -> None:
+        evaluation_flags(p, many_platforms=True)
+        from luakit_buildkit.cli import add_flags  # with json, tempfile, grpc's helpers: buildx's alone
 
-    buildx = commands.add_parser("buildx", help="build the script on BuildKit (docs/cli.md)")
-    evaluation_flags(buildx, many_platforms=True)
-    from luakit_buildkit.cli import add_flags
+        add_flags(p)
 
-    add_flags(buildx)
-
+    # Only the command being run gets its flags; the others are listed with their
+    # help. argparse makes a help formatter and looks up translations for every flag,
+    # a few ms of each start that no other command needs (docs/performance.md#cold-start).
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, summary, add_flags in (
+        ("build", "write the LLB definition (pipe it to buildctl)", build_flags),
+        ("validate", "check a script; prints nothing when it is fine", evaluation_flags),
+        ("dag", "show the op graph as Graphviz DOT or JSON", dag_flags),
+        ("buildx", "build the script on BuildKit (docs/cli.md)", buildx_flags),
+    ):
+        subparser = commands.add_parser(name, help=summary)
+        if name == command:
+            add_flags(subparser)
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -261,6 +273,8 @@ def _write_file(data: bytes, path: str) -> None:
     A path that exists but is not a regular file (/dev/stdout, a fifo) is written
     in place: renaming over it would replace the device or pipe.
     """
+    import tempfile  # here: writing to stdout, as piping to buildctl does, needs none of it
+
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
             with open(path, "wb") as f:
@@ -308,7 +322,7 @@ def _end_on_signals() -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    parser = _parser()
+    parser = _parser(argv)
     ns = parser.parse_args(argv)  # exits 2 on usage errors
     if ns.command == "version":
         print(f"luakit {__version__}")
@@ -332,10 +346,15 @@ def run(argv: Sequence[str]) -> int:
         if ns.config_out:
             if ns.config_out == "-" and ns.output in (None, "-"):
                 raise UsageError("--config-out - needs -o FILE: stdout already carries the definition")
+            import json
+
+            from compiler.image.config import exported_image_config
+
             image_config = exported_image_config(evaluation)
             _write((json.dumps(image_config, separators=(",", ":")) + "\n").encode(), ns.config_out, binary=False)
         _write(marshalled.to_bytes(), ns.output, binary=True)
         return EXIT_OK
+    from compiler.image.config import exported_image_config
     from compiler.render.dot import render_dot
     from compiler.render.json_view import render_json
 

@@ -15,18 +15,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
 from compiler.api.dispatch import BRIDGE_NAMES, dispatch
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
-from compiler.llb.marshal import Digester, Marshalled, SourceFile, marshal_state
 from compiler.runtime.convert import Converter
 from compiler.runtime.modules import ModuleError, ModuleReader, ModuleResolver, roots_for
-from compiler.runtime.sources import SourceSet, chunk_name
+from compiler.runtime.sources import SourceFile, SourceSet, chunk_name
 from compiler.runtime.vm import Deadline, Sandbox
+
+if TYPE_CHECKING:
+    # Loaded when first marshalling (below): `luakit validate` and most evaluations
+    # never encode an op, and the encoder brings protobuf's upb (docs/performance.md).
+    from compiler.llb.marshal import Digester, Marshalled
 
 MiB = 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
@@ -126,6 +130,8 @@ class Evaluation:
         """The Definition of the export. Only for a successful evaluation."""
         if self.export is None:
             raise ValueError("nothing was exported")
+        from compiler.llb.marshal import marshal_state
+
         return marshal_state(self.export.state, self.sources)
 
     def definition_bytes(self) -> bytes:
@@ -134,6 +140,8 @@ class Evaluation:
     @cached_property
     def digester(self) -> Digester:
         """One encoder for every node of this evaluation, shared with the marshalled export."""
+        from compiler.llb.marshal import Digester
+
         return self.marshalled.digester if self.export else Digester()
 
     def node_digest(self, node: g.Node) -> str:

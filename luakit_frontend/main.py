@@ -4,7 +4,7 @@ Everything the user should read goes back through `Return` as the build's
 error (`build.lua:3:5: message`), which buildctl and buildx print; `print` from
 the script and warnings go to stderr, which BuildKit shows in the progress
 output. The process always exits 0 once `Return` was called: a non-zero exit
-would replace the returned error with a vaguer one (llb-facts.md §5.1).
+would replace the returned error with a vaguer one (docs/llb.md#the-gateway-frontend-protocol).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The frontend's options: BuildKit's `BUILDKIT_FRONTEND_OPT_<i>` env, as values. Pure.
 
-Keys follow the Dockerfile frontend's conventions (dockerui, llb-facts.md §5.2)
+Keys follow the Dockerfile frontend's conventions (dockerui, docs/llb.md#the-gateway-frontend-protocol)
 so that `buildctl`/`docker buildx` flags mean the same with either frontend.
 """
 

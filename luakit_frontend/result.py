@@ -1,7 +1,7 @@
 """The gateway Result for built platforms: refs and image-config metadata. Pure.
 
 The exporter takes an image's config only from these metadata keys, never from
-the Definition (llb-facts.md §4): `containerimage.config` for one ref, or, for a
+the Definition (docs/llb.md#image-configs): `containerimage.config` for one ref, or, for a
 refs map, `containerimage.config/<platform id>` plus the `refs.platforms` map
 that must name exactly the refs' keys.
 """

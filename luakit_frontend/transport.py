@@ -2,7 +2,7 @@
 
 buildkitd serves LLBBridge with a Go `http2.Server` on the frontend process's
 pipes: the frontend is the HTTP/2 client, writing frames to stdout and reading
-the daemon's from stdin (llb-facts.md §5.1). grpcio can only dial sockets, so
+the daemon's from stdin (docs/llb.md#the-gateway-frontend-protocol). grpcio can only dial sockets, so
 the channel dials a private abstract unix socket and a relay copies bytes
 between that one connection and stdin/stdout, unchanged. Nothing else may
 reach stdout, so fd 1 is pointed at stderr first: a stray print from any

@@ -1,4 +1,4 @@
-"""state:run and mounts: Meta, mounts, inputs/outputs, caps (llb-facts §2.7)."""
+"""state:run and mounts: Meta, mounts, inputs/outputs, caps (docs/llb.md#exec)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""copy, mkdir, mkfile, rm, symlink -> FileOps with BuildKit's defaults (llb-facts §2.8)."""
+"""copy, mkdir, mkfile, rm, symlink -> FileOps with BuildKit's defaults (docs/llb.md#file-ops)."""
 
 import pytest
 

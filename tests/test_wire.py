@@ -33,7 +33,7 @@ bk.export(bk.merge(f, bk.diff(base, r), g, h):with_metadata({ description = "all
 
 
 def test_image_digest_is_identical_to_go_llb():
-    # llb.Image("alpine") marshalled on linux/amd64 by BuildKit's Go client (llb-facts §3).
+    # llb.Image("alpine") marshalled on linux/amd64 by BuildKit's Go client (docs/llb.md#op-encoding-and-digests).
     d = build('bk.export(bk.image("alpine"))', target_platform=parse("linux/amd64"))
     assert d.digests[0] == "sha256:a7f9733e307dd352c82d43053b783dd17bb2ec2c36214908ce393e41545c8b51"
 

@@ -1,4 +1,4 @@
-"""state:run -> ExecOp (llb-facts §2.7), and state:get_mount."""
+"""state:run -> ExecOp (docs/llb.md#exec), and state:get_mount."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""state:copy, mkdir, mkfile, rm, symlink -> one FileOp each (llb-facts §2.8)."""
+"""state:copy, mkdir, mkfile, rm, symlink -> one FileOp each (docs/llb.md#file-ops)."""
 
 from __future__ import annotations
 

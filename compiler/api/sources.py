@@ -1,8 +1,7 @@
-"""bk.image, bk.local_, bk.git, bk.http/https, bk.scratch -> SourceOps (llb-facts §2.1-2.6)."""
+"""bk.image, bk.local_, bk.git, bk.http/https, bk.scratch -> SourceOps (docs/llb.md#sources)."""
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from typing import Any
@@ -42,7 +41,7 @@ def image(call: Call, ref: Any = None, opts: Any = None) -> g.State:
     identifier = "docker-image://" + name
     defaults = _resolve(call, identifier, platform) if options.get("resolve_digest", True) else None
     if defaults is not None and defaults.digest and "@" not in name:
-        # Like Dockerfile FROM: build on exactly the image whose config was read (llb-facts §4.3).
+        # Like Dockerfile FROM: build on exactly the image whose config was read (docs/llb.md#image-configs).
         identifier = f"{identifier}@{defaults.digest}"
     node = g.SourceNode(identifier, tuple(attrs), tuple(caps), platform, call.location)
     return g.State(g.Ref(node), platform=platform, image=defaults)
@@ -81,6 +80,8 @@ LOCAL_OPTIONS: dict[str, v.Reader] = {
 
 def _go_json(items: tuple[str, ...]) -> str:
     """JSON like Go's json.Marshal of a []string (compact, HTML characters escaped)."""
+    import json  # only locals with patterns need it (start-up: docs/performance.md)
+
     text = json.dumps(list(items), separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

@@ -8,7 +8,7 @@ same platform wherever it is written.
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 import re
 from dataclasses import dataclass
 
@@ -110,4 +110,12 @@ def host() -> Platform:
     a VM of the host's architecture there; this is the platform the daemon's
     exporter and a registry pull would pick by default.
     """
-    return normalize("linux", _platform.machine() or "amd64")
+    if hasattr(os, "uname"):
+        # What platform.machine() returns on POSIX, without importing the platform
+        # module (~2 ms of regular expressions compiled at import, on every `luakit build`).
+        machine = os.uname().machine
+    else:  # Windows
+        import platform
+
+        machine = platform.machine()
+    return normalize("linux", machine or "amd64")

@@ -1,4 +1,4 @@
-"""Base image configs in, the exported image's OCI config out (llb-facts §4).
+"""Base image configs in, the exported image's OCI config out (docs/llb.md#image-configs).
 
 Shared by the CLI (configs from a registry) and the gateway frontend (configs
 from `ResolveImageConfig`), so both ways of building give the same image.
@@ -56,7 +56,7 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def empty_image_config(platform: Platform) -> dict[str, Any]:
-    """Dockerfile's config for an image built from scratch (`emptyImage`, llb-facts §4.3 step 6)."""
+    """Dockerfile's config for an image built from scratch (`emptyImage`, docs/llb.md#image-configs)."""
     return {
         **platforms.oci_fields(platform),
         "rootfs": {"type": "layers", "diff_ids": []},

@@ -1,7 +1,7 @@
 """One graph node -> one pb.Op, its bytes, digest and capabilities.
 
 The rules (input numbering, mount order, defaults, caps) follow BuildKit's own
-`client/llb`; see ../shared/research/llb-facts.md §2 for each with its source.
+`client/llb`; docs/llb.md says what each is and why.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def op_bytes(op: pb.Op) -> bytes:
     """Serialize like Go's protobuf: fields by number, but the `op` oneof last.
 
     upb orders strictly by field number, which would put the oneof before
-    `platform`/`constraints` and change every digest (llb-facts §3). Concatenated
+    `platform`/`constraints` and change every digest (docs/llb.md#op-encoding-and-digests). Concatenated
     serializations are valid wire format, so encode the two parts separately.
     """
     body_field = op.WhichOneof("op")
@@ -262,5 +262,5 @@ def _file(op: pb.Op, node: g.FileNode, inputs: _Inputs) -> tuple[str, ...]:
         s.timestamp = -1
         if action.owner is not None:
             _owner(s.owner, action.owner, fa.input)
-    # llb never emits the finer file.* caps (llb-facts §2.8): file.base only.
+    # llb never emits the finer file.* caps (docs/llb.md#caps): file.base only.
     return ("file.base",)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
 from compiler.llb.encode import EncodedOp, digest_of, encode
 from compiler.pb import llb as pb
 
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """A Lua file that took part in an evaluation (the script or a module)."""
-
-    name: str  # display name, as in Location.file
-    text: str
+if TYPE_CHECKING:
+    from compiler.runtime.sources import SourceFile
 
 
 class Digester:

@@ -10,16 +10,24 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from lupa import lua51
 
 from compiler.errors import Focus, Location, Problem, ProblemKind
-from compiler.llb.marshal import SourceFile
 from compiler.runtime.callsite import CallSites, sites_for
 
 _POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 _NEAR = re.compile(r"near '(?P<token>.*)'$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A Lua file that took part in an evaluation (the script or a module)."""
+
+    name: str  # display name, as in Location.file
+    text: str
 
 
 def strip_first_line_comment(text: str) -> str:

@@ -1,0 +1,73 @@
+"""`luakit build` and `luakit validate` load only what the command needs (docs/performance.md#cold-start).
+
+Every module a two-line script does not use is start-up time on every build; these
+tests name the ones kept out on purpose, so an import that brings one back fails here
+rather than slowing the CLI unnoticed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK_START = ROOT / "examples" / "hello" / "build.lua"
+
+# Loaded by a flag or a command that is not used here: buildx's flags, the registry
+# client (network, TLS), the DAG renderers and image config writer, tempfile (for -o FILE), JSON, and
+# the platform module (the host's architecture comes from os.uname()).
+NEVER_FOR_THE_QUICK_START = {
+    "luakit_buildkit.cli",
+    "compiler.image.registry",
+    "compiler.image.config",
+    "compiler.render.dot",
+    "compiler.render.json_view",
+    "urllib.request",
+    "ssl",
+    "tempfile",
+    "json",
+    "platform",
+}
+
+# Reports with nothing but sys (which every interpreter has loaded), so that the
+# report itself loads no module.
+PROGRAM = """
+import sys
+from compiler.cli import run
+code = run(sys.argv[1:])
+sys.stderr.write(f"\\n{code} {' '.join(sorted(sys.modules))}\\n")
+"""
+
+
+def loaded_by(*argv: str) -> set[str]:
+    """The modules loaded in a fresh interpreter that ran `luakit ARGV` (stdout discarded)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, *argv],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    code, *modules = done.stderr.strip().splitlines()[-1].split()
+    assert code == "0", done.stderr
+    return set(modules)
+
+
+# What only marshalling needs: the LLB encoder and protobuf (upb and the well-known
+# types it loads). `validate` of a script without unused steps encodes no op.
+MARSHALLING = {"compiler.llb.marshal", "compiler.llb.encode", "compiler.pb.llb", "google._upb._message"}
+
+
+def test_validate_loads_only_what_it_uses():
+    loaded = loaded_by("validate", "--no-resolve", str(QUICK_START))
+    assert "compiler.evaluate" in loaded  # the test ran the real command
+    assert loaded & (NEVER_FOR_THE_QUICK_START | MARSHALLING) == set()
+
+
+def test_build_to_stdout_loads_only_what_it_uses():
+    loaded = loaded_by("build", "--no-resolve", str(QUICK_START))
+    assert "compiler.llb.marshal" in loaded
+    assert loaded & NEVER_FOR_THE_QUICK_START == set()
