@@ -53,7 +53,20 @@ def loaded_by(*argv: str) -> set[str]:
     )
     code, *modules = done.stderr.strip().splitlines()[-1].split()
     assert code == "0", done.stderr
-    return set(modules)
+    return set(modules) - at_start()
+
+
+def at_start() -> set[str]:
+    """What this interpreter loads before any code of ours runs (site-packages' .pth files may
+    import certifi, tempfile, ... on some machines): not luakit's start-up to answer for."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(done.stdout.split())
 
 
 # What only marshalling needs: the LLB encoder and protobuf (upb and the well-known
