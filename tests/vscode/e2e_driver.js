@@ -371,6 +371,84 @@ async function main(page) {
   await shot('9-module-click');
   step('module node opens the module');
 
+  // Issue 15's module cases. An unsaved edit of the module (open beside its script) reaches the
+  // script's diagnostics: a misspelled State method typed into lib/steps.lua line 6, not saved.
+  const mistyped = page.locator('.markers-panel .monaco-list-row', { hasText: 'XXmkfile' });
+  const breakModule = async () => {
+    await editor.click({ position: { x: 300, y: 10 } }); // lib/steps.lua, in the first editor group
+    await goTo('6:28'); // `mkfile` in `state:mkfile(`
+    await page.keyboard.type('XX');
+    await page.keyboard.press('Escape'); // the suggestions typing opens
+  };
+  const undoUntilClean = async () => {
+    for (let i = 0; i < 3 && (await editor.locator('.view-lines').innerText()).includes('XXmkfile'); i++) {
+      await page.keyboard.press('Control+Z');
+      await page.waitForTimeout(300);
+    }
+  };
+  await breakModule();
+  await showProblems();
+  await waitUntil(async () => (await mistyped.count()) >= 2, 30_000, 'the misspelled method in the Problems panel of both files');
+  seen.moduleUnsaved = {
+    problems: await problemsByFile(page),
+    dirty: await tabTexts(page, '.tab.dirty'),
+    onDisk: fs.readFileSync(path.join(workspace, 'lib', 'steps.lua'), 'utf8'),
+  };
+  await shot('10-module-unsaved');
+  // Undone, still unsaved: both diagnostics go.
+  await undoUntilClean();
+  await mistyped.first().waitFor({ state: 'detached', timeout: 30_000 });
+  seen.moduleReverted = { problems: await problemsByFile(page) };
+  step('unsaved module edit: in the script, and gone when undone');
+
+  // Broken and saved: the script shows it. Fixed and saved: the script's marker goes, and the
+  // script's editor is not touched.
+  await breakModule();
+  await page.keyboard.press('Control+S');
+  await waitUntil(async () => (await mistyped.count()) >= 2, 30_000, 'the saved mistake in the Problems panel');
+  seen.moduleSaved = {
+    problems: await problemsByFile(page),
+    onDisk: fs.readFileSync(path.join(workspace, 'lib', 'steps.lua'), 'utf8'),
+  };
+  await undoUntilClean();
+  await page.keyboard.press('Control+S');
+  await mistyped.first().waitFor({ state: 'detached', timeout: 30_000 });
+  await page.waitForTimeout(1000); // time for a late publish, were one to bring it back
+  seen.moduleFixed = {
+    problems: await problemsByFile(page),
+    dirty: await tabTexts(page, '.tab.dirty'),
+    onDisk: fs.readFileSync(path.join(workspace, 'lib', 'steps.lua'), 'utf8'),
+  };
+  await shot('11-module-fixed');
+  step('saved module fix clears the script');
+
+  // A misspelled key on its own line of a multi-line run(...): the squiggle covers exactly
+  // `cwdd`, and the quick fix is offered with the cursor on that line (here at its start, before
+  // the key).
+  await openFile('options.build.lua', 'cwdd');
+  const cwdd = page.locator('.markers-panel .monaco-list-row', { hasText: "unknown option 'cwdd'" }).first();
+  await cwdd.waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(500); // the squiggle is drawn with the marker
+  seen.cwdd = { problem: await cwdd.innerText(), marks: await squiggles(editor, 'cwdd') };
+  // The light bulb, with the cursor in the value (outside the key; VS Code shows no bulb on
+  // leading blanks); Ctrl+. at the line's start.
+  await goTo('7:12');
+  const bulb = page.locator('.lightBulbWidget[class*="codicon-lightbulb"], .cgmr[class*="codicon-gutter-lightbulb"]').first(); // beside the text or in the gutter
+  seen.cwdd.lightBulb = await bulb.waitFor({ timeout: 5_000 }).then(() => true, () => false);
+  await shot('12-cwdd-key');
+  await goTo('7:1');
+  await page.keyboard.press('Control+.');
+  const cwdFix = page.locator('.action-widget .monaco-list-row', { hasText: "Change 'cwdd' to 'cwd'" }).first();
+  await cwdFix.waitFor({ timeout: 20_000 });
+  seen.cwdd.fix = await cwdFix.innerText();
+  await cwdFix.click();
+  await editor.locator('.view-lines', { hasText: 'cwd = "/src"' }).waitFor({ timeout: 20_000 });
+  await cwdd.waitFor({ state: 'detached', timeout: 30_000 });
+  await statusItem('ops').waitFor({ timeout: 30_000 });
+  seen.cwdd.after = { marks: await squiggles(editor, 'cwd'), status: await statusItem('luakit').innerText() };
+  await shot('13-cwdd-fixed');
+  step('cwdd: the key alone, its fix on its line');
+
   // Error notifications still on screen (they stay until closed), e.g. from requests that
   // VS Code sent while luakit-ls was down.
   seen.errorToasts = await page
@@ -471,6 +549,76 @@ async function dagColours(frame) {
       edge: style('#graph g.edge path', 'stroke'),
     };
   });
+}
+
+/** Polls `ready()` every 250 ms until it holds; fails with `what` after `timeout` ms. */
+async function waitUntil(ready, timeout, what) {
+  const deadline = Date.now() + timeout;
+  while (!(await ready())) {
+    if (Date.now() > deadline) {
+      throw new Error(`not seen within ${timeout / 1000} s: ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The Problems panel's markers, each with the name of the file row it is listed under (the
+ *  tree's level 1) and the related information rows under it (level 3). */
+async function problemsByFile(page) {
+  const rows = await page.locator('.markers-panel .monaco-list-row').evaluateAll((list) =>
+    list.map((row) => ({
+      level: row.getAttribute('aria-level'),
+      name: row.querySelector('.label-name')?.textContent ?? '',
+      text: row.innerText.replace(/\s+/g, ' ').trim(),
+    })));
+  const out = [];
+  let file = '';
+  for (const row of rows) {
+    if (row.level === '1') {
+      file = row.name;
+    } else if (row.level === '2') {
+      out.push({ file, text: row.text, related: [] });
+    } else if (out.length > 0) {
+      out[out.length - 1].related.push(row.text);
+    }
+  }
+  return out;
+}
+
+/** Where the editor draws its error squiggles, beside the box of the key `word` (the first `word = `) on screen, in px. */
+async function squiggles(editor, word) {
+  return editor.evaluate((root, word) => {
+    const box = (r) => ({ left: Math.round(r.left), right: Math.round(r.right), top: Math.round(r.top), bottom: Math.round(r.bottom) });
+    let found = null;
+    for (const line of root.querySelectorAll('.view-lines .view-line')) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      const texts = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        texts.push(node);
+      }
+      const text = texts.map((n) => n.data).join('');
+      const at = text.replace(/\u00a0/g, ' ').indexOf(`${word} = `); // the key, not a mention in a comment
+      if (at < 0) {
+        continue;
+      }
+      // A Range over the word's characters, across the token spans it may be split into.
+      const range = document.createRange();
+      let offset = 0;
+      for (const node of texts) {
+        if (offset <= at && at < offset + node.data.length) {
+          range.setStart(node, at - offset);
+        }
+        if (offset < at + word.length && at + word.length <= offset + node.data.length) {
+          range.setEnd(node, at + word.length - offset);
+        }
+        offset += node.data.length;
+      }
+      found = { line: text.replace(/\u00a0/g, ' '), word: box(range.getBoundingClientRect()) };
+      break;
+    }
+    const marks = [...root.querySelectorAll('.view-overlays .squiggly-error')].map((e) => box(e.getBoundingClientRect()));
+    return { ...found, squiggles: marks };
+  }, word);
 }
 
 /** The editor tabs' names (their text, which the workbench splits into name and extension). */
