@@ -513,3 +513,48 @@ def test_two_platforms_make_the_frontends_index(buildkit, frontend, registry, tm
     assert sorted(configs) == [("linux", "amd64"), ("linux", "arm64")]
     assert configs == _platform_configs(registry, "frontend-multi-same")
     assert configs[("linux", "arm64")]["config"]["Entrypoint"] == ["/hello"]
+
+
+def test_docker_container_address_through_buildctl_dial_stdio(buildkit, tmp_path):
+    """The relay of `buildctl dial-stdio`'s pipes, on the real daemon.
+
+    No container runtime runs here: a stand-in `docker` on PATH runs the real
+    `buildctl dial-stdio` against the harness's daemon, as `docker exec` would inside
+    the container.
+    """
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "docker").write_text(
+        f'#!/bin/sh\n[ "$*" = "exec -i bk buildctl dial-stdio" ] || exit 64\n'
+        f'exec {buildkit.buildctl_path} --addr {buildkit.addr} dial-stdio\n'
+    )
+    (tools / "docker").chmod(0o755)
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/via-dial-stdio", "yes"))\n')
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
+    built = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--addr", "docker-container://bk",
+         "-o", f"type=local,dest={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "out" / "via-dial-stdio").read_text() == "yes"
+
+
+def test_container_tool_failure_is_its_own_words(tmp_path):
+    """The real docker CLI with no Docker daemon: its error, in one line."""
+    if shutil.which("docker") is None:
+        return  # nothing to run: the missing tool is tests/test_buildkit_units.py's case
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
+    done = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", "docker-container://bk"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert done.returncode == 6, done.stderr
+    assert done.stderr.splitlines() == [
+        "luakit buildx: cannot reach BuildKit at docker-container://bk: `docker exec -i bk buildctl dial-stdio`"
+        f" failed: Cannot connect to the Docker daemon at unix://{tmp_path}/no-docker.sock."
+        " Is the docker daemon running?"
+    ]
