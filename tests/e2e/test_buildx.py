@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -558,3 +559,28 @@ def test_container_tool_failure_is_its_own_words(tmp_path):
         f" failed: Cannot connect to the Docker daemon at unix://{tmp_path}/no-docker.sock."
         " Is the docker daemon running?"
     ]
+
+
+def test_progress_auto_on_a_terminal_is_the_live_view(buildkit, busybox_ref, tmp_path):
+    import pty
+
+    script = tmp_path / "build.lua"
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("echo from-the-step; sleep 1"))\n')
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--no-cache", "--addr", buildkit.addr],
+        stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env={**os.environ, "COLUMNS": "200"},
+    )
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0
+    text = shown.decode(errors="replace")
+    assert "\x1b[" in text  # drawn in place, not printed line by line
+    assert "START " not in text
+    final = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text[text.rindex("[+] Building"):])
+    assert f"=> /bin/sh -c echo from-the-step; sleep 1  {script}:1:" in final, final
+    assert re.search(r"build.lua:1:\d+  1\.\ds", final), final  # the step's time
