@@ -35,7 +35,8 @@ from luakit_buildkit.pb.sshforward_pb2_grpc import add_SSHServicer_to_server
 from luakit_buildkit.secrets import Secrets, SecretSource
 from luakit_buildkit.ssh import SSHAgents
 
-_READ = 64 * 1024
+# As much as the socket holds per Session message: fewer, larger messages (docs/performance.md).
+_READ = 1024 * 1024
 
 
 class _Health(HealthServicer):
