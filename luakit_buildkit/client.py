@@ -1,4 +1,4 @@
-"""Solve a Definition on BuildKit and stream its status (docs/buildx.md).
+"""Solve a Definition on BuildKit and stream its status (docs/cli.md, buildx).
 
 `build` is the one entry point the faces (CLI, language server) call: typed
 arguments in, a `BuildResult` or a typed exception out, progress through a
@@ -227,7 +227,7 @@ def _solve(
     return BuildResult(dict(response.ExporterResponse))
 
 
-class _BuildId(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _BuildId(grpc.UnaryUnaryClientInterceptor):
     """Adds the build id by which the daemon routes gateway calls to our Solve."""
 
     def __init__(self, ref: str) -> None:

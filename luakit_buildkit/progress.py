@@ -103,6 +103,9 @@ class TTYProgress:
         self._lock = threading.Lock()
         self._live = Live(console=self.console, auto_refresh=True, refresh_per_second=8, get_renderable=self._render)
         self._live.start()
+        # Ctrl-C ends the process at once (compiler/cli.py's signal thread), with no chance
+        # to show a hidden cursor again: keep it shown.
+        self.console.show_cursor(True)
 
     def __call__(self, update: StatusUpdate) -> None:
         with self._lock:
