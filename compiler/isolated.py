@@ -13,19 +13,35 @@ asked for, the Definition bytes, views of it, and for each API call the op it
 produced (with its digest). An editor's first report of an edit asks for none
 of these: it carries just what the diagnostics need, so it crosses the pipe in
 a few kilobytes.
+
+A worker cannot outlive its host: it asks the kernel for SIGKILL when the host dies
+(Linux's parent-death signal), which ends it even inside one C call. The kernel sends
+that signal when the *thread* that started the child ends, so every worker process is
+started on one long-lived thread of this module (`on_process_thread`), which the
+language server's scheduler also uses for all its spawning and killing. An exception
+while building or sending a report (a bug in luakit) comes back as an LK004 problem
+and the worker stays warm. Test hook: with `LUAKIT_TEST_WORKER_FAULT=<script name>`
+in a worker's environment, building a report for that script raises.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.connection
+import os
 import resource
+import signal
+import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from multiprocessing.reduction import ForkingPickler
+from typing import Any, TypeVar
 
 from compiler.errors import Location, Problem, ProblemKind
 from compiler.evaluate import (
@@ -54,6 +70,11 @@ READY = "ready"
 # What a request may ask for besides problems, logs and the op count. CALLS is
 # each API call's op, with its digest (which needs the graph encoded).
 DEFINITION, CALLS, DOT, JSON = "definition", "calls", "dot", "json"
+
+FAULT_HOOK = "LUAKIT_TEST_WORKER_FAULT"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -158,7 +179,37 @@ class _SharedProgress:
         self.line.value = line
 
 
-def _serve(conn: multiprocessing.connection.Connection, memory_limit: int, chunk: Any = None, line: Any = None) -> None:
+def internal_error(script: ScriptSource, exc: BaseException) -> Report:
+    """The report of an evaluation whose report could not be built: a bug in luakit, said so."""
+    message = f"{script.name}: internal error in luakit ({type(exc).__name__}: {exc}); please report it"
+    return Report([Problem(message, None, ProblemKind.LIMIT)], [], None, None)
+
+
+def _answer(request: Request, fault: str | None) -> bytes:
+    """The pickled report for `request` (pickled here, so that a report that cannot be pickled is
+    an error of this request, not of the pipe)."""
+    try:
+        if fault is not None and fault == request.script.name:
+            raise RuntimeError(f"{FAULT_HOOK} is set for {fault}")
+        return bytes(ForkingPickler.dumps(report(request.script, request.options, request.want)))
+    except Exception as exc:  # any bug: the editor shows it, and the worker stays warm
+        return bytes(ForkingPickler.dumps(internal_error(request.script, exc)))
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the process that started this one dies (Linux), even inside a C call."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _serve(
+    conn: multiprocessing.connection.Connection, memory_limit: int, parent: int, chunk: Any = None, line: Any = None
+) -> None:
+    _die_with(parent)
+    fault = os.environ.get(FAULT_HOOK)
     # A backstop for memory the Lua allocator does not see (Python-side graph
     # data is also charged against the limit, so this is rarely reached).
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit + ADDRESS_SPACE_HEADROOM,) * 2)
@@ -178,11 +229,11 @@ def _serve(conn: multiprocessing.connection.Connection, memory_limit: int, chunk
                 request: Request = conn.recv()
             except EOFError:
                 return
-            options = request.options
             if chunk is not None:
                 chunk.value, line.value = b"", 0
-                options = dataclasses.replace(options, on_progress=_SharedProgress(chunk, line))
-            conn.send(report(request.script, options, request.want))
+                options = dataclasses.replace(request.options, on_progress=_SharedProgress(chunk, line))
+                request = dataclasses.replace(request, options=options)
+            conn.send_bytes(_answer(request, fault))
             gc.collect()
     finally:
         conn.close()
@@ -194,6 +245,27 @@ class EvaluationTimedOut(TimeoutError):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+def _mark_process_thread() -> None:
+    _process_thread_mark.is_it = True
+
+
+_process_thread_mark = threading.local()
+# Lives as long as the process (an executor's thread never ends before shutdown), so the
+# parent-death signal of the workers it starts only fires when this process dies.
+_process_thread = ThreadPoolExecutor(1, thread_name_prefix="luakit-processes", initializer=_mark_process_thread)
+
+
+def on_process_thread(function: Callable[..., T], *args: Any) -> Future[T]:
+    """Run `function(*args)` on the thread that starts worker processes."""
+    return _process_thread.submit(function, *args)
+
+
+def _on_process_thread(function: Callable[[], T]) -> T:
+    if getattr(_process_thread_mark, "is_it", False):
+        return function()
+    return on_process_thread(function).result()
 
 
 class WorkerGone(Exception):
@@ -218,9 +290,9 @@ class Worker:
         self._seen_chunk = context.Array("c", 256, lock=False)
         self._seen_line = context.Value("i", 0, lock=False)
         self._process = context.Process(
-            target=_serve, args=(child, memory_limit, self._seen_chunk, self._seen_line), daemon=True
+            target=_serve, args=(child, memory_limit, os.getpid(), self._seen_chunk, self._seen_line), daemon=True
         )
-        self._process.start()
+        _on_process_thread(self._process.start)
         child.close()
         self._ready = False
         self._closed = threading.Lock()
@@ -233,6 +305,10 @@ class Worker:
     def alive(self) -> bool:
         with self._reaping:
             return self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     @property
     def ready(self) -> bool:

@@ -5,7 +5,9 @@ document text and a position (plus, optionally, what the last evaluation
 recorded) and returns data, so all of them are tested without a server:
 
 - `stubs`: the index of types/bk.lua (functions, methods, option classes, enums);
-- `syntax`: tolerant parsing, UTF-16 positions, bindings, types, cursor context;
+- reading scripts while they are typed: `parsing` (tree and positions), `expressions`,
+  `scopes`, `requires`, `inference` (types), `call_records`, `cursor` (the context at
+  a position) and `option_sites`;
 - `completion`, `hover`, `signature`, `definition`, `symbols`, `inlay`,
   `actions` (quick fixes) and `sandbox_check` (static sandbox violations).
 

@@ -35,9 +35,13 @@ from lsprotocol.types import (
 )
 
 from luakit_ls import stubs
+from luakit_ls.call_records import CallRecord
 from luakit_ls.client import FULL, ClientFeatures
+from luakit_ls.cursor import Context, context_at
+from luakit_ls.inference import Resolver
 from luakit_ls.markup import documentation
-from luakit_ls.syntax import CallRecord, Context, Document, Resolver, TableSite, context_at, option_table, parse_prefix
+from luakit_ls.option_sites import TableSite, option_table
+from luakit_ls.parsing import Document, parse_prefix
 
 
 def complete(

@@ -16,8 +16,11 @@ from urllib.parse import unquote, urlparse
 from lsprotocol.types import Location, Position, Range
 
 from luakit_ls import stubs
+from luakit_ls.cursor import Context, word_at
+from luakit_ls.expressions import Index, MethodRef, Name
+from luakit_ls.inference import Resolver
+from luakit_ls.option_sites import option_field
 from luakit_ls.positions import UTF16, PositionUnits
-from luakit_ls.syntax import Context, Index, MethodRef, Name, Resolver, option_field, word_at
 
 # Functions whose string argument names a Lua file, and how the evaluator reads that name.
 _LOADERS = {"require": "require", "dofile": "dofile", "loadfile": "loadfile"}

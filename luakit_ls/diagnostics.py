@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -206,16 +206,30 @@ def _same_line(frame: SourceLocation | DiagnosticRelatedInformation, location: S
 
 
 def evaluation_diagnostics(
-    problems: Iterable[Problem], text: str, main: str, uri: str, *, client: ClientFeatures
+    problems: Iterable[Problem],
+    text: str,
+    main: str,
+    uri: str,
+    *,
+    client: ClientFeatures,
+    open_texts: Mapping[str, str] | None = None,
 ) -> dict[str, list[Diagnostic]]:
     """Diagnostics by file URI for one evaluation of the script `text` (named `main`, at `uri`).
 
-    The static sandbox check of `text` is included.
+    A module's ranges are counted in the text the evaluation read: the editor's (`open_texts`,
+    by path, as `require` read it) or the disk's. The static sandbox check of `text` is included.
     """
     from luakit_ls.sandbox_check import sandbox_violations
 
     lines = text.split("\n")
-    by_file = to_diagnostics(problems, main, lambda name: lines if name == main else file_lines(name), client)
+    editor = open_texts or {}
+
+    def lines_of(name: str) -> list[str] | None:
+        if name == main:
+            return lines
+        return editor[name].split("\n") if name in editor else file_lines(name)
+
+    by_file = to_diagnostics(problems, main, lines_of, client)
     # The check parses the whole text (20 ms for 1,000 lines, on the event loop):
     # skipped when no library name the sandbox restricts occurs in it at all.
     static = sandbox_violations(text, client.units) if _mentions_a_library(text) else []

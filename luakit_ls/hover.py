@@ -15,22 +15,15 @@ from collections.abc import Collection, Sequence
 from lsprotocol.types import Hover, Position
 
 from luakit_ls import stubs
+from luakit_ls.call_records import CallRecord, api_name, op_summary
 from luakit_ls.client import FULL, ClientFeatures
 from luakit_ls.completion import field_markdown
+from luakit_ls.cursor import Context, word_at
+from luakit_ls.expressions import Index, MethodRef, Name
+from luakit_ls.inference import Resolver
 from luakit_ls.markup import content
-from luakit_ls.syntax import (
-    CallRecord,
-    Context,
-    Document,
-    Index,
-    MethodRef,
-    Name,
-    Resolver,
-    api_name,
-    op_summary,
-    option_field,
-    word_at,
-)
+from luakit_ls.option_sites import option_field
+from luakit_ls.parsing import Document
 
 # More calls than this on one line (a loop body) are summarized.
 _MAX_LISTED = 5

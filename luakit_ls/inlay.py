@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 from lsprotocol.types import InlayHint, InlayHintKind, Range
 
+from luakit_ls.call_records import CallIndex, CallRecord, op_summary
 from luakit_ls.client import FULL, ClientFeatures
 from luakit_ls.markup import documentation
-from luakit_ls.syntax import CallIndex, CallRecord, op_summary, parse
+from luakit_ls.parsing import parse
 
 
 def inlay_hints(

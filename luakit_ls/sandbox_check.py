@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import tree_sitter
 from lsprotocol.types import Range
 
+from luakit_ls.expressions import references, string_value
+from luakit_ls.parsing import Document, parse
 from luakit_ls.positions import UTF16, PositionUnits
-from luakit_ls.syntax import Document, parse, references, string_value
 
 
 def _words(text: str) -> frozenset[str]:

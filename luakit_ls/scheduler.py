@@ -22,6 +22,12 @@ esbonio's agent process):
 * a script that outlives its limit (even inside one C call) is killed and
   reported as timed out.
 
+Worker processes are started, killed and replaced on one thread only:
+`compiler.isolated`'s process thread (`on_process_thread`), which lives as long as
+the server, so the workers' parent-death signal fires only when the server dies.
+The event loop hands it that work and awaits it; the evaluation threads only wait
+for answers (a worker killed meanwhile makes `ask` raise WorkerGone).
+
 The scheduler knows nothing of LSP: it takes text and settings and hands a
 `Outcome` to a callback. Completion, hover and symbols never wait for it.
 """
@@ -33,15 +39,27 @@ import contextlib
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from compiler.errors import Problem, ProblemKind
 from compiler.evaluate import EvalOptions, MiB, ScriptSource
 from compiler.graph import platform as platforms
 from compiler.image import image_resolver
-from compiler.isolated import CALLS, DEFINITION, DOT, JSON, Report, Request, Worker, WorkerGone
+from compiler.isolated import (
+    CALLS,
+    DEFINITION,
+    DOT,
+    JSON,
+    EvaluationTimedOut,
+    Report,
+    Request,
+    Worker,
+    WorkerGone,
+    on_process_thread,
+)
 from luakit_ls.settings import Settings
 
 # Seconds of quiet after an edit before evaluating: short, since obsolete work is
@@ -53,12 +71,37 @@ KILL_AFTER = 0.25  # seconds an obsolete evaluation may go on before its worker 
 DETAILS_AFTER = 0.5
 
 
+class Clock(Protocol):
+    """The scheduler's time: the event loop's, or a test's fake one that it advances by hand."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> None: ...
+
+
+class LoopClock:
+    """Real time, on the running event loop."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
+        asyncio.get_running_loop().call_later(delay, callback, *args)
+
+
 @dataclass(frozen=True)
 class Job:
     uri: str
     version: int
     script: ScriptSource
     settings: Settings
+    # The editor's text of the other open Lua files, by path: `require` reads them before the disk.
+    module_overlays: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,7 +109,7 @@ class Running:
     job: Job
     worker: Worker
     droppable: bool  # commands' evaluations are never dropped
-    started: float  # time.monotonic()
+    started: float  # Clock.monotonic()
 
 
 @dataclass(frozen=True)
@@ -75,7 +118,7 @@ class Outcome:
     report: Report
 
 
-def eval_options(settings: Settings) -> EvalOptions:
+def eval_options(settings: Settings, module_overlays: Mapping[str, str] | None = None) -> EvalOptions:
     target = None
     if settings.platform:
         with contextlib.suppress(ValueError):
@@ -88,11 +131,12 @@ def eval_options(settings: Settings) -> EvalOptions:
         timeout=settings.timeout,
         memory_limit=settings.memory_limit_mib * MiB,
         image_resolver=image_resolver(network=False),
+        module_overlays=dict(module_overlays or {}),
     )
 
 
 class Workers:
-    """The busy worker and a spare, swapped when one must die."""
+    """The busy worker and a spare, swapped when one must die. Used on the process thread only."""
 
     def __init__(self, memory_limit: int) -> None:
         self.memory_limit = memory_limit
@@ -150,7 +194,9 @@ class Scheduler:
         publish: Callable[[Outcome], None],
         details: Callable[[Outcome], None] | None = None,
         memory_limit: int = 512 * MiB,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or LoopClock()
         self._publish = publish
         self._details = details
         self._workers = Workers(memory_limit)
@@ -170,20 +216,22 @@ class Scheduler:
 
     def warm_up(self) -> None:
         """Start the worker processes in the background (they import the compiler)."""
-        threading.Thread(target=self._workers.start, daemon=True).start()
+        on_process_thread(self._workers.start)
         if self._details is not None:
-            limit = self._workers.memory_limit
-            threading.Thread(target=self._details_worker_for, args=(limit,), daemon=True).start()
+            on_process_thread(self._details_worker_for, self._workers.memory_limit)
 
     def close(self) -> None:
         self._closed = True
         for task in self._waiting.values():
             task.cancel()
+        on_process_thread(self._close_workers).result()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._details_executor.shutdown(wait=False, cancel_futures=True)
+
+    def _close_workers(self) -> None:
         self._workers.close()
         if self._details_worker is not None:
             Workers.interrupt(self._details_worker)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._details_executor.shutdown(wait=False, cancel_futures=True)
 
     def forget(self, uri: str) -> None:
         """The document was closed: whatever is waiting or running for it will not be published."""
@@ -203,9 +251,9 @@ class Scheduler:
             waiting.cancel()
         running = self._running
         if running is not None and running.job.uri == uri and running.droppable and running.worker in self._warm:
-            late = running.started + KILL_AFTER - time.monotonic()
+            late = running.started + KILL_AFTER - self._clock.monotonic()
             if late > 0:
-                asyncio.get_running_loop().call_later(late, self._kill, running)
+                self._clock.call_later(late, self._kill, running)
             else:
                 self._kill(running)
 
@@ -214,16 +262,18 @@ class Scheduler:
         have moved on to another job meanwhile)."""
         if self._running is not running or not self._obsolete(running.job):
             return
-        self._workers.interrupt(running.worker)
         self._running = None
-        # Start the replacement spare off the event loop (a process start).
-        threading.Thread(target=self._workers.start, daemon=True).start()
+        on_process_thread(self._replace_killed, running.worker)
+
+    def _replace_killed(self, worker: Worker) -> None:
+        Workers.interrupt(worker)  # the evaluation thread waiting for it gets WorkerGone
+        self._workers.start()  # the spare takes over; a new spare starts
 
     def _obsolete(self, job: Job) -> bool:
         return self._latest.get(job.uri) is not job
 
     async def _after(self, delay: float, job: Job) -> None:
-        await asyncio.sleep(delay)
+        await self._clock.sleep(delay)
         if self._waiting.get(job.uri) is asyncio.current_task():
             del self._waiting[job.uri]
         report = await self.run(job, frozenset())
@@ -234,7 +284,7 @@ class Scheduler:
         if self._details is not None and report.ok:
             # Digests need the whole graph encoded (nearly twice the evaluation's
             # time): worth it for hovers and inlay hints once the typing pauses.
-            await asyncio.sleep(DETAILS_AFTER)
+            await self._clock.sleep(DETAILS_AFTER)
             detailed = await self._detail(job)
             if detailed is not None and not self._obsolete(job):
                 self._details(Outcome(job, detailed))
@@ -253,13 +303,13 @@ class Scheduler:
         async with self._details_lock:
             if self._closed or self._obsolete(job):
                 return None
-            options = eval_options(job.settings)
-            worker = self._details_worker_for(options.memory_limit)
+            options = eval_options(job.settings, job.module_overlays)
+            worker = await asyncio.wrap_future(on_process_thread(self._details_worker_for, options.memory_limit))
             request = Request(job.script, options, frozenset({CALLS}))
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._details_executor, worker.ask, request)
             except (TimeoutError, WorkerGone):
-                worker.kill()  # the next detailed evaluation starts a new one
+                await asyncio.wrap_future(on_process_thread(worker.kill))  # the next one starts a new worker
                 return None
 
     async def run(self, job: Job, want: frozenset[str], droppable: bool = True) -> Report | None:
@@ -267,22 +317,22 @@ class Scheduler:
         async with self._lock:
             if self._closed or (droppable and self._obsolete(job)):
                 return None
-            options = eval_options(job.settings)
-            worker = self._workers.current(options.memory_limit)
-            self._running = Running(job, worker, droppable, time.monotonic())
+            options = eval_options(job.settings, job.module_overlays)
+            worker = await asyncio.wrap_future(on_process_thread(self._workers.current, options.memory_limit))
+            self._running = Running(job, worker, droppable, self._clock.monotonic())
             request = Request(job.script, options, want)
             loop = asyncio.get_running_loop()
             try:
                 report = await loop.run_in_executor(self._executor, worker.ask, request)
                 self._warm.add(worker)
                 return report
-            except TimeoutError as exc:
-                self._workers.replace(worker)
-                return Report([Problem(str(exc), None, ProblemKind.LIMIT)], [], None, None)
+            except EvaluationTimedOut as exc:  # located where the script was running when killed
+                await asyncio.wrap_future(on_process_thread(self._workers.replace, worker))
+                return Report([exc.problem], [], None, None)
             except WorkerGone:
                 if droppable and self._obsolete(job):
                     return None
-                self._workers.replace(worker)
+                await asyncio.wrap_future(on_process_thread(self._workers.replace, worker))
                 return Report(
                     [Problem(f"{job.script.name}: the evaluation crashed", None, ProblemKind.LIMIT)], [], None, None
                 )

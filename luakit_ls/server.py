@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import gc
 import posixpath
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from luakit_ls import settings as config
 from luakit_ls.client import ClientFeatures
 from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
+from luakit_ls.protocol import LuakitProtocol
+from luakit_ls.script_log import ScriptLog
 
 
 @dataclass
@@ -42,14 +45,30 @@ class DocumentState:
 
 class LuakitServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("luakit-ls", __version__, text_document_sync_kind=t.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "luakit-ls",
+            __version__,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+            protocol_cls=LuakitProtocol,
+        )
+        self.protocol: LuakitProtocol
         self.settings = config.Settings()
         self.client = ClientFeatures()  # what the client can take: read at `initialize`
         self.states: dict[str, DocumentState] = {}
+        # The module files each script's last evaluation read: an edit, save or close of one of
+        # them evaluates those scripts again (their diagnostics depend on it).
+        self.modules_of: dict[str, frozenset[str]] = {}
+        self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls's read loop hands what fails before the protocol (malformed JSON) to this error
+        # handler only: the protocol answers it as the specification says (luakit_ls/protocol.py).
+        if not self.protocol.read_loop_error(error):
+            super().report_server_error(error, source)
 
     # ------------------------------------------------------------ lazily loaded parts
 
@@ -113,7 +132,24 @@ class LuakitServer(LanguageServer):
         path = path_of(uri)
         name = posixpath.basename(path) if as_cli and path is not None else display_name(uri)
         script = ScriptSource(document.source, name=name, path=path)
-        return Job(uri, document.version or 0, script, self.settings)
+        return Job(uri, document.version or 0, script, self.settings, self.open_modules(uri))
+
+    def open_modules(self, uri: str) -> dict[str, str]:
+        """The editor's text of every other open Lua file, by path: what `require` reads first,
+        unsaved edits included (the disk is read for files that are not open)."""
+        texts = {}
+        for other, document in self.workspace.text_documents.items():
+            path = path_of(other)
+            if other != uri and path is not None and path.endswith(".lua"):
+                texts[path] = document.source
+        return texts
+
+    def evaluate_dependents(self, uri: str) -> None:
+        """Evaluate again the open scripts whose last evaluation read the file at `uri`."""
+        path = path_of(uri)
+        for script, modules in list(self.modules_of.items()):
+            if script != uri and path in modules and script in self.workspace.text_documents:
+                self.evaluate(script)
 
     def evaluate(self, uri: str) -> None:
         if not self._ready.is_set():
@@ -131,6 +167,8 @@ class LuakitServer(LanguageServer):
         if not self._ready.is_set():
             return  # nothing was evaluated yet
         self.states.pop(uri, None)
+        self.modules_of.pop(uri, None)
+        self.script_log.forget(uri)
         self.scheduler.forget(uri)
         self._publish(self.outbox.forget(uri))
 
@@ -141,8 +179,13 @@ class LuakitServer(LanguageServer):
         state = self.states.setdefault(job.uri, DocumentState())
         main = job.script.name
         state.evaluated_version, state.seconds, state.ops = job.version, report.seconds, report.ops
-        found = diagnostics.evaluation_diagnostics(report.problems, job.script.text, main, job.uri, client=self.client)
+        self.modules_of[job.uri] = frozenset(report.modules)
+        found = diagnostics.evaluation_diagnostics(
+            report.problems, job.script.text, main, job.uri, client=self.client, open_texts=job.module_overlays
+        )
         self._publish(self.outbox.update(job.uri, found), job)
+        for line in self.script_log.update(job.uri, main, report.logs):
+            self.window_log_message(t.LogMessageParams(t.MessageType.Log, line))
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
 
     def shown(self, uri: str, report: Any) -> Any:
@@ -159,9 +202,7 @@ class LuakitServer(LanguageServer):
         state = self.states.get(outcome.job.uri)
         if state is not None and state.evaluated_version == outcome.job.version:
             main = outcome.job.script.name
-            state.good_calls = [
-                c for c in outcome.report.calls if c.location is not None and c.location.file == main
-            ]
+            state.good_calls = [c for c in outcome.report.calls if c.location is not None and c.location.file == main]
             state.calls_version = outcome.job.version
             self.refresh_views()
 
@@ -216,21 +257,25 @@ def did_change_configuration(ls: LuakitServer, params: t.DidChangeConfigurationP
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: LuakitServer, params: t.DidOpenTextDocumentParams) -> None:
     ls.evaluate(params.text_document.uri)
+    ls.evaluate_dependents(params.text_document.uri)  # the editor's text may differ from the disk's
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: LuakitServer, params: t.DidChangeTextDocumentParams) -> None:
     ls.evaluate(params.text_document.uri)
+    ls.evaluate_dependents(params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: LuakitServer, params: t.DidSaveTextDocumentParams) -> None:
     ls.evaluate(params.text_document.uri)
+    ls.evaluate_dependents(params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LuakitServer, params: t.DidCloseTextDocumentParams) -> None:
     ls.forget(params.text_document.uri)
+    ls.evaluate_dependents(params.text_document.uri)  # they read the disk's version now
 
 
 # Trigger characters are declared here, where the features are registered, and nowhere else.
@@ -296,7 +341,7 @@ def code_action(ls: LuakitServer, params: t.CodeActionParams) -> list[t.CodeActi
 
     uri = params.text_document.uri
     published = ls.outbox.shown(uri) if ls._ready.is_set() else []
-    return code_actions(ls.text(uri), uri, params.context.diagnostics, ls.client.units, params.range, published)
+    return code_actions(params.context.diagnostics, params.range, published)
 
 
 @server.feature(t.TEXT_DOCUMENT_CODE_LENS)
@@ -374,6 +419,8 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
+    # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
+    sys.exit(server.protocol.exit_code or 0)
 
 
 if __name__ == "__main__":

@@ -25,24 +25,12 @@ import tree_sitter
 from lsprotocol.types import DocumentSymbol, Range, SymbolKind
 
 from luakit_ls import stubs
+from luakit_ls.call_records import CallRecord, op_summary
+from luakit_ls.expressions import Call, Expr, Index, MethodRef, Name, expr_of, references, string_value
+from luakit_ls.inference import Resolver
+from luakit_ls.parsing import Document, captures, parse
 from luakit_ls.positions import UTF16, PositionUnits
-from luakit_ls.syntax import (
-    Binding,
-    Call,
-    CallRecord,
-    Document,
-    Expr,
-    Index,
-    MethodRef,
-    Name,
-    Resolver,
-    captures,
-    expr_of,
-    op_summary,
-    parse,
-    references,
-    string_value,
-)
+from luakit_ls.scopes import Binding
 
 # The op a State-returning API function adds to the graph.
 OP_KINDS = {

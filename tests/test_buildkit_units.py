@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,16 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_generated_protos_are_fresh(tmp_path):
-    spec = importlib.util.spec_from_file_location("control_generate", REPO / "proto" / "control" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["control_generate"] = module
-    spec.loader.exec_module(module)
-    module.generate(tmp_path)
+    subprocess.run([sys.executable, str(REPO / "proto" / "generate_services.py"), str(tmp_path)], check=True)
     fresh = tmp_path / "luakit_buildkit" / "pb"
     committed = REPO / "luakit_buildkit" / "pb"
     for path in sorted(fresh.iterdir()):
-        assert path.read_bytes() == (committed / path.name).read_bytes(), f"{path.name}: run proto/control/generate.py"
+        assert path.read_bytes() == (committed / path.name).read_bytes(), f"{path.name}: run python proto/generate_services.py"
 
 
 def test_listing_is_lexical_parents_first_with_links(tmp_path):

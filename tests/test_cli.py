@@ -164,6 +164,20 @@ def test_output_to_a_pipe_is_written_in_place(script, tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
+def wait_until_awaited(pid: int, timeout: float = 30) -> None:
+    """Wait until luakit waits for SIGINT and SIGTERM (it blocks them in its main thread and takes
+    them with sigwait: SigBlk in Linux's /proc/PID/status), however long a loaded machine's start-up."""
+    wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/status") as status:
+            blocked = int(next(line.split()[1] for line in status if line.startswith("SigBlk:")), 16)
+        if blocked & wanted == wanted:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"luakit did not wait for signals within {timeout} s")
+
+
 @pytest.mark.parametrize(
     "signal_number, code, message", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
 )
@@ -177,7 +191,8 @@ def test_interrupted_run(tmp_path, signal_number, code, message):
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(1.5)  # past interpreter start-up, inside the evaluation
+        wait_until_awaited(proc.pid)  # past start-up: luakit takes the signal from here on
+        time.sleep(0.3)  # inside the evaluation
         proc.send_signal(signal_number)
         stdout, stderr = proc.communicate(timeout=30)
     finally:

@@ -117,13 +117,13 @@ def test_several_platforms_give_a_refs_map_with_a_config_each():
 
 
 def test_generated_stubs_match_the_proto(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "proto" / "gateway" / "generate.py"), str(tmp_path)], check=True)
+    subprocess.run([sys.executable, str(ROOT / "proto" / "generate_services.py"), str(tmp_path)], check=True)
     generated = sorted((tmp_path / "luakit_frontend" / "pb").iterdir())
     assert [p.name for p in generated] == ["gateway_pb2.py", "gateway_pb2.pyi", "gateway_pb2_grpc.py"]
     for fresh in generated:
         committed = ROOT / "luakit_frontend" / "pb" / fresh.name
         assert committed.read_bytes() == fresh.read_bytes(), (
-            f"{fresh.name} is stale; run python proto/gateway/generate.py"
+            f"{fresh.name} is stale; run python proto/generate_services.py"
         )
 
 

@@ -8,7 +8,9 @@ from tests.helpers import decode
 
 
 def test_report_carries_problems_definition_and_call_ops():
-    script = ScriptSource('local b = bk.image("alpine")\nlocal r = b:run("x")\nprint("hi")\nbk.export(r, { user = "app" })')
+    script = ScriptSource(
+        'local b = bk.image("alpine")\nlocal r = b:run("x")\nprint("hi")\nbk.export(r, { user = "app" })'
+    )
     result = evaluate_isolated(script, EvalOptions())
     assert result.ok and result.problems == []
     assert [text for _, text in result.logs] == ["hi"]
@@ -23,7 +25,9 @@ def test_report_carries_problems_definition_and_call_ops():
 
 def test_problems_come_back_with_locations():
     result = evaluate_isolated(ScriptSource('bk.image("alpine"):run("x", { cwdd = "/" })'))
-    assert [str(p) for p in result.problems] == ["build.lua:1:31: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"]
+    assert [str(p) for p in result.problems] == [
+        "build.lua:1:31: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
+    ]
     assert result.definition is None
 
 
@@ -94,3 +98,46 @@ def test_a_killed_child_reports_the_last_line_its_hook_saw():
     (problem,) = result.problems
     assert str(problem) == "build.lua:2:1: script evaluation timed out after 1s"
     assert problem.kind.code == "LK004"
+
+
+def test_an_exception_while_reporting_becomes_a_problem_and_the_worker_stays_warm(monkeypatch):
+    from compiler.errors import ProblemKind
+    from compiler.isolated import FAULT_HOOK, Request, Worker
+
+    monkeypatch.setenv(FAULT_HOOK, "broken.lua")  # the documented test hook: reporting on broken.lua raises
+    worker = Worker(512 * 1024 * 1024)
+    try:
+        pid = worker.pid
+        failed = worker.ask(Request(ScriptSource("bk.export(bk.scratch())", name="broken.lua"), EvalOptions()))
+        assert [(p.kind, p.location) for p in failed.problems] == [(ProblemKind.LIMIT, None)]
+        assert failed.problems[0].kind.code == "LK004"
+        assert failed.problems[0].message.startswith("broken.lua: internal error in luakit (RuntimeError: ")
+        assert worker.ask(Request(ScriptSource("bk.export(bk.scratch())"), EvalOptions())).ok
+        assert worker.alive and worker.pid == pid  # the same process, warm: no new start-up
+    finally:
+        worker.kill()
+
+
+def test_a_worker_started_on_a_short_lived_thread_outlives_that_thread():
+    # The parent-death signal fires when the thread that started the child ends: workers are
+    # started on a thread of their own, so a worker made on any thread lives as long as its host.
+    import threading
+
+    from compiler.isolated import Request, Worker
+
+    made: list[Worker] = []
+    request = Request(ScriptSource("bk.export(bk.scratch())"), EvalOptions())
+
+    def make() -> None:
+        made.append(Worker(512 * 1024 * 1024))
+        assert made[0].ask(request).ok  # answered: the worker has asked for its parent-death signal
+
+    thread = threading.Thread(target=make)
+    thread.start()
+    thread.join()
+    (worker,) = made
+    try:
+        assert worker.ask(request).ok
+        assert worker.alive
+    finally:
+        worker.kill()

@@ -52,6 +52,11 @@ def test_stubs_exist():
     assert STUBS[0].read_text().startswith("---@meta _")
 
 
+def test_bk_is_a_class_so_that_luals_knows_its_fields():
+    """LuaLS flags `bk.imagee` (undefined-field) only on a class; on a plain table any field may exist."""
+    assert re.search(r"^---@class bk\nbk = \{\}$", STUBS[0].read_text(), re.M)
+
+
 def test_functions_and_methods_match_the_runtime():
     functions, _ = parse_stubs()
     assert set(functions) == set(FUNCTIONS) | set(METHODS)
@@ -78,7 +83,7 @@ def test_state_methods_in_the_bridge_match_the_registry():
     assert names
     declared = set(re.findall(r'"(\w+)"', names.group(1)))
     assert {f"State:{n}" for n in declared} == set(METHODS)
-    bk_names = re.search(r"for _, name in ipairs\(\{\n(.*?)\}\) do\n  bk\[name\]", bridge, re.S)
+    bk_names = re.search(r"for _, name in ipairs\(\{\n(.*?)\}\) do\n  \w+\[name\] = api\(\"bk\.", bridge, re.S)
     assert bk_names
     assert {f"bk.{n}" for n in re.findall(r'"(\w+)"', bk_names.group(1))} == set(FUNCTIONS)
 

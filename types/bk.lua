@@ -143,7 +143,10 @@ local State = {}
 -- The bk table
 --------------------------------------------------------------------------------
 
+-- A class, not a plain table, so that LuaLS knows exactly which functions `bk`
+-- has and flags a misspelled one (`bk.imagee`) as an undefined field.
 ---The luakit build API. Available as the global `bk` in every build script.
+---@class bk
 bk = {}
 
 --------------------------------------------------------------------------------
@@ -382,6 +385,11 @@ function bk.export(state, config) end
 ---@overload fun(os: string, arch: string, variant?: string): Platform
 function bk.platform(spec, arch, variant) end
 
+-- The result is declared `string` also without a default (where a missing
+-- argument is `nil`), so that the usual `bk.image(bk.arg("BASE"))` type-checks in
+-- LuaLS: an argument without a default is one the build needs, and when it is
+-- missing luakit reports the line that uses the `nil` ("bk.image: ref must be a
+-- string, got nil"). `string|nil` would make LuaLS warn on every such call.
 ---A build argument (`luakit build --arg NAME=VALUE`), or `default` when it was
 ---not given (`nil` without a default). `os.getenv(name)` also returns build
 ---arguments, for compatibility with scripts written for the Go luakit.
@@ -392,8 +400,7 @@ function bk.platform(spec, arch, variant) end
 ---```
 ---@param name string Argument name.
 ---@param default? string|number Value when the argument was not given; a number is returned as Lua prints it.
----@return string|nil
----@overload fun(name: string, default: string|number): string
+---@return string value The argument's value, else `default` as a string, else `nil`.
 function bk.arg(name, default) end
 
 --------------------------------------------------------------------------------
@@ -567,7 +574,7 @@ function bk.bind(state, dest, opts) end
 ---st = st:run({ "git", "--version" }, { env = { GIT_TRACE = "1" }, cwd = "/tmp" })
 ---```
 ---@nodiscard
----@param cmd string|string[] Shell command string, or argv table; not empty.
+---@param cmd string|(string|number)[] Shell command string, or argv table (numbers are written as Lua prints them); not empty.
 ---@param opts? bk.RunOptions
 ---@return State
 function State:run(cmd, opts) end

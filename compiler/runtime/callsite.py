@@ -7,8 +7,8 @@ or `base:run(...)`, from the name (or the `bk.` before it) to the closing bracke
 `CallSites` answers for one file. Most calls are answered by one regular
 expression match at the call itself (no pass over the file); calls it cannot
 decide (a string or comment before the name on its line, long brackets in the
-file, nesting deeper than the pattern) fall back to a tolerant tokenizer that
-runs once per file. Both give the same answer; tests/test_callsite.py checks
+file, nesting deeper than the pattern) fall back to the Lua lexer
+(compiler/lua/lexer.py), run once per file. Both give the same answer; tests/test_callsite.py checks
 that on every script it can find. `sites_for` caches one `CallSites` per file
 content, so unchanged files (modules, or the script between evaluations) cost
 nothing the second time.
@@ -20,69 +20,11 @@ import bisect
 import functools
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from compiler.errors import Focus
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>[ \t\r\f\v]+)
-  | (?P<nl>\n)
-  | (?P<comment>--(?:\[(?P<cq>=*)\[)?)
-  | (?P<longstr>\[(?P<lq>=*)\[)
-  | (?P<str>"(?:[^"\\\n]|\\.|\\\n)*"?|'(?:[^'\\\n]|\\.|\\\n)*'?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
-  | (?P<op>\.\.\.|\.\.|==|~=|<=|>=|.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    text: str
-    line: int  # 1-based
-    column: int  # 0-based
-    end_line: int
-    end_column: int
-    kind: str
-
-
-def tokenize(text: str) -> list[Token]:
-    """Tokens of a Lua source, without whitespace and comments. Tolerates broken code."""
-    tokens: list[Token] = []
-    line, line_start, pos, n = 1, 0, 0, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:  # pragma: no cover - the pattern matches any character
-            break
-        kind = m.lastgroup or "op"
-        end = m.end()
-        if kind == "comment":
-            if m.group("cq") is not None:
-                close = text.find("]" + m.group("cq") + "]", end)
-                end = n if close < 0 else close + len(m.group("cq")) + 2
-            else:
-                nl = text.find("\n", end)
-                end = n if nl < 0 else nl
-        elif kind == "longstr":
-            close = text.find("]" + m.group("lq") + "]", end)
-            end = n if close < 0 else close + len(m.group("lq")) + 2
-            kind = "str"
-        elif kind in ("cq", "lq"):
-            kind = "op"
-        start_line, start_col = line, pos - line_start
-        chunk = text[pos:end]
-        newlines = chunk.count("\n")
-        if newlines:
-            line += newlines
-            line_start = pos + chunk.rfind("\n") + 1
-        if kind not in ("ws", "nl", "comment"):
-            tokens.append(Token(chunk, start_line, start_col, line, end - line_start, kind))
-        pos = end
-    return tokens
-
+from compiler.lua.lexer import Kind, Token, lex
+from compiler.lua.positions import LineIndex, encode
 
 # ---------------------------------------------------------------- the quick path
 
@@ -129,7 +71,10 @@ class CallSites:
         self._lines: list[str] | None = None
         self._line_offsets: list[int] | None = None
         self._quick = _NEEDS_TOKENS.search(text) is None
-        self._tokens: list[Token] | None = None
+        self._tokens: list[Token] | None = None  # without comments
+        self._word_list: list[Word] | None = None  # the same tokens, read as words (parts of calls)
+        self._source = b""
+        self._index = LineIndex.of(b"")
         self._by_line: dict[int, list[int]] = {}
         self._found: dict[tuple[int, str], tuple[int, int, int] | None] = {}
         self._lexemes: dict[int, list[tuple[int, int]]] = {}  # line -> spans of its strings
@@ -243,25 +188,29 @@ class CallSites:
 
     def _tokens_indexed(self) -> list[Token]:
         if self._tokens is None:
-            self._tokens = tokenize(self.text)
+            source = encode(self.text)
+            self._source, self._index = source, LineIndex.of(source)
+            self._tokens = [t for t in lex(source) if t.kind not in _COMMENTS]
             for i, tok in enumerate(self._tokens):
-                self._by_line.setdefault(tok.line, []).append(i)
+                self._by_line.setdefault(self._index.line_of(tok.start) + 1, []).append(i)
         return self._tokens
 
     def _locate_tokens(self, line: int, name: str) -> tuple[int, int, int] | None:
         tokens = self._tokens_indexed()
+        source, index = self._source, self._index
+        word = encode(name)
         for i in self._by_line.get(line, []):
             tok = tokens[i]
-            if tok.kind != "name" or tok.text != name or i + 1 >= len(tokens):
+            if tok.kind not in _WORDS or source[tok.start : tok.end] != word or i + 1 >= len(tokens):
                 continue
             start = i
-            if i >= 2 and tokens[i - 1].text == "." and tokens[i - 2].text == "bk":
+            if i >= 2 and _text(source, tokens[i - 1]) == b"." and _text(source, tokens[i - 2]) == b"bk":
                 start = i - 2
-            end = _call_end(tokens, i + 1)
+            end = _call_end(source, tokens, i + 1)
             if end is not None:
-                return tokens[start].column, end.end_line, end.end_column
+                end_line, end_column = index.point_at(end.end)
+                return index.point_at(tokens[start].start)[1], end_line, end_column
         return None
-
 
     # ------------------------------------------------------------ parts of a call
 
@@ -273,12 +222,11 @@ class CallSites:
         where the call was not found by name): the caller falls back to the whole
         call or line, never a wrong place.
         """
-        tokens = self._tokens_indexed()
-        return part_of_call(tokens, self._token_at(call[0], call[1]), name, focus)
+        return part_of_call(self._words(), self._token_at(call[0], call[1]), name, focus)
 
     def field_name(self, line: int, table: str, name: str) -> Span | None:
         """The range of `name` in `table.name` on `line` (`imge` in `bk.imge(...)`); any table or `:` for ""."""
-        tokens = self._tokens_indexed()
+        tokens = self._words()
         for i in self._by_line.get(line, []):
             tok = tokens[i]
             if tok.kind == "name" and tok.text == name and i >= 2:
@@ -287,8 +235,23 @@ class CallSites:
                     return tok.line, tok.column, tok.end_line, tok.end_column
         return None
 
+    def _words(self) -> list[Word]:
+        """The tokens (comments left out) as the parts of a call are read: text and (line, column) spans."""
+        if self._word_list is None:
+            tokens, source, index = self._tokens_indexed(), self._source, self._index
+            words = []
+            for tok in tokens:
+                line, column = index.point_at(tok.start)
+                end_line, end_column = index.point_at(tok.end)
+                kind = "str" if _is_string(tok) else _WORD_KINDS.get(tok.kind, "op")
+                words.append(
+                    Word(_text(source, tok).decode("utf-8", "replace"), line, column, end_line, end_column, kind)
+                )
+            self._word_list = words
+        return self._word_list
+
     def _token_at(self, line: int, column: int) -> int | None:
-        tokens = self._tokens_indexed()
+        tokens = self._words()
         for i in self._by_line.get(line, []):
             if tokens[i].column == column:
                 return i
@@ -299,20 +262,33 @@ class CallSites:
 Span = tuple[int, int, int, int]
 
 _UNDECIDED = object()
-_OPENERS = ("(", "{")
-_CLOSERS = (")", "}")
+_COMMENTS = (Kind.COMMENT, Kind.LONG_COMMENT)
+# Keywords too: the quick path reads words, not Lua's grammar (and no API is named `or`).
+_WORDS = (Kind.NAME, Kind.KEYWORD)
+_STRINGS = (Kind.STRING, Kind.LONG_STRING)
+_OPENERS = (b"(", b"{")
+_CLOSERS = (b")", b"}")
 
 
-def _call_end(tokens: list[Token], i: int) -> Token | None:
+def _text(source: bytes, token: Token) -> bytes:
+    return source[token.start : token.end]
+
+
+def _is_string(token: Token) -> bool:
+    """A string argument, closed or not (an unfinished one still ends the call: Lua stops there)."""
+    return token.kind in _STRINGS or token.error in ("unfinished string", "unfinished long string")
+
+
+def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
     """The token closing the argument list that starts at tokens[i] (the last token if unclosed)."""
     opener = tokens[i]
-    if opener.kind == "str":
+    if _is_string(opener):
         return opener
-    if opener.text not in _OPENERS:
+    if _text(source, opener) not in _OPENERS:
         return None
     depth = 0
     for j in range(i, len(tokens)):
-        text = tokens[j].text
+        text = _text(source, tokens[j])
         if text in _OPENERS:
             depth += 1
         elif text in _CLOSERS:
@@ -326,11 +302,24 @@ def _call_end(tokens: list[Token], i: int) -> Token | None:
 # The argument list and table constructors of one call, read from its tokens to
 # find the argument, key or value a mistake is in (see `Focus`).
 
+
+class Word(NamedTuple):
+    """A token as the parts of a call read it: its text, span and a coarse kind (name, str, num, op)."""
+
+    text: str
+    line: int  # 1-based
+    column: int  # 0-based code points
+    end_line: int
+    end_column: int
+    kind: str
+
+
+_WORD_KINDS = {Kind.NAME: "name", Kind.KEYWORD: "name", Kind.NUMBER: "num"}
 _OPEN = ("(", "{", "[")
 _CLOSE = (")", "}", "]")
 
 
-def part_of_call(tokens: list[Token], start: int | None, callee: str, focus: Focus) -> Span | None:
+def part_of_call(tokens: list[Word], start: int | None, callee: str, focus: Focus) -> Span | None:
     """The span `focus` names in the call of `callee` whose first token is tokens[start]."""
     if start is None:
         return None
@@ -360,16 +349,16 @@ def part_of_call(tokens: list[Token], start: int | None, callee: str, focus: Foc
     return _span(tokens, first, last)
 
 
-def _callee_name(tokens: list[Token], start: int) -> int | None:
+def _callee_name(tokens: list[Word], start: int) -> int | None:
     """The index of the called name: the name before the argument list (`image` in `bk.image(...)`)."""
     for i in range(start, min(start + 4, len(tokens) - 1)):
         after = tokens[i + 1]
-        if tokens[i].kind == "name" and (after.kind == "str" or after.text in _OPENERS):
+        if tokens[i].kind == "name" and (after.kind == "str" or after.text in ("(", "{")):
             return i
     return None
 
 
-def _closing(tokens: list[Token], opener: int) -> int | None:
+def _closing(tokens: list[Word], opener: int) -> int | None:
     """The index of the token that closes the bracket (or is the string) at tokens[opener]."""
     if tokens[opener].kind == "str":
         return opener
@@ -385,7 +374,7 @@ def _closing(tokens: list[Token], opener: int) -> int | None:
     return None
 
 
-def _split(tokens: list[Token], first: int, end: int, separators: tuple[str, ...] = (",",)) -> list[tuple[int, int]]:
+def _split(tokens: list[Word], first: int, end: int, separators: tuple[str, ...] = (",",)) -> list[tuple[int, int]]:
     """The (first, last) token indexes of the comma-separated items in tokens[first:end]."""
     items: list[tuple[int, int]] = []
     depth, item_start = 0, first
@@ -405,7 +394,7 @@ def _split(tokens: list[Token], first: int, end: int, separators: tuple[str, ...
     return items
 
 
-def _field(tokens: list[Token], first: int, last: int, key: str | int) -> tuple[Span | None, tuple[int, int]] | None:
+def _field(tokens: list[Word], first: int, last: int, key: str | int) -> tuple[Span | None, tuple[int, int]] | None:
     """In the table constructor tokens[first..last]: the span of `key` (None for a list item) and its value's."""
     if tokens[first].text != "{" or tokens[last].text != "}" or _closing(tokens, first) != last:
         return None  # not a table written in place: a variable, a call, ...
@@ -433,7 +422,7 @@ def _field(tokens: list[Token], first: int, last: int, key: str | int) -> tuple[
     return found
 
 
-def _literal(token: Token) -> str | int | None:
+def _literal(token: Word) -> str | int | None:
     """The value of a simple string or integer literal token (a key in `["key"] = ...`)."""
     if token.kind == "str" and len(token.text) >= 2 and token.text[0] in "\"'" and "\\" not in token.text:
         return token.text[1:-1]
@@ -442,12 +431,12 @@ def _literal(token: Token) -> str | int | None:
     return None
 
 
-def _content_span(token: Token) -> Span:
+def _content_span(token: Word) -> Span:
     """A string token's content, without its quotes."""
     return token.line, token.column + 1, token.end_line, token.end_column - 1
 
 
-def _span(tokens: list[Token], first: int, last: int) -> Span:
+def _span(tokens: list[Word], first: int, last: int) -> Span:
     return tokens[first].line, tokens[first].column, tokens[last].end_line, tokens[last].end_column
 
 
@@ -507,4 +496,3 @@ def sites_for(text: str) -> CallSites:
     else:
         _cache.move_to_end(text)
     return sites
-

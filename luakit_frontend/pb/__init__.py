@@ -1,1 +1,1 @@
-"""Generated from proto/gateway/gateway.proto; do not edit (see proto/gateway/generate.py)."""
+"""Generated from proto/gateway/gateway.proto; do not edit (see proto/generate_services.py)."""

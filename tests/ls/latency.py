@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from lsprotocol.types import Position
 
-from luakit_ls import completion, hover, inlay, sandbox_check, signature, stubs, symbols, syntax
+from luakit_ls import completion, hover, inlay, parsing, sandbox_check, signature, stubs, symbols
 
 from .helpers import big_script, evaluated_calls
 
@@ -72,7 +72,7 @@ def main() -> None:
     parses = []
     for i in range(20):
         start = time.perf_counter()
-        syntax.parse(script + " " * (i + 1))
+        parsing.parse(script + " " * (i + 1))
         parses.append((time.perf_counter() - start) * 1000)
     print(f"{'parse (whole script)':32} {percentiles(parses)}")
     cases = keystrokes(script, args.runs)

@@ -1,107 +1,96 @@
-"""Quick fixes: a mistyped option key (from the compiler's own message) and a mode written as an octal literal."""
+"""Quick fixes: the fixes a real evaluation's problems carry, published as the server publishes them,
+offered as code actions (a mistyped option key, function or method, a mode written as an octal literal)."""
 
 from lsprotocol.types import CodeActionKind, Diagnostic, Position, Range
 
+from compiler.errors import Edit, Fix
+from compiler.errors import Location as SourceLocation
 from compiler.evaluate import EvalOptions, ScriptSource, evaluate
-from luakit_ls.actions import code_actions, quick_fix
+from luakit_ls.actions import code_actions
+from luakit_ls.client import FULL
+from luakit_ls.diagnostics import evaluation_diagnostics, fixes_data
+from luakit_ls.positions import PositionUnits
 
 from .helpers import apply_edit
 
 URI = "file:///work/project/build.lua"
+NAME = "/work/project/build.lua"
 
 
 def problems(text: str):
-    return [p for p in evaluate(ScriptSource(text), EvalOptions()).problems if p.kind != "export"]
+    return [p for p in evaluate(ScriptSource(text, name=NAME), EvalOptions()).problems if p.kind != "export"]
 
 
-def diagnostic_of(problem) -> Diagnostic:
-    loc = problem.location
-    return Diagnostic(
-        range=Range(Position(loc.line - 1, loc.column), Position(loc.end_line - 1, loc.end_column)),
-        message=problem.message,
-    )
+def published(text: str) -> list[Diagnostic]:
+    """The diagnostics the server publishes for `text` (with the fixes in their data)."""
+    return evaluation_diagnostics(problems(text), text, NAME, URI, client=FULL).get(URI, [])
 
 
-def test_unknown_option_from_a_real_evaluation_is_fixed():
-    text = 'local s = bk.image("alpine")\nlocal t = s:run("make", {\n  cwdd = "/src",\n  env = { A = "1" },\n})\nbk.export(t)\n'
-    [problem] = problems(text)
-    assert "did you mean 'cwd'" in problem.message
-    [action] = code_actions(text, URI, [diagnostic_of(problem)])
+def fixed_by_the_action_at(text: str, line: int) -> str:
+    """`text` after the one quick fix offered with the cursor at the start of `line` (0-based)."""
+    cursor = Range(Position(line, 0), Position(line, 0))
+    [action] = code_actions([], at=cursor, published=published(text))
     assert action.kind == CodeActionKind.QuickFix and action.is_preferred
-    assert action.title == "Change 'cwdd' to 'cwd'"
+    assert action.edit is not None and action.edit.changes is not None
     [edit] = action.edit.changes[URI]
-    fixed = apply_edit(text, edit)
-    assert '  cwd = "/src",' in fixed
-    assert problems(fixed) == []
+    return apply_edit(text, edit)
+
+
+def test_an_unknown_option_is_renamed_on_its_own_line():
+    text = 'local s = bk.image("alpine")\nlocal t = s:run("make", {\n  cwdd = "/src",\n  env = { A = "1" },\n})\nbk.export(t)\n'
+    [diagnostic] = published(text)
+    assert (diagnostic.range.start.line, diagnostic.range.start.character) == (2, 2)
+    [action] = code_actions([diagnostic])
+    assert action.title == "Change 'cwdd' to 'cwd'"
+    fixed = fixed_by_the_action_at(text, 2)
+    assert '  cwd = "/src",' in fixed and problems(fixed) == []
+    assert code_actions([], at=Range(Position(1, 0), Position(1, 0)), published=published(text)) == []
 
 
 def test_a_nested_unknown_key_and_a_bracket_key():
     text = 'local s = bk.image("a"):copy(bk.scratch(), "/a", "/b", { owner = { usr = "app" } })\nbk.export(s)\n'
-    [problem] = problems(text)
-    fixed = apply_edit(text, quick_fix(text, problem.message, diagnostic_of(problem).range).edit)
+    fixed = fixed_by_the_action_at(text, 0)
     assert '{ user = "app" }' in fixed and problems(fixed) == []
     text = 'local s = bk.image("a", { ["resolve_mod"] = "pull" })\nbk.export(s)\n'
-    [problem] = problems(text)
-    fixed = apply_edit(text, quick_fix(text, problem.message, diagnostic_of(problem).range).edit)
+    fixed = fixed_by_the_action_at(text, 0)
     assert '["resolve_mode"]' in fixed and problems(fixed) == []
 
 
 def test_a_value_spelled_like_the_key_is_left_alone():
-    text = 'bk.image("a", { platform = cwdd, cwdd = 1 })'
-    fix = quick_fix(
-        text, "bk.image: unknown option 'cwdd' (did you mean 'cwd'?)", Range(Position(0, 0), Position(0, 44))
-    )
-    assert apply_edit(text, fix.edit) == 'bk.image("a", { platform = cwdd, cwd = 1 })'
+    text = 'local cwdd = "/"\nbk.export(bk.image("a"):run("x", { dir = cwdd, cwdd = 1 }))\n'
+    assert fixed_by_the_action_at(text, 1).endswith('{ dir = cwdd, cwd = 1 }))\n')
 
 
-def test_the_line_is_searched_when_the_range_is_empty():
-    text = 'local x = bk.cache("/c", { idd = "go" })'
-    fix = quick_fix(text, "bk.cache: unknown option 'idd' (did you mean 'id'?)", Range(Position(0, 0), Position(0, 0)))
-    assert apply_edit(text, fix.edit) == 'local x = bk.cache("/c", { id = "go" })'
+def test_a_mistyped_function_and_method_are_renamed():
+    assert fixed_by_the_action_at('bk.export(bk.imge("a"))\n', 0) == 'bk.export(bk.image("a"))\n'
+    text = 'local s = bk.image("a")\nbk.export(s:mkfil("/x", "y"))\n'
+    assert fixed_by_the_action_at(text, 1) == 'local s = bk.image("a")\nbk.export(s:mkfile("/x", "y"))\n'
 
 
-def test_octal_mode_from_a_real_evaluation_is_fixed():
+def test_an_octal_looking_mode_is_written_as_a_string():
     text = 'local s = bk.image("alpine")\nlocal t = s:mkfile("/x", "y", {\n  mode = 0644,\n})\nbk.export(t)\n'
-    [problem] = problems(text)
-    assert 'write "0644"' in problem.message
-    [action] = code_actions(text, URI, [diagnostic_of(problem)])
-    fixed = apply_edit(text, action.edit.changes[URI][0])
+    fixed = fixed_by_the_action_at(text, 2)
     assert '  mode = "0644",' in fixed and problems(fixed) == []
 
 
-def test_octal_mode_in_the_compilers_words():
-    text = 'local t = bk.image("a"):mkdir("/x", { mode = 0750 })'
-    message = 'state:mkdir: mode is the decimal number 750 (octal 1356): Lua has no octal literals; write "0750" for octal 0750'
-    fix = quick_fix(text, message, Range(Position(0, 10), Position(0, 52)))
-    assert apply_edit(text, fix.edit) == 'local t = bk.image("a"):mkdir("/x", { mode = "0750" })'
-
-
-def test_no_fix_for_other_messages_or_stale_text():
-    assert code_actions("local x = 1", URI, [Diagnostic(Range(Position(0, 0), Position(0, 1)), "boom")]) == []
-    gone = Diagnostic(Range(Position(0, 0), Position(0, 5)), "unknown option 'cwdd' (did you mean 'cwd'?)")
-    assert code_actions('s:run("x", { cwd = "/" })', URI, [gone]) == []
+def test_no_fix_without_data_whatever_the_message_says():
+    said = Diagnostic(Range(Position(0, 0), Position(0, 5)), "unknown option 'cwdd' (did you mean 'cwd'?)")
+    assert code_actions([said]) == []
+    assert code_actions([Diagnostic(Range(Position(0, 0), Position(0, 1)), "boom")]) == []
 
 
 def test_a_carried_fix_is_offered_on_every_line_its_diagnostic_covers_without_reading_the_message():
-    from lsprotocol.types import Diagnostic, Position, Range
-
-    from compiler.errors import Edit, Fix
-    from compiler.errors import Location as SourceLocation
-    from luakit_ls.actions import code_actions
-    from luakit_ls.diagnostics import fixes_data
-    from luakit_ls.positions import PositionUnits
-
     text = 'local s = bk.image("a")\nlocal t = s:run("x", {\n  cwdd = "/app",\n})\nbk.export(t)\n'
     uri = "file:///w/build.lua"
     fix = Fix("Change 'cwdd' to 'cwd'", (Edit(SourceLocation("/w/build.lua", 3, 2, 3, 6), "cwd"),))
     data = fixes_data([fix], lambda name: text.split("\n"), PositionUnits())
     # A message no regular expression would recognise: the fix travels as data.
-    published = Diagnostic(Range(Position(1, 10), Position(3, 1)), "some other wording", data=data)
+    shown = Diagnostic(Range(Position(1, 10), Position(3, 1)), "some other wording", data=data)
     for line in (1, 2, 3):
         cursor = Range(Position(line, 0), Position(line, 0))
-        [action] = code_actions(text, uri, [], at=cursor, published=[published])
+        [action] = code_actions([], at=cursor, published=[shown])
         assert action.title == "Change 'cwdd' to 'cwd'"
         assert action.edit is not None and action.edit.changes is not None
-        [edit] = action.edit.changes["file:///w/build.lua"]
+        [edit] = action.edit.changes[uri]
         assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (2, 2, "cwd")
-    assert code_actions(text, uri, [], at=Range(Position(4, 0), Position(4, 0)), published=[published]) == []
+    assert code_actions([], at=Range(Position(4, 0), Position(4, 0)), published=[shown]) == []

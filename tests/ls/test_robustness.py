@@ -2,7 +2,7 @@
 
 from lsprotocol.types import Diagnostic, Position, Range
 
-from luakit_ls import actions, completion, definition, hover, inlay, sandbox_check, signature, symbols, syntax
+from luakit_ls import actions, completion, definition, hover, inlay, parsing, sandbox_check, signature, symbols
 
 from .helpers import ROOT, evaluated_calls
 
@@ -18,7 +18,7 @@ def test_cursor_features_never_raise():
     for text in TEXTS:
         for cut in range(0, len(text), 29):
             for variant in (text, text[:cut], text[:cut] + text[cut + 9 :]):
-                doc = syntax.parse(variant)
+                doc = parsing.parse(variant)
                 position = doc.position_at(len(variant[: min(cut, len(variant))].encode()))
                 completion.complete(variant, position)
                 hover.hover(variant, position)
@@ -34,7 +34,7 @@ def test_document_features_never_raise():
             symbols.document_symbols(text[:cut], calls=calls)
             inlay.inlay_hints(text[:cut], calls)
             sandbox_check.sandbox_violations(text[:cut])
-            actions.code_actions(text[:cut], "file:///x.lua", [diagnostic])
+            actions.code_actions([diagnostic], Range(Position(0, 0), Position(9, 0)), [diagnostic])
 
 
 def test_a_position_past_the_end_is_clamped():

@@ -62,7 +62,7 @@ def test_overloads_and_varargs():
 def test_methods_and_opaque_types():
     run = INDEX.methods["State:run"]
     assert run.is_method and run.short_name == "run"
-    assert run.params[0].type == "string|string[]"
+    assert run.params[0].type == "string|(string|number)[]"
     assert set(INDEX.types) == {"State", "Mount", "Platform", "bk"}
     assert "immutable" in INDEX.types["State"].description
 

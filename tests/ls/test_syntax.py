@@ -3,13 +3,16 @@
 import pytest
 from lsprotocol.types import Position
 
-from luakit_ls import syntax
-from luakit_ls.syntax import Call, Index, MethodRef, Name, Resolver, context_at, parse
+from luakit_ls import cursor, option_sites, parsing, requires
+from luakit_ls.cursor import context_at
+from luakit_ls.expressions import Call, Index, MethodRef, Name
+from luakit_ls.inference import Resolver
+from luakit_ls.parsing import parse
 
 from .helpers import CURSOR, at_cursor, example
 
 
-def context(marked: str, hover: bool = False) -> tuple[syntax.Document, syntax.Context]:
+def context(marked: str, hover: bool = False) -> tuple[parsing.Document, cursor.Context]:
     text, position = at_cursor(marked)
     doc = parse(text)
     return doc, context_at(doc, doc.offset_at(position), hover)
@@ -47,7 +50,7 @@ def test_parse_is_cached_per_text():
 
 def test_tokens_follow_lua_lexing():
     source = b'local s = "a\\"b" .. [[long\n]] --[[ c ]] x:y(1.5e3) -- tail'
-    kinds = [(t.kind, t.text) for t in syntax.tokens(source)]
+    kinds = [(t.kind, t.text) for t in cursor.tokens(source)]
     assert kinds == [
         ("keyword", b"local"),
         ("name", b"s"),
@@ -65,7 +68,7 @@ def test_tokens_follow_lua_lexing():
 
 
 def test_an_unterminated_string_ends_at_its_line():
-    first, second = list(syntax.tokens(b'x = "abc\ny = 1'))[2:4]
+    first, second = list(cursor.tokens(b'x = "abc\ny = 1'))[2:4]
     assert first.kind == "str" and not first.closed and first.value == "abc"
     assert second.text == b"y"
 
@@ -188,7 +191,7 @@ def test_unclosed_tables_and_stale_brackets_before_a_new_statement():
     call, options, owner = ctx.frames  # the unclosed `env = {` of the line before is gone
     assert resolver.function_of(call.callee).name == "State:copy" and call.index == 3
     assert options.key == "owner" and owner.at_key
-    site = syntax.option_table(ctx, resolver)
+    site = option_sites.option_table(ctx, resolver)
     assert site.path == ("owner",) and site.call.function.name == "State:copy"
 
 
@@ -202,9 +205,9 @@ def test_keys_before_and_after_the_cursor_except_the_cursor_field():
 def test_nested_call_inside_a_table_inside_a_call():
     doc, ctx = context('bk.image("a"):run("x", { cwd = "/", mounts = { bk.cache("/x", { ' + CURSOR + " }) } })")
     resolver = Resolver(doc)
-    site = syntax.option_table(ctx, resolver)
+    site = option_sites.option_table(ctx, resolver)
     assert site.call.function.name == "bk.cache" and site.path == () and site.frame.at_key
-    outer = syntax.option_table(ctx, resolver, ctx.frames[:3])
+    outer = option_sites.option_table(ctx, resolver, ctx.frames[:3])
     assert outer.call.function.name == "State:run" and outer.path == ("mounts",)
 
 
@@ -259,7 +262,7 @@ def test_requires_with_literal_names():
     doc = parse(
         'local p = require("prelude")\nlocal q = require "lib.util"\ndofile("x.lua")\nprint("y")\nrequire(name)\n'
     )
-    found = [(r.function, r.name, doc.source[r.start : r.end]) for r in syntax.requires(doc)]
+    found = [(r.function, r.name, doc.source[r.start : r.end]) for r in requires.requires(doc)]
     assert found == [
         ("require", "prelude", b'"prelude"'),
         ("require", "lib.util", b'"lib.util"'),
@@ -273,7 +276,7 @@ def test_the_prefix_parse_sees_what_comes_before_the_cursor_and_reads_tokens_aft
         + "\n"
         + 'local u = s:copy(t, "a", "b", {})\n' * 50
     )
-    doc = syntax.parse_prefix(text, 1)
+    doc = parsing.parse_prefix(text, 1)
     assert doc.tree.root_node.end_byte < len(doc.source)  # the tree stops after line 1
     ctx = context_at(doc, doc.offset_at(Position(1, 34)))
     assert Resolver(doc).function_of(ctx.frames[0].callee).name == "State:run"

