@@ -14,13 +14,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from luakit_buildkit.client import StatusUpdate
+
+if TYPE_CHECKING:  # rich loads only for the tty view: plain progress (CI) does not pay its import
+    from rich.console import Console, Group
+    from rich.text import Text
 
 # How many output lines of each running step the tty display shows.
 TTY_LOG_LINES = 4
@@ -97,6 +97,9 @@ class TTYProgress:
     """A live view of the build on a terminal, redrawn as status arrives (rich.live)."""
 
     def __init__(self, locations: Mapping[str, str], console: Console | None = None) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
         self.locations = dict(locations)
         self.console = console or Console(stderr=True)
         self._steps: dict[str, _Step] = {}  # in the order the daemon first named them
@@ -124,6 +127,9 @@ class TTYProgress:
                 del step.lines[:-TTY_LOG_LINES]
 
     def _render(self) -> Group:
+        from rich.console import Group
+        from rich.text import Text
+
         with self._lock:
             now = time.time()
             rows = []
@@ -136,6 +142,8 @@ class TTYProgress:
             return Group(*rows)
 
     def _line(self, digest: str, step: _Step, now: float) -> Text:
+        from rich.text import Text
+
         line = Text(" => ")
         if step.cached:
             line.append("CACHED ", style="cyan")
