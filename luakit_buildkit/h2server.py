@@ -167,12 +167,22 @@ class H2Server:
                 stream.requests.put(_END)
 
     def _call(self, stream_id: int, stream: _Stream, path: str, metadata: list[tuple[str, str]]) -> None:
+        try:
+            with self._lock:
+                self._conn.send_headers(stream_id, [(":status", "200"), ("content-type", "application/grpc")])
+                self._flush()
+            status, details = self._run(stream_id, stream, path, _Context(metadata))
+            self._finish(stream_id, stream, status, details)
+        except h2.exceptions.H2Error:
+            # The daemon reset the stream (it gave up on the call) or the connection ended:
+            # there is no one to answer.
+            with self._lock:
+                stream.closed = True
+                self._streams.pop(stream_id, None)
+
+    def _run(self, stream_id: int, stream: _Stream, path: str, context: _Context) -> tuple[grpc.StatusCode, str]:
+        """Call the method's handler; the call's status and message."""
         handler = self._methods.find(path)
-        context = _Context(metadata)
-        status, details = grpc.StatusCode.OK, ""
-        with self._lock:
-            self._conn.send_headers(stream_id, [(":status", "200"), ("content-type", "application/grpc")])
-            self._flush()
         try:
             if handler is None:
                 raise _Abort(grpc.StatusCode.UNIMPLEMENTED, f"unknown method {path}")
@@ -185,12 +195,14 @@ class H2Server:
             else:
                 raise _Abort(grpc.StatusCode.UNIMPLEMENTED, f"{path}: not a kind of method luakit serves")
         except _Abort as exc:
-            status, details = exc.code, exc.details
+            return exc.code, exc.details
         except StopIteration:
-            status, details = grpc.StatusCode.INVALID_ARGUMENT, "no request message"
+            return grpc.StatusCode.INVALID_ARGUMENT, "no request message"
+        except h2.exceptions.H2Error:
+            raise
         except Exception as exc:  # noqa: BLE001 - a handler's failure is the call's status, as grpcio makes it
-            status, details = grpc.StatusCode.UNKNOWN, f"{type(exc).__name__}: {exc}"
-        self._finish(stream_id, stream, status, details)
+            return grpc.StatusCode.UNKNOWN, f"{type(exc).__name__}: {exc}"
+        return grpc.StatusCode.OK, ""
 
     def _requests(self, stream: _Stream, deserialize: Callable[[bytes], Any] | None) -> Iterator[Any]:
         while (message := stream.requests.get()) is not _END:
@@ -236,7 +248,11 @@ class H2Server:
                 size = min(window, self._conn.max_outbound_frame_size, len(stream.outgoing))
                 if size <= 0:
                     break
-                self._conn.send_data(stream_id, bytes(stream.outgoing[:size]))
+                try:
+                    self._conn.send_data(stream_id, bytes(stream.outgoing[:size]))
+                except h2.exceptions.StreamClosedError:
+                    stream.closed = True
+                    break
                 del stream.outgoing[:size]
 
     def _flush(self) -> None:

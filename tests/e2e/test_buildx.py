@@ -293,7 +293,7 @@ def test_push_with_docker_config_credentials(buildkit, busybox_ref, tmp_path):
             f"luakit buildx: push to {ref} refused: 401 Unauthorized"
             f" (credentials for {private} come from {docker / 'config.json'})"
         )
-        assert "Traceback" not in refused.stderr
+        assert "Traceback" not in refused.stderr, refused.stderr
         auth = base64.b64encode(b"alice:s3cret").decode()
         (docker / "config.json").write_text(json.dumps({"auths": {private: {"auth": auth}}}))
         pushed = subprocess.run(
