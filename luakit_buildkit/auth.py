@@ -15,7 +15,6 @@ from typing import Any, NoReturn
 import grpc
 
 from compiler.api.call import ImageResolveError
-from compiler.image.registry import credentials_for, load_docker_config
 from luakit_buildkit.pb import auth_pb2 as pb
 from luakit_buildkit.pb.auth_pb2_grpc import AuthServicer
 
@@ -28,12 +27,17 @@ class Auth(AuthServicer):
     def _docker_config(self) -> dict[str, Any]:
         # Read on the first question, not at start: a build that needs no registry
         # must not fail on an unreadable config.
+        # The registry module (urllib, ssl) loads on the daemon's first question, not at start.
+        from compiler.image.registry import load_docker_config
+
         with self._lock:
             if self._config is None:
                 self._config = load_docker_config()
             return self._config
 
     def Credentials(self, request: pb.CredentialsRequest, context: grpc.ServicerContext) -> pb.CredentialsResponse:
+        from compiler.image.registry import credentials_for
+
         try:
             found = credentials_for(request.Host, self._docker_config())
         except ImageResolveError as exc:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from compiler.evaluate import Evaluation
-    from luakit_buildkit.client import ExportSpec, StatusUpdate
+    from luakit_buildkit.client import ExportSpec
+    from luakit_buildkit.progress import Display
 
 EXIT_IO, EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 3, 5, 6, 130
 
@@ -45,7 +46,10 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-from", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--cache-to", action="append", default=[], metavar="type=TYPE[,…]")
     p.add_argument("--no-cache", action="store_true", help="do not use the daemon's cache")
-    p.add_argument("--progress", choices=("auto", "plain", "rawjson"), default="auto")
+    p.add_argument(
+        "--progress", choices=("auto", "tty", "plain", "rawjson"), default="auto",
+        help="auto: tty on a terminal, else plain",
+    )
     p.add_argument("--metadata-file", metavar="FILE", help="write the exporter response as JSON")
     p.add_argument("--addr", metavar="ADDRESS", help="the daemon (default $BUILDKIT_HOST or unix:///run/buildkit/buildkitd.sock)")
     p.add_argument("--tlscacert", metavar="FILE")
@@ -106,42 +110,21 @@ def push_refusal(message: str) -> str | None:
     return line
 
 
-def _printer(progress: str) -> StatusUpdateSink:
-    return StatusUpdateSink(raw=progress == "rawjson")
+def _display(progress: str, evaluations: Sequence[Evaluation]) -> Display:
+    """The `--progress` display; `auto` is the live one on a terminal, plain lines otherwise."""
+    from luakit_buildkit.progress import PlainProgress, RawJSONProgress, TTYProgress
 
-
-class StatusUpdateSink:
-    """Plain progress on stderr, one line per event (the CI log form), or raw JSON lines."""
-
-    def __init__(self, raw: bool) -> None:
-        self.raw = raw
-        self.started: set[str] = set()
-        self.finished: set[str] = set()
-
-    def __call__(self, update: StatusUpdate) -> None:
-        response = update.response
-        if self.raw:
-            from google.protobuf.json_format import MessageToJson
-
-            print(MessageToJson(response, indent=None), file=sys.stderr, flush=True)
-            return
-        for vertex in response.vertexes:
-            if vertex.digest in self.finished:
-                continue
-            if vertex.cached:
-                self.finished.add(vertex.digest)
-                print(f"CACHED {vertex.name}", file=sys.stderr, flush=True)
-            elif vertex.HasField("completed"):
-                self.finished.add(vertex.digest)
-                seconds = vertex.completed.ToNanoseconds() - vertex.started.ToNanoseconds()
-                state = "ERROR" if vertex.error else "DONE"
-                print(f"{state} {seconds / 1e9:.1f}s {vertex.name}", file=sys.stderr, flush=True)
-            elif vertex.HasField("started") and vertex.digest not in self.started:
-                self.started.add(vertex.digest)
-                print(f"START {vertex.name}", file=sys.stderr, flush=True)
-        for log in response.logs:
-            for line in log.msg.decode("utf-8", "replace").splitlines():
-                print(f"  | {line}", file=sys.stderr, flush=True)
+    if progress == "auto":
+        progress = "tty" if sys.stderr.isatty() else "plain"
+    if progress == "rawjson":
+        return RawJSONProgress()
+    if progress == "plain":
+        return PlainProgress()
+    # Each step with the Lua call that made it.
+    locations = {
+        op.digest: str(op.locations()[0]) for e in evaluations for op in e.marshalled.ops if op.locations()
+    }
+    return TTYProgress(locations)
 
 
 def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
@@ -191,21 +174,25 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
             return 3
         locals_[name] = Path(directory).resolve()
     cancel = threading.Event()
+    display = _display(ns.progress, evaluations)
     try:
-        result = client.build(
-            definition,
-            addr=ns.addr,
-            tls=TLSFiles(ns.tlscacert, ns.tlscert, ns.tlskey, ns.tlsservername),
-            exports=exports,
-            cache_from=cache_from,
-            cache_to=cache_to,
-            no_cache=ns.no_cache,
-            locals=locals_,
-            secrets=secrets,
-            ssh=ssh,
-            on_status=_printer(ns.progress),
-            cancel=cancel,
-        )
+        try:
+            result = client.build(
+                definition,
+                addr=ns.addr,
+                tls=TLSFiles(ns.tlscacert, ns.tlscert, ns.tlskey, ns.tlsservername),
+                exports=exports,
+                cache_from=cache_from,
+                cache_to=cache_to,
+                no_cache=ns.no_cache,
+                locals=locals_,
+                secrets=secrets,
+                ssh=ssh,
+                on_status=display,
+                cancel=cancel,
+            )
+        finally:
+            display.close()  # before any message: the live view must not draw over it
     except AddressError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return EXIT_DAEMON

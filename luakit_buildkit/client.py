@@ -1,4 +1,4 @@
-"""Solve a Definition on BuildKit and stream its status (docs/buildx.md).
+"""Solve a Definition on BuildKit and stream its status (docs/cli.md, buildx).
 
 `build` is the one entry point the faces (CLI, language server) call: typed
 arguments in, a `BuildResult` or a typed exception out, progress through a
@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 
 from compiler.graph.platform import Platform
-from luakit_buildkit.connection import NO_TLS, TLSFiles, default_address, open_channel
+from luakit_buildkit.connection import NO_TLS, Connection, TLSFiles, default_address, open_channel
 from luakit_buildkit.filesend import Destination
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
@@ -149,7 +149,8 @@ def build(
         ),
     )
     tracker = _Tracker()
-    with open_channel(address, tls) as channel:
+    with open_channel(address, tls) as connection:
+        channel = connection.channel
         stub = ControlStub(channel)
         # Exports written back to us: their `dest` is ours, not an attribute for the daemon.
         destinations = {}
@@ -164,7 +165,7 @@ def build(
             gateway = None
             if platform_builds:
                 gateway = functools.partial(_gateway, channel, ref, platform_builds)
-            return _solve(stub, request, gateway, tracker, address, tls, on_status, cancel)
+            return _solve(stub, request, gateway, tracker, address, tls, connection, on_status, cancel)
         finally:
             session.close()
 
@@ -176,6 +177,7 @@ def _solve(
     tracker: _Tracker,
     address: str,
     tls: TLSFiles,
+    connection: Connection,
     on_status: Callable[[StatusUpdate], None] | None,
     cancel: threading.Event | None,
 ) -> BuildResult:
@@ -220,12 +222,12 @@ def _solve(
     except grpc.RpcError as exc:
         # Let the last status messages (the failed vertex, its logs) arrive.
         status_done.wait(5)
-        raise _failure(exc, address, tls, tracker) from None
+        raise _failure(exc, address, tls, connection, tracker) from None
     status_done.wait(5)
     return BuildResult(dict(response.ExporterResponse))
 
 
-class _BuildId(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _BuildId(grpc.UnaryUnaryClientInterceptor):
     """Adds the build id by which the daemon routes gateway calls to our Solve."""
 
     def __init__(self, ref: str) -> None:
@@ -254,14 +256,17 @@ def _gateway(channel: grpc.Channel, ref: str, builds: Sequence[PlatformBuild]) -
     return None
 
 
-def _failure(exc: grpc.RpcError, address: str, tls: TLSFiles, tracker: _Tracker) -> BuildError:
+def _failure(
+    exc: grpc.RpcError, address: str, tls: TLSFiles, connection: Connection, tracker: _Tracker
+) -> BuildError:
     code = exc.code() if isinstance(exc, grpc.Call) else None
     details = (exc.details() if isinstance(exc, grpc.Call) else None) or str(exc)
     if code == grpc.StatusCode.UNAVAILABLE and tracker.names:
         # The build had started: the daemon went away (killed, restarted, network gone).
         return DaemonUnreachable(f"lost the connection to BuildKit at {address} during the build")
     if code == grpc.StatusCode.UNAVAILABLE:
-        return DaemonUnreachable(f"cannot reach BuildKit at {address}: {_unreachable_reason(details, tls)}")
+        reason = connection.explain(_unreachable_reason(details, tls))
+        return DaemonUnreachable(f"cannot reach BuildKit at {address}: {reason}")
     if code == grpc.StatusCode.CANCELLED:
         return Cancelled("build cancelled")
     digest = next(reversed(tracker.errors), None)

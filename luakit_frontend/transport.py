@@ -36,7 +36,7 @@ def stdio_channel() -> grpc.Channel:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + name)  # abstract: needs no writable directory in the image
     listener.listen(1)
-    threading.Thread(target=_relay, args=(listener, daemon_in, daemon_out), daemon=True).start()
+    threading.Thread(target=relay, args=(listener, daemon_in, daemon_out), daemon=True).start()
     return grpc.insecure_channel(
         f"unix-abstract:{name}",
         options=[
@@ -49,11 +49,12 @@ def stdio_channel() -> grpc.Channel:
     )
 
 
-def _relay(listener: socket.socket, daemon_in: int, daemon_out: int) -> None:
+def relay(listener: socket.socket, daemon_in: int, daemon_out: int) -> None:
     """Accept grpc's connection, then pump bytes both ways until either side ends.
 
     Exactly one connection is accepted: the stdio stream cannot be shared, and a
-    reconnect after it ends would have nothing to talk to.
+    reconnect after it ends would have nothing to talk to. (luakit_buildkit relays
+    `buildctl dial-stdio`'s pipes with it too.)
     """
     conn, _ = listener.accept()
     listener.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from luakit_buildkit.cli import metadata_document, parse_spec
+from luakit_buildkit.connection import dial_stdio_command
 from luakit_buildkit.filesync import GO_DIR, GO_SYMLINK, Filter, listing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,3 +85,26 @@ def test_unwritable_metadata_file_is_one_line_before_the_build(tmp_path):
     assert done.stderr.splitlines() == [
         f"luakit buildx: cannot write --metadata-file {tmp_path / 'missing' / 'm.json'}: No such file or directory"
     ]
+
+
+def test_dial_stdio_commands_are_buildctls():
+    assert dial_stdio_command("docker-container://bk") == ["docker", "exec", "-i", "bk", "buildctl", "dial-stdio"]
+    assert dial_stdio_command("podman-container://bk")[:3] == ["podman", "exec", "-i"]
+    assert dial_stdio_command("kube-pod://bk-0?namespace=ci&container=buildkitd") == [
+        "kubectl", "--namespace=ci", "exec", "--container=buildkitd", "-i", "bk-0", "--", "buildctl", "dial-stdio",
+    ]
+
+
+def test_a_missing_container_tool_is_one_line(tmp_path):
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    for address, tool in (("docker-container://bk", "docker"), ("podman-container://bk", "podman"),
+                          ("kube-pod://bk-0", "kubectl")):
+        done = subprocess.run(
+            [sys.executable, "-m", "compiler.cli", "buildx", str(script), "--no-resolve", "--addr", address],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "PATH": str(tmp_path)},
+        )
+        assert done.returncode == 6
+        assert done.stderr.splitlines() == [
+            f"luakit buildx: {address}: needs `{tool}` on PATH to reach the daemon, and it is not there"
+        ]

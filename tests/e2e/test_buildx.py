@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -292,7 +293,7 @@ def test_push_with_docker_config_credentials(buildkit, busybox_ref, tmp_path):
             f"luakit buildx: push to {ref} refused: 401 Unauthorized"
             f" (credentials for {private} come from {docker / 'config.json'})"
         )
-        assert "Traceback" not in refused.stderr
+        assert "Traceback" not in refused.stderr, refused.stderr
         auth = base64.b64encode(b"alice:s3cret").decode()
         (docker / "config.json").write_text(json.dumps({"auths": {private: {"auth": auth}}}))
         pushed = subprocess.run(
@@ -513,3 +514,73 @@ def test_two_platforms_make_the_frontends_index(buildkit, frontend, registry, tm
     assert sorted(configs) == [("linux", "amd64"), ("linux", "arm64")]
     assert configs == _platform_configs(registry, "frontend-multi-same")
     assert configs[("linux", "arm64")]["config"]["Entrypoint"] == ["/hello"]
+
+
+def test_docker_container_address_through_buildctl_dial_stdio(buildkit, tmp_path):
+    """The relay of `buildctl dial-stdio`'s pipes, on the real daemon.
+
+    No container runtime runs here: a stand-in `docker` on PATH runs the real
+    `buildctl dial-stdio` against the harness's daemon, as `docker exec` would inside
+    the container.
+    """
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "docker").write_text(
+        f'#!/bin/sh\n[ "$*" = "exec -i bk buildctl dial-stdio" ] || exit 64\n'
+        f'exec {buildkit.buildctl_path} --addr {buildkit.addr} dial-stdio\n'
+    )
+    (tools / "docker").chmod(0o755)
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/via-dial-stdio", "yes"))\n')
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}"}
+    built = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--addr", "docker-container://bk",
+         "-o", f"type=local,dest={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "out" / "via-dial-stdio").read_text() == "yes"
+
+
+def test_container_tool_failure_is_its_own_words(tmp_path):
+    """The real docker CLI with no Docker daemon: its error, in one line."""
+    if shutil.which("docker") is None:
+        return  # nothing to run: the missing tool is tests/test_buildkit_units.py's case
+    script = tmp_path / "build.lua"
+    script.write_text('bk.export(bk.scratch():mkfile("/a", "x"))\n')
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
+    done = subprocess.run(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--addr", "docker-container://bk"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert done.returncode == 6, done.stderr
+    assert done.stderr.splitlines() == [
+        "luakit buildx: cannot reach BuildKit at docker-container://bk: `docker exec -i bk buildctl dial-stdio`"
+        f" failed: Cannot connect to the Docker daemon at unix://{tmp_path}/no-docker.sock."
+        " Is the docker daemon running?"
+    ]
+
+
+def test_progress_auto_on_a_terminal_is_the_live_view(buildkit, busybox_ref, tmp_path):
+    import pty
+
+    script = tmp_path / "build.lua"
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("echo from-the-step; sleep 1"))\n')
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [*LUAKIT, "buildx", str(script), "--no-resolve", "--no-cache", "--addr", buildkit.addr],
+        stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env={**os.environ, "COLUMNS": "200"},
+    )
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 65536):
+            shown += chunk
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0
+    text = shown.decode(errors="replace")
+    assert "\x1b[" in text  # drawn in place, not printed line by line
+    assert "START " not in text
+    final = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text[text.rindex("[+] Building"):])
+    assert f"=> /bin/sh -c echo from-the-step; sleep 1  {script}:1:" in final, final
+    assert re.search(r"build.lua:1:\d+  1\.\ds", final), final  # the step's time

@@ -241,7 +241,14 @@ def ssh_agent(tmp_path_factory):
                 raise RuntimeError(f"ssh-agent did not create {sock}")
             time.sleep(0.05)
         env = dict(os.environ, SSH_AUTH_SOCK=str(sock))
-        subprocess.run(["ssh-add", str(key)], check=True, env=env, capture_output=True)
+        # The socket file appears at bind(), a moment before the agent listens: retry briefly.
+        for attempt in range(50):
+            added = subprocess.run(["ssh-add", str(key)], env=env, capture_output=True)
+            if added.returncode == 0:
+                break
+            if attempt == 49:
+                raise RuntimeError(f"ssh-add failed: {added.stderr.decode(errors='replace')}")
+            time.sleep(0.1)
         fingerprint = subprocess.run(
             ["ssh-keygen", "-lf", f"{key}.pub"], check=True, capture_output=True, text=True
         ).stdout.split()[1]
