@@ -238,6 +238,24 @@ def test_unused_steps_are_warned_once_per_chain():
     ]
 
 
+def test_an_unused_step_is_told_from_its_exported_twin_without_marshalling_the_export():
+    # The editor's evaluations never marshal: an unused step costs the digests of the
+    # exported nodes of its kind only (docs/performance.md, "Script shapes").
+    evaluation = run_script(
+        """
+        local ctx = bk.local_("context")
+        local base = bk.image("alpine")
+        local twin = bk.image("alpine")
+        bk.export(base:run("make"):run("make install"))
+        """
+    )
+    assert [str(p) for p in evaluation.problems] == [
+        "build.lua:2:13: warning: bk.local_: this result is never used by bk.export, so BuildKit will not run it"
+    ]
+    assert "marshalled" not in vars(evaluation)
+    assert len(evaluation.marshalled.ops) == 3  # and the export still marshals with the digests already made
+
+
 def test_image_defaults_from_a_resolver_flow_into_runs():
     from compiler.graph.nodes import ImageDefaults
 
