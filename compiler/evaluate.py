@@ -235,10 +235,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
         if digest not in exported:
             unused.setdefault(digest, call)
     consumed = {
-        digester.digest(ref.node)
-        for call in unused.values()
-        for ref in call.value.ref.node.inputs()
-        if ref is not None
+        digester.digest(ref.node) for call in unused.values() for ref in call.value.ref.node.inputs() if ref is not None
     }
     warnings = []
     seen: set[Location] = set()
