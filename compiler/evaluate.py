@@ -132,7 +132,7 @@ class Evaluation:
             raise ValueError("nothing was exported")
         from compiler.llb.marshal import marshal_state
 
-        return marshal_state(self.export.state, self.sources)
+        return marshal_state(self.export.state, self.sources, self.digester)
 
     def definition_bytes(self) -> bytes:
         return self.marshalled.to_bytes()
@@ -142,7 +142,7 @@ class Evaluation:
         """One encoder for every node of this evaluation, shared with the marshalled export."""
         from compiler.llb.marshal import Digester
 
-        return self.marshalled.digester if self.export else Digester()
+        return Digester()
 
     def node_digest(self, node: g.Node) -> str:
         return self.digester.digest(node)
@@ -197,15 +197,15 @@ def watchdog(timeout: float, give_up: Callable[[], None]) -> Iterator[None]:
         timer.cancel()
 
 
-def reachable(state: g.State) -> set[int]:
-    """ids of the nodes under `state` (identity, not digest: no encoding needed)."""
-    seen: set[int] = set()
+def reachable(state: g.State) -> dict[int, g.Node]:
+    """The nodes under `state`, by id (identity, not digest: no encoding needed)."""
+    seen: dict[int, g.Node] = {}
     stack = [state.ref.node] if state.ref is not None else []
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
-        seen.add(id(node))
+        seen[id(node)] = node
         stack.extend(ref.node for ref in node.inputs() if ref is not None)
     return seen
 
@@ -231,18 +231,19 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
     ]
     if not candidates:
         return []
-    marshalled = evaluation.marshalled
-    exported = {op.digest for op in marshalled.ops}
+    digester = evaluation.digester
+    # Only a node of the same class encodes to the same op (one class per op kind), so only
+    # the exported nodes of the candidates' classes are digested: an unused `bk.local_`
+    # costs the digests of the exported sources, not an encoding of the whole graph.
+    kinds = {type(call.value.ref.node) for call in candidates}
+    exported = {digester.digest(node) for node in used.values() if type(node) in kinds}
     unused: dict[str, CallRecord] = {}
     for call in candidates:
-        digest = marshalled.digester.digest(call.value.ref.node)
+        digest = digester.digest(call.value.ref.node)
         if digest not in exported:
             unused.setdefault(digest, call)
     consumed = {
-        marshalled.digester.digest(ref.node)
-        for call in unused.values()
-        for ref in call.value.ref.node.inputs()
-        if ref is not None
+        digester.digest(ref.node) for call in unused.values() for ref in call.value.ref.node.inputs() if ref is not None
     }
     warnings = []
     seen: set[Location] = set()

@@ -238,6 +238,24 @@ def test_unused_steps_are_warned_once_per_chain():
     ]
 
 
+def test_an_unused_step_is_told_from_its_exported_twin_without_marshalling_the_export():
+    # The editor's evaluations never marshal: an unused step costs the digests of the
+    # exported nodes of its kind only (docs/performance.md, "Script shapes").
+    evaluation = run_script(
+        """
+        local ctx = bk.local_("context")
+        local base = bk.image("alpine")
+        local twin = bk.image("alpine")
+        bk.export(base:run("make"):run("make install"))
+        """
+    )
+    assert [str(p) for p in evaluation.problems] == [
+        "build.lua:2:13: warning: bk.local_: this result is never used by bk.export, so BuildKit will not run it"
+    ]
+    assert "marshalled" not in vars(evaluation)
+    assert len(evaluation.marshalled.ops) == 3  # and the export still marshals with the digests already made
+
+
 def test_image_defaults_from_a_resolver_flow_into_runs():
     from compiler.graph.nodes import ImageDefaults
 
@@ -266,3 +284,26 @@ def test_image_defaults_from_a_resolver_flow_into_runs():
     assert d.one("file").file.actions[0].copy.dest == "/srv/app"
     assert second.exec.meta.cwd == "/srv/sub"
     assert resolver.asked == ["docker-image://docker.io/library/node:20"]
+
+
+def test_a_runs_inputs_are_its_bind_mounts_in_the_order_of_its_filesystem_mounts():
+    # ExecNode.inputs skips building the root's mount (docs/performance.md): it must still give
+    # the order of filesystem_mounts, which fixes the op order of the Definition.
+    import itertools
+
+    from compiler.graph import nodes as g
+
+    image = g.Ref(g.SourceNode("docker-image://docker.io/library/alpine:latest", (), ()))
+    context = g.Ref(g.SourceNode("local://context", (), ()))
+    mounts = [
+        g.BindMount("/src", context),
+        g.CacheMount("/root/.cache", "/c", 0),
+        g.BindMount("/a/b", image),
+        g.BindMount("/", context),
+        g.BindMount("/a", None),
+    ]
+    for order in itertools.permutations(mounts):
+        node = g.ExecNode(image, ("sh",), (), "/", mounts=order)
+        expected = tuple(m.source for m in node.filesystem_mounts() if isinstance(m, g.BindMount))
+        assert node.inputs() == expected, order
+    assert g.ExecNode(image, ("sh",), (), "/").inputs() == (image,)

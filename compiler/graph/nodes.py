@@ -164,7 +164,13 @@ class ExecNode:
         return None
 
     def inputs(self) -> tuple[Ref | None, ...]:
-        return tuple(m.source for m in self.filesystem_mounts() if isinstance(m, BindMount))
+        # The order of `filesystem_mounts`, without building the root's mount (every graph walk
+        # calls this): "/" sorts before any other destination, and a stable sort keeps the root,
+        # listed first there, ahead of another mount at "/".
+        if not self.mounts:
+            return (self.root,)
+        binds = sorted((m for m in self.mounts if isinstance(m, BindMount)), key=_dest_bytes)
+        return (self.root, *(m.source for m in binds))
 
 
 # ---------------------------------------------------------------- file

@@ -123,9 +123,12 @@ def _metadata(op: MarshalledOp) -> pb.OpMetadata:
     return meta
 
 
-def marshal_state(state: g.State, sources: Sequence[SourceFile] = ()) -> Marshalled:
-    """Marshal the graph under `state` (a scratch state gives an empty Definition)."""
-    digester = Digester()
+def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: Digester | None = None) -> Marshalled:
+    """Marshal the graph under `state` (a scratch state gives an empty Definition).
+
+    `digester`: one that may already have encoded some of the nodes (they are not encoded again).
+    """
+    digester = Digester() if digester is None else digester
     definition = pb.Definition()
     if state.ref is None:
         return Marshalled([], definition, digester)
