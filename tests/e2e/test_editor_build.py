@@ -69,9 +69,9 @@ async def test_a_build_answers_built_with_progress_at_the_lua_line(client: Clien
     # What a click on the "Build" lens above bk.export runs.
     lenses = await client.text_document_code_lens_async(t.CodeLensParams(t.TextDocumentIdentifier(uri)))
     (lens,) = [lens.command for lens in lenses or [] if lens.command and lens.command.title == "Build"]
-    assert (lens.command, lens.arguments) == (BUILD, [uri])
+    assert (lens.command, list(lens.arguments or [])) == (BUILD, [uri])
     answer = await asyncio.wait_for(
-        client.workspace_execute_command_async(t.ExecuteCommandParams(lens.command, lens.arguments)), 120
+        client.workspace_execute_command_async(t.ExecuteCommandParams(lens.command, list(lens.arguments or []))), 120
     )
     assert answer["status"] == "built", answer
     assert isinstance(answer["exporterResponse"], dict) and answer["seconds"] > 0
