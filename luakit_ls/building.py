@@ -152,6 +152,11 @@ def answer(outcome: Outcome, script: str) -> dict[str, Any]:
     return {"status": "failed", "message": outcome.message}
 
 
+def refused(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """A command answer of `commands` (no URI, an unreadable script) as `luakit.build` answers."""
+    return {"status": "failed", "message": "; ".join(validation.get("problems", ()))}
+
+
 def failure_diagnostics(
     failure: StepFailed, script: str, text: str, uri: str, folder: Path, client: ClientFeatures
 ) -> dict[str, list[t.Diagnostic]]:

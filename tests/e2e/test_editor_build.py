@@ -23,6 +23,7 @@ import pytest
 import pytest_lsp
 from lsprotocol import types as t
 
+from tests.ls.test_protocol_schema import check
 from tests.lsp.session import CONFIG, FULL_CAPABILITIES, Client, initialize_params
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -48,9 +49,11 @@ async def client(lsp_client: Client, buildkit):
 
 
 async def build(client: Client, uri: str, seconds: float = 120) -> dict:
-    return await asyncio.wait_for(  # type: ignore[no-any-return]
+    answer = await asyncio.wait_for(
         client.workspace_execute_command_async(t.ExecuteCommandParams(BUILD, [uri])), seconds
     )
+    check("BuildAnswer", answer)  # what the extension's types are generated from
+    return answer  # type: ignore[no-any-return]
 
 
 def step_failures(params: t.PublishDiagnosticsParams) -> list[t.Diagnostic]:
@@ -74,6 +77,7 @@ async def test_a_build_answers_built_with_progress_at_the_lua_line(client: Clien
         client.workspace_execute_command_async(t.ExecuteCommandParams(lens.command, list(lens.arguments or []))), 120
     )
     assert answer["status"] == "built", answer
+    check("BuildAnswer", answer)
     assert isinstance(answer["exporterResponse"], dict) and answer["seconds"] > 0
     (token,) = set(client.progress_reports) - before
     reports = client.progress_reports[token]
