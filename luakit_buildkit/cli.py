@@ -203,22 +203,13 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
         print("luakit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except client.BuildFailed as exc:
+        from luakit_buildkit.steps import failure_line, step_location
+
         where = next(
-            (
-                op.locations()[0]
-                for e in evaluations
-                for op in e.marshalled.ops
-                if op.digest == exc.vertex_digest and op.locations()
-            ),
+            (found for e in evaluations if (found := step_location(e.marshalled.definition, exc.vertex_digest))),
             None,
         )
-        # A process that exited is a `run`; other steps (copy, source) say BuildKit's message.
-        if exc.exit_code is not None:
-            what = f"run failed: {exc.step_name}: exit code {exc.exit_code}"
-        elif (refusal := push_refusal(exc.message)) is not None:
-            what = refusal
-        else:
-            what = f"{exc.step_name or 'build'} failed: {exc.message}"
+        what = failure_line(exc)
         print(f"{where}: {what}" if where else f"luakit buildx: {what}", file=sys.stderr)
         for line in exc.log_tail:
             print(f"  | {line}", file=sys.stderr)

@@ -31,6 +31,7 @@ class ClientFeatures:
     diagnostic_versions: bool = False  # publishDiagnostics' version is read
     inlay_hint_refresh: bool = False  # workspace/inlayHint/refresh is understood
     code_lens_refresh: bool = False  # workspace/codeLens/refresh is understood
+    work_done_progress: bool = False  # window/workDoneProgress/create is understood
 
     @staticmethod
     def of(capabilities: t.ClientCapabilities, encoding: str | None) -> ClientFeatures:
@@ -51,6 +52,7 @@ class ClientFeatures:
             diagnostic_versions=bool(publish and publish.version_support),
             inlay_hint_refresh=bool(workspace.inlay_hint and workspace.inlay_hint.refresh_support),
             code_lens_refresh=bool(workspace.code_lens and workspace.code_lens.refresh_support),
+            work_done_progress=bool(capabilities.window and capabilities.window.work_done_progress),
         )
 
 
@@ -68,4 +70,5 @@ FULL = ClientFeatures(
     diagnostic_versions=True,
     inlay_hint_refresh=True,
     code_lens_refresh=True,
+    work_done_progress=True,
 )

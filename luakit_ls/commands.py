@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from compiler.isolated import Report
 
 EMIT_DEFINITION, SHOW_DAG, VALIDATE = "luakit.emitDefinition", "luakit.showDag", "luakit.validate"
-COMMANDS = (EMIT_DEFINITION, SHOW_DAG, VALIDATE)
+BUILD = "luakit.build"  # luakit_ls/building.py
+COMMANDS = (EMIT_DEFINITION, SHOW_DAG, VALIDATE, BUILD)
 
 
 def uri_argument(arguments: tuple[Any, ...], command: str) -> str | dict[str, Any]:

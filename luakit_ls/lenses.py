@@ -1,4 +1,4 @@
-"""Code lenses on `bk.export(...)`: "Emit LLB" and "Show DAG", running the server's commands."""
+"""Code lenses on `bk.export(...)`: "Emit LLB", "Show DAG" and "Build", running the server's commands."""
 
 from __future__ import annotations
 
@@ -22,5 +22,6 @@ def export_lenses(text: str, uri: str, units: PositionUnits = UTF16) -> list[Cod
             lenses += [
                 CodeLens(range_, Command("Emit LLB", "luakit.emitDefinition", arguments=[uri])),
                 CodeLens(range_, Command("Show DAG", "luakit.showDag", arguments=[uri, "dot"])),
+                CodeLens(range_, Command("Build", "luakit.build", arguments=[uri])),
             ]
     return lenses

@@ -22,7 +22,7 @@ from pygls.lsp.server import LanguageServer
 from luakit_ls import __version__, commands
 from luakit_ls import settings as config
 from luakit_ls.client import ClientFeatures
-from luakit_ls.commands import EMIT_DEFINITION, SHOW_DAG, VALIDATE
+from luakit_ls.commands import BUILD, EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
 from luakit_ls.protocol import LuakitProtocol
 from luakit_ls.script_log import ScriptLog
@@ -170,6 +170,9 @@ class LuakitServer(LanguageServer):
         self.modules_of.pop(uri, None)
         self.script_log.forget(uri)
         self.scheduler.forget(uri)
+        from luakit_ls import building
+
+        building.drop(self.outbox, uri)
         self._publish(self.outbox.forget(uri))
 
     def _on_outcome(self, outcome: Any) -> None:
@@ -262,6 +265,10 @@ def did_open(ls: LuakitServer, params: t.DidOpenTextDocumentParams) -> None:
 
 @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: LuakitServer, params: t.DidChangeTextDocumentParams) -> None:
+    if ls._ready.is_set():
+        from luakit_ls import building
+
+        ls._publish(building.drop(ls.outbox, params.text_document.uri))  # its line may be another now
     ls.evaluate(params.text_document.uri)
     ls.evaluate_dependents(params.text_document.uri)
 
@@ -386,6 +393,20 @@ async def validate(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
         return job
     report = await ls.scheduler.run(job, frozenset(), droppable=False)
     return commands.validation(report and ls.shown(job.uri, report))
+
+
+@server.command(BUILD)
+async def build(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
+    """[uri] -> {status: built | failed | cancelled, ...}: the script built on BuildKit (luakit_ls/building.py)."""
+    from luakit_ls import building
+
+    job = await _command_job(ls, arguments, BUILD, as_cli=True)
+    if isinstance(job, dict):
+        return building.refused(job)
+    # pygls keeps each request's future by id: a `$/cancelRequest` of this command cancels it.
+    msg_id = ls.protocol.msg_id
+    request = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
+    return await building.build(ls, job, request)
 
 
 async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str, *, as_cli: bool = False) -> Any:

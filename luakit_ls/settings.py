@@ -3,7 +3,13 @@
 Both carry the same object, either bare or under a `luakit` key:
 
     { "timeout": 2, "memoryLimit": 512, "buildArgs": { "VERSION": "1.2" },
-      "platform": "linux/arm64", "files": ["build.lua", "*.build.lua"] }
+      "platform": "linux/arm64", "files": ["build.lua", "*.build.lua"],
+      "buildkitHost": "unix:///run/buildkit/buildkitd.sock",
+      "buildOutput": { "type": "image", "name": "registry.example/app:1", "push": true } }
+
+`buildOutput` is what `luakit.build` exports: none (solve only), `{"type": "local",
+"dest": DIR}` (DIR relative to the script's folder) or `{"type": "image", "name":
+NAME, "push": BOOL}`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,29 @@ class Settings:
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = None  # target platform, "os/arch[/variant]"
     files: tuple[str, ...] = DEFAULT_FILES  # globs of build scripts (besides files that call `bk.`)
+    buildkit_host: str | None = None  # the daemon `luakit.build` uses (None: $BUILDKIT_HOST, else buildx's)
+    build_output: BuildOutput | None = None  # what `luakit.build` exports (None: solve only)
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    """`buildOutput`: a local folder (`dest`) or an image (`name`, pushed when `push`)."""
+
+    type: str  # "local" or "image"
+    dest: str = ""
+    name: str = ""
+    push: bool = False
+
+
+def _build_output(value: Any) -> BuildOutput | None:
+    if not value:
+        return None  # `{}` or "": solve only
+    kind = value.get("type")
+    if kind == "local" and isinstance(value.get("dest"), str) and value["dest"]:
+        return BuildOutput("local", dest=value["dest"])
+    if kind == "image" and isinstance(value.get("name"), str) and value["name"]:
+        return BuildOutput("image", name=value["name"], push=value.get("push") is True)
+    raise ValueError("expected {type: local, dest} or {type: image, name, push}")
 
 
 _KEYS = {
@@ -31,7 +60,11 @@ _KEYS = {
     "buildArgs": ("build_args", lambda v: {str(k): str(x) for k, x in dict(v).items()}),
     "platform": ("platform", lambda v: str(v) if v else None),
     "files": ("files", lambda v: tuple(str(g) for g in v) or DEFAULT_FILES),
+    "buildkitHost": ("buildkit_host", lambda v: str(v) if v else None),
+    "buildOutput": ("build_output", _build_output),
 }
+# Keys whose null (or empty) value means "the default", not an invalid value.
+_NULLABLE = ("platform", "buildkitHost", "buildOutput")
 
 
 def merge(settings: Settings, value: Any) -> tuple[Settings, list[str]]:
@@ -51,10 +84,10 @@ def merge(settings: Settings, value: Any) -> tuple[Settings, list[str]]:
             continue
         name, read = _KEYS[key]
         try:
-            parsed = read(item) if item is not None else None
+            parsed, invalid = (read(item) if item is not None else None), False
         except (TypeError, ValueError, AttributeError):
-            parsed = None
-        if parsed is None and key != "platform":
+            parsed, invalid = None, True
+        if invalid or (parsed is None and key not in _NULLABLE):
             complaints.append(f"luakit.{key}: ignored invalid value {item!r}")
             continue
         changes[name] = parsed

@@ -1,5 +1,5 @@
--- luakit-ls in Neovim 0.7 and later: completion on <C-x><C-o>, K, gd, :LuakitEmit, :LuakitDag
--- and code lenses that show what they did. Put this first in init.lua, then the part for your
+-- luakit-ls in Neovim 0.7 and later: completion on <C-x><C-o>, K, gd, :LuakitEmit, :LuakitDag,
+-- :LuakitBuild and code lenses that show what they did. Put this first in init.lua, then the part for your
 -- Neovim version.
 local luakit = {}
 
@@ -69,13 +69,38 @@ function luakit.dag(bufnr)
   end)
 end
 
--- The code lenses ("Emit LLB", "Show DAG" above each bk.export) run the same, so that their
--- result is shown (Neovim would otherwise send the command and drop the answer).
+-- The script built on BuildKit (the daemon of the `buildkitHost` setting, else $BUILDKIT_HOST),
+-- and how it went on the message line; a failed step is an LK010 diagnostic at its `run` line.
+function luakit.build(bufnr)
+  vim.notify('luakit: building ' .. vim.api.nvim_buf_get_name(bufnr))
+  local params = { command = 'luakit.build', arguments = { vim.uri_from_bufnr(bufnr) } }
+  vim.lsp.buf_request(bufnr, 'workspace/executeCommand', params, function(err, result, ctx)
+    local client = vim.lsp.get_client_by_id(ctx.client_id)
+    if not client or client.name ~= 'luakit' then
+      return
+    end
+    if err then
+      vim.notify('luakit.build: ' .. err.message, vim.log.levels.ERROR)
+    elseif result.status == 'built' then
+      vim.notify(string.format('luakit: built in %.1fs', result.seconds))
+    elseif result.status == 'cancelled' then
+      vim.notify('luakit: build cancelled', vim.log.levels.WARN)
+    else
+      vim.notify('luakit: ' .. (result.message or table.concat(result.problems or {}, '\n')), vim.log.levels.ERROR)
+    end
+  end)
+end
+
+-- The code lenses ("Emit LLB", "Show DAG", "Build" above each bk.export) run the same, so that
+-- their result is shown (Neovim would otherwise send the command and drop the answer).
 vim.lsp.commands['luakit.emitDefinition'] = function(_, ctx)
   luakit.emit(ctx.bufnr)
 end
 vim.lsp.commands['luakit.showDag'] = function(_, ctx)
   luakit.dag(ctx.bufnr)
+end
+vim.lsp.commands['luakit.build'] = function(_, ctx)
+  luakit.build(ctx.bufnr)
 end
 
 -- Each Lua buffer the server attaches to: completion, keys, commands, lenses kept fresh
@@ -91,6 +116,9 @@ function luakit.on_attach(_, bufnr)
   vim.api.nvim_buf_create_user_command(bufnr, 'LuakitDag', function()
     luakit.dag(bufnr)
   end, { desc = 'show the build graph' })
+  vim.api.nvim_buf_create_user_command(bufnr, 'LuakitBuild', function()
+    luakit.build(bufnr)
+  end, { desc = 'build the script on BuildKit' })
   vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost' }, {
     buffer = bufnr,
     callback = function()

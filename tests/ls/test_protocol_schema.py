@@ -72,6 +72,21 @@ def test_answers_without_an_evaluation() -> None:
     check("Validation", commands.unreadable("build.lua", OSError(2, "No such file or directory")))
 
 
+def test_build_answers() -> None:
+    """Every outcome of luakit.build (real builds: tests/e2e/test_editor_build.py checks those too)."""
+    from compiler.errors import Location
+    from luakit_ls import building
+
+    check("BuildAnswer", building.answer(building.Built({"containerimage.digest": "sha256:00"}, 1.5), "build.lua"))
+    check("BuildAnswer", building.answer(building.BuildCancelled(), "build.lua"))
+    check("BuildAnswer", building.answer(building.NotBuilt("cannot reach BuildKit at unix:///x: gone"), "build.lua"))
+    failed = building.StepFailed("run failed: /bin/sh -c make: exit code 2", Location("build.lua", 4, 13), ("boom",))
+    check("BuildAnswer", building.answer(failed, "build.lua"))
+    missing = commands.uri_argument((), commands.BUILD)
+    assert isinstance(missing, dict)
+    check("BuildAnswer", building.refused(missing))
+
+
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.parent.name for p in EXAMPLES])
 def test_graph_json_of_every_example(script: Path) -> None:
     evaluated = full_report(script.read_text(), script)

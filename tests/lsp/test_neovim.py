@@ -135,7 +135,7 @@ def test_neovim_as_documented(version, setup, folder):
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
 
     # The "Emit LLB" code lens, run with <leader>l: it writes build.llb and says so.
-    assert result["lenses"] == ["Emit LLB", "Show DAG"]
+    assert result["lenses"] == ["Emit LLB", "Show DAG", "Build"]
     assert result["lens_ran"] and f"luakit: wrote {folder / 'build.llb'} (2 ops)" in messages, messages
     assert (folder / "build.llb").read_bytes() == reference
 

@@ -62,6 +62,7 @@ export const LENS_COMMANDS: Record<string, string> = {
   'luakit.emitDefinition': 'luakit.ui.emitLlb',
   'luakit.showDag': 'luakit.ui.showDag',
   'luakit.validate': 'luakit.ui.validate',
+  'luakit.build': 'luakit.ui.build',
 };
 
 export function clientCommandFor(serverCommand: string): string | undefined {

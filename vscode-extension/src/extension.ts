@@ -1,5 +1,5 @@
 // The luakit extension: starts `luakit-ls` for Lua documents and gives its commands a UI
-// (Emit LLB, Show DAG, Validate), a status bar item and LuaLS integration.
+// (Emit LLB, Show DAG, Validate, Build), a status bar item and LuaLS integration.
 // The logic worth testing lives in plain modules (backoff, serverPath, luals, status, dagModel,
 // settings, trust, serverLog, webview/view); this file wires them to VS Code. The JSON the
 // server sends beyond LSP has its types in protocol.generated.ts (from luakit_ls/protocol.schema.json).
@@ -16,6 +16,7 @@ import {
   ErrorAction,
   type ErrorHandlerResult,
   ExecuteCommandRequest,
+  LSPErrorCodes,
   InlayHintRequest,
   LanguageClient,
   type LanguageClientOptions,
@@ -25,12 +26,13 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { onCrash } from './backoff';
+import { buildReport } from './build';
 import { DagPanel } from './dagPanel';
 import { clientCommandFor } from './dagModel';
 import { JSON_SCHEME, JsonViews } from './jsonView';
 import { LUALS_EXTENSION, libraryWithStubs, withoutDuplicates } from './luals';
 import { findServer, installCommand, isLuakitProject } from './serverPath';
-import type { ShowDagAnswer } from './protocol.generated';
+import type { BuildAnswer, ShowDagAnswer } from './protocol.generated';
 import { describeSettings, errorLines, stderrLevel } from './serverLog';
 import { serverSettings } from './settings';
 import { type Evaluated, statusView } from './status';
@@ -67,6 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       withScript(arg, async (uri) => DagPanel.show(extensionUri, uri, (c, a) => runServerCommand(c, a), output)),
     ),
     vscode.commands.registerCommand('luakit.ui.validate', (arg?: unknown) => withScript(arg, validate)),
+    vscode.commands.registerCommand('luakit.ui.build', (arg?: unknown) => withScript(arg, build)),
     vscode.commands.registerCommand('luakit.restartServer', restartServer),
     vscode.commands.registerCommand('luakit.showOutput', () => output.show(true)),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -464,6 +467,51 @@ async function validate(uri: vscode.Uri): Promise<void> {
     );
   } else {
     await showProblems(uri, `Validate ${name}`, result);
+  }
+}
+
+/**
+ * Builds the script on BuildKit (the server's `luakit.build`): a cancellable notification while it
+ * runs (the server's work-done progress names the running step in the status bar), the outcome in
+ * the output channel, a failed step in the Problems panel (the server's LK010 diagnostic).
+ */
+async function build(uri: vscode.Uri): Promise<void> {
+  const name = path.basename(uri.path);
+  const current = client;
+  if (!current) {
+    return;
+  }
+  output.info(`Build ${name}: started`);
+  const answer = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `luakit: building ${name}`, cancellable: true },
+    async (_progress, token): Promise<BuildAnswer> => {
+      try {
+        // Cancel sends $/cancelRequest: the server cancels the build on the daemon.
+        return (await current.sendRequest(ExecuteCommandRequest.type, { command: 'luakit.build', arguments: [uri.toString()] }, token)) as BuildAnswer;
+      } catch (error) {
+        if (token.isCancellationRequested || (error as { code?: number }).code === LSPErrorCodes.RequestCancelled) {
+          return { status: 'cancelled' };
+        }
+        return { status: 'failed', message: String(error) };
+      }
+    },
+  );
+  const report = buildReport(name, answer);
+  report.log.forEach((line) => (report.level === 'error' ? output.error(line) : output.info(line)));
+  if (report.level === 'error' && answer.log === undefined) {
+    return; // no step failed (an unreachable daemon, a script with errors): the server said it in a message
+  }
+  if (report.level === 'info') {
+    void vscode.window.showInformationMessage(report.text);
+  } else if (report.level === 'warning') {
+    void vscode.window.showWarningMessage(report.text);
+  } else {
+    const choice = await vscode.window.showErrorMessage(report.text, 'Show Problems', 'Show Log');
+    if (choice === 'Show Problems') {
+      await vscode.commands.executeCommand('workbench.actions.view.problems');
+    } else if (choice === 'Show Log') {
+      output.show(true);
+    }
   }
 }
 

@@ -8,6 +8,7 @@ export interface LuakitProtocol {
   validation?: Validation;
   emitDefinition?: EmitDefinitionAnswer;
   showDag?: ShowDagAnswer;
+  build?: BuildAnswer;
   graph?: Graph;
 }
 /**
@@ -80,6 +81,30 @@ export interface ShowDagAnswer {
    * A Graph as JSON text.
    */
   json?: string | null;
+}
+/**
+ * Answer of luakit.build [uri]: the script built on BuildKit (luakit_ls/building.py).
+ */
+export interface BuildAnswer {
+  status: 'built' | 'failed' | 'cancelled';
+  /**
+   * What the exporter answered (the image digest, ...), when built.
+   */
+  exporterResponse?: {
+    [k: string]: string;
+  };
+  /**
+   * How long the build took, when built.
+   */
+  seconds?: number;
+  /**
+   * Why it failed, in one line: `build.lua:4:14: run failed: /bin/sh -c make: exit code 2`.
+   */
+  message?: string;
+  /**
+   * The failed step's last output lines.
+   */
+  log?: string[];
 }
 /**
  * The op graph: what `luakit dag --format json` prints and the JSON view shows.

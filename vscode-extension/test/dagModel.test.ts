@@ -37,6 +37,7 @@ test('a JSON without ops is an error', () => {
 test('lens commands map to the commands that show their result', () => {
   assert.equal(clientCommandFor('luakit.showDag'), 'luakit.ui.showDag');
   assert.equal(clientCommandFor('luakit.emitDefinition'), 'luakit.ui.emitLlb');
+  assert.equal(clientCommandFor('luakit.build'), 'luakit.ui.build');
   assert.equal(clientCommandFor('something.else'), undefined);
 });
 
