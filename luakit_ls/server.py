@@ -190,6 +190,15 @@ class LuakitServer(LanguageServer):
         for line in self.script_log.update(job.uri, main, report.logs):
             self.window_log_message(t.LogMessageParams(t.MessageType.Log, line))
         self.protocol.notify("luakit/evaluated", commands.evaluated(job.uri, job.version, report))
+        if self._read_stale_modules(job, report.modules):
+            self.evaluate(job.uri)
+
+    def _read_stale_modules(self, job: Any, modules: tuple[str, ...]) -> bool:
+        """Whether a module the evaluation read was opened, changed or closed in the editor while
+        it ran. `evaluate_dependents` cannot know a script's modules before its first report, so
+        an edit made meanwhile is caught here."""
+        now = self.open_modules(job.uri)
+        return any(job.module_overlays.get(path) != now.get(path) for path in modules)
 
     def shown(self, uri: str, report: Any) -> Any:
         """The report as every face shows it: a file recognized by its `bk.` calls alone may be a

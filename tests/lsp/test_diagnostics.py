@@ -347,3 +347,25 @@ async def test_a_module_is_read_as_the_editor_has_it_and_its_scripts_follow_its_
     client.close(module_uri)
     assert await published_until(client, uri, lambda d: d == [], mark) == []
     client.close(uri)
+
+
+async def test_a_module_edited_before_its_scripts_first_evaluation_is_seen(client: Client, folder):
+    # The script's modules are known only from its first report: an edit made before it comes
+    # back must still reach the script's diagnostics.
+    (folder / "lib").mkdir()
+    module = folder / "lib" / "util.lua"
+    module.write_text(GOOD_MODULE)
+    # A loaded server (one that is still loading evaluates only once everything has arrived).
+    warm = script(folder, "bk.export(bk.scratch())", name="warm.build.lua")
+    client.open(warm, "bk.export(bk.scratch())")
+    await client.diagnostics_of(warm, 1, timeout=30)
+    client.close(warm)
+    uri, module_uri = script(folder, USES_MODULE), module.as_uri()
+    mark = len(client.publishes)
+    client.open(uri, USES_MODULE)
+    client.open(module_uri, GOOD_MODULE)
+    client.replace(module_uri, GOOD_MODULE.replace("s:mkfile", "s:XXmkfile"), version=2)
+    [at_call] = await published_until(client, uri, bool, mark)
+    assert at_call.message == f"in lib/util.lua: {MISTYPED}"
+    client.close(module_uri)
+    client.close(uri)
