@@ -2,7 +2,8 @@
 
 * tree-sitter-lua: every token of the lexer, kind and byte range, must be a leaf
   of tree-sitter's tree (a string or comment node counts as one token) wherever
-  that tree has no ERROR node around it.
+  that tree has no error recovery around it (an ERROR node, or a MISSING one it
+  inserted).
 * PUC Lua 5.1 itself (lupa.lua51's `loadstring`): a chunk Lua loads has no
   error token; where Lua stops with a lexical error ("malformed number",
   "unfinished string", ...) the lexer's first error token carries that message
@@ -132,7 +133,9 @@ def _tree_tokens(source: bytes) -> tuple[list[Span], list[tuple[int, int]]]:
         text = source[start:end]
         if node.type == "ERROR" or node.type in ("string", "comment") and node.has_error:
             errors.append((start, end))
-        elif node.is_missing or start == end:
+        elif node.is_missing:
+            errors.append((start, end))  # recovery without an ERROR node: `...f` read as `..` MISSING `.f`
+        elif start == end:
             continue
         elif node.type == "identifier" and text.isascii() and not NAME.fullmatch(text):
             errors.append((start, end))  # error recovery's: `git@host` as one identifier
