@@ -77,3 +77,15 @@ def start_git_daemon(served: Path, port: int) -> subprocess.Popen:
         stop(proc)
         raise
     return proc
+
+
+def long_step(marker: str, seconds: int) -> str:
+    """A `run` command that sleeps and that only this test's build runs: the shell stays (the
+    `echo` after the sleep keeps it from exec'ing `sleep`) with `marker` in its command line."""
+    return f"sleep {seconds}; echo {marker}"
+
+
+def step_runs(marker: str) -> bool:
+    """Whether the step `long_step(marker, ...)` made is still running on this machine (the daemon
+    runs its containers here). Other builds' sleeps, from parallel test runs, do not count."""
+    return subprocess.run(["pgrep", "-f", f"echo {marker}"], capture_output=True).returncode == 0

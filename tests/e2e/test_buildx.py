@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import buildkit_harness
+from servers import long_step, step_runs  # noqa: E402
 
 # The frontend image scripts/frontend-image makes, and a build through it (tests/e2e/test_frontend.py).
 from test_frontend import frontend, frontend_build  # noqa: E402, F401 - a fixture and a helper
@@ -209,28 +210,25 @@ def test_secrets_from_file_and_env(buildkit, busybox_ref, tmp_path):
 
 def test_ctrl_c_cancels_and_exits_130(buildkit, busybox_ref, tmp_path):
     script = tmp_path / "build.lua"
-    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("sleep 120"))\n')
+    marker = uuid.uuid4().hex
+    command = long_step(marker, 120)
+    script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("{command}"))\n')
     proc = subprocess.Popen(
         [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--no-cache", "--addr", buildkit.addr],
         stderr=subprocess.PIPE, text=True,
     )
     assert proc.stderr is not None
     for line in proc.stderr:
-        if line.startswith("START /bin/sh -c sleep 120"):
+        if line.startswith(f"START /bin/sh -c {command}"):
             break
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 130
     assert "luakit: interrupted" in proc.stderr.read()
     # The daemon was told: its `sleep` is gone within seconds, not two minutes.
     deadline = time.monotonic() + 15
-    while _sleeping() and time.monotonic() < deadline:
+    while step_runs(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _sleeping()
-
-
-def _sleeping() -> bool:
-    """Whether a `sleep 120` (the cancelled step) still runs on this machine."""
-    return subprocess.run(["pgrep", "-fx", "sleep 120"], capture_output=True).returncode == 0
+    assert not step_runs(marker)
 
 
 def test_registry_cache_export_then_import_after_prune(buildkit, busybox_ref, registry, tmp_path):

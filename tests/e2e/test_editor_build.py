@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 import tempfile
 import textwrap
 import time
@@ -22,6 +21,7 @@ import attrs
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
+from servers import long_step, step_runs
 
 from tests.ls.test_protocol_schema import check
 from tests.lsp.session import CONFIG, FULL_CAPABILITIES, Client, initialize_params
@@ -129,8 +129,8 @@ async def test_a_failed_step_is_a_diagnostic_at_its_run_until_fixed_and_built(cl
 async def test_cancelling_the_progress_cancels_the_build_on_the_daemon(client: Client, busybox_ref, folder):
     script = folder / "build.lua"
     marker = uuid.uuid4().hex[:12]
-    # The marker keeps the step out of the daemon's cache; busybox's sleep adds its arguments up.
-    text = f'bk.export(bk.image("{busybox_ref}"):run("sleep 60 0 # {marker}"))\n'
+    # The marker keeps the step out of the daemon's cache and tells its process from other runs'.
+    text = f'bk.export(bk.image("{busybox_ref}"):run("{long_step(marker, 60)}"))\n'
     script.write_text(text)
     uri = script.as_uri()
     client.open(uri, text)
@@ -148,7 +148,7 @@ async def test_cancelling_the_progress_cancels_the_build_on_the_daemon(client: C
                 break
         await asyncio.sleep(0.05)
     assert token is not None and not running.done(), "the step never started"
-    while not _sleeping_any() and time.monotonic() < deadline:
+    while not step_runs(marker) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     cancelled_at = time.monotonic()
     client.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token))
@@ -158,15 +158,10 @@ async def test_cancelling_the_progress_cancels_the_build_on_the_daemon(client: C
     assert isinstance(client.progress_reports[token][-1], t.WorkDoneProgressEnd)
     # The daemon was told: its `sleep` is gone within seconds, not a minute.
     deadline = time.monotonic() + 15
-    while _sleeping_any() and time.monotonic() < deadline:
+    while step_runs(marker) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-    assert not _sleeping_any()
+    assert not step_runs(marker)
     client.close(uri)
-
-
-def _sleeping_any() -> bool:
-    """Whether the cancelled step's `sleep` still runs on this machine (the daemon runs it here)."""
-    return subprocess.run(["pgrep", "-fx", "sleep 60 0"], capture_output=True).returncode == 0
 
 
 async def test_an_unreachable_daemon_is_one_clear_message(client: Client, busybox_ref, folder, buildkit):
