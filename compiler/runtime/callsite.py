@@ -317,6 +317,7 @@ class Word(NamedTuple):
 _WORD_KINDS = {Kind.NAME: "name", Kind.KEYWORD: "name", Kind.NUMBER: "num"}
 _OPEN = ("(", "{", "[")
 _CLOSE = (")", "}", "]")
+_ARGUMENTS_OPEN = ("(", "{")  # f(...) and f{...} (f"..." is a string word)
 
 
 def part_of_call(tokens: list[Word], start: int | None, callee: str, focus: Focus) -> Span | None:
@@ -353,7 +354,7 @@ def _callee_name(tokens: list[Word], start: int) -> int | None:
     """The index of the called name: the name before the argument list (`image` in `bk.image(...)`)."""
     for i in range(start, min(start + 4, len(tokens) - 1)):
         after = tokens[i + 1]
-        if tokens[i].kind == "name" and (after.kind == "str" or after.text in ("(", "{")):
+        if tokens[i].kind == "name" and (after.kind == "str" or after.text in _ARGUMENTS_OPEN):
             return i
     return None
 
