@@ -7,7 +7,9 @@
 ;; waiting until what it waits for is in the editor, then writes what Emacs shows as JSON:
 ;;   LUAKIT_EMACS_SCRIPT  the build script to open (line 2 has `cwdd', a misspelled option)
 ;;   LUAKIT_EMACS_OUT     where to write the JSON
-;;   LUAKIT_EMACS_MODE    "features", or "missing" (no server on PATH: open two build scripts)
+;;   LUAKIT_EMACS_MODE    "features", "missing" (no server on PATH: open two build scripts),
+;;                        "quick_fix" (`cwdd' on its own line of a multi-line call) or "modules"
+;;                        (the script requires lib/util.lua, which is edited beside it)
 
 (require 'json)
 (require 'subr-x)
@@ -44,9 +46,10 @@
       (forward-line (1- n))
       (buffer-substring-no-properties (line-beginning-position) (line-end-position)))))
 
-(defun luakit-test-diagnostics ()
-  "Flymake's diagnostics of the script: line (1-based), columns in characters, text, type."
-  (with-current-buffer (luakit-test-buffer)
+(defun luakit-test-diagnostics (&optional buffer)
+  "Flymake's diagnostics of BUFFER (the script's by default): line (1-based), columns in
+characters, text, type."
+  (with-current-buffer (or buffer (luakit-test-buffer))
     (mapcar (lambda (d)
               (let ((beg (flymake-diagnostic-beg d)) (end (flymake-diagnostic-end d)))
                 (save-excursion
@@ -156,6 +159,85 @@
      (luakit-test-put 'completed_line (luakit-test-line 4))
      t)))
 
+(defun luakit-test-quick-fix ()
+  (list
+   (luakit-test-step open 30
+     (luakit-test-type (kbd "C-x C-f") luakit-test-script (kbd "RET"))
+     (and (luakit-test-buffer)
+          (with-current-buffer (luakit-test-buffer) (eglot-current-server))))
+   (luakit-test-step diagnostics 20
+     (luakit-test-type (kbd "M-<"))
+     (luakit-test-diagnostics))
+   ;; Point at the start of the `cwdd' line (line 3, not on the key, not on the `run(' line),
+   ;; M-x eglot-code-actions, RET takes the one offered.
+   (luakit-test-step code_action 20
+     (progn
+       (luakit-test-put 'diagnostics (luakit-test-diagnostics))
+       (luakit-test-type (kbd "M-<") (kbd "C-n") (kbd "C-n")
+                         (kbd "M-x") "eglot-code-actions" (kbd "RET") (kbd "RET")))
+     (not (string-match-p "cwdd" (luakit-test-line 3))))
+   (luakit-test-step cleared 20
+     (luakit-test-put 'lines (with-current-buffer (luakit-test-buffer) (buffer-string)))
+     (null (luakit-test-diagnostics)))))
+
+(defvar luakit-test-evaluated nil "The URIs of the server's `luakit/evaluated' notifications.")
+(cl-defmethod eglot-handle-notification (_server (_method (eql luakit/evaluated)) &key uri &allow-other-keys)
+  (push uri luakit-test-evaluated))
+
+(defun luakit-test-modules ()
+  (let* ((module (expand-file-name "lib/util.lua" (file-name-directory luakit-test-script)))
+         (lib (lambda () (find-buffer-visiting module)))
+         (script-shows (lambda () (luakit-test-diagnostics)))
+         (module-shows (lambda () (luakit-test-diagnostics (funcall lib))))
+         (shown (lambda () `((script . ,(funcall script-shows)) (module . ,(funcall module-shows))))))
+    (list
+     ;; Open, and evaluated once (`luakit/evaluated'): from then on the server knows that the
+     ;; script reads the module, and evaluates it again for the module's edits.
+     (luakit-test-step open 30
+       (luakit-test-type (kbd "C-x C-f") luakit-test-script (kbd "RET"))
+       (member (concat "file://" luakit-test-script) luakit-test-evaluated))
+     ;; The module beside it (C-x 4 f), in luakit-mode as docs/editors.md says for modules.
+     (luakit-test-step open_module 30
+       (luakit-test-type (kbd "C-x 4 f") module (kbd "RET") (kbd "M-x") "luakit-mode" (kbd "RET"))
+       (and (funcall lib)
+            (with-current-buffer (funcall lib)
+              (and (bound-and-true-p eglot--managed-mode)  ; the server has it (didOpen sent)
+                   (eq (eglot-current-server)
+                       (with-current-buffer (luakit-test-buffer) (eglot-current-server)))))))
+     ;; An unsaved edit: `s:mkfile' becomes `s:XXmkfile'; both buffers show the mistake.
+     (luakit-test-step unsaved 20
+       (luakit-test-type (kbd "M-<") (kbd "C-s") "s:mkfile" (kbd "RET") (kbd "M-b") "XX")
+       (and (funcall script-shows) (funcall module-shows)))
+     (luakit-test-step unsaved_read 1
+       (progn
+         (luakit-test-put 'unsaved_shown (funcall shown))
+         (luakit-test-put 'unsaved_modified (if (buffer-modified-p (funcall lib)) t :json-false))
+         (luakit-test-put 'unsaved_disk (with-temp-buffer (insert-file-contents module) (buffer-string))))
+       t)
+     ;; Undone (C-/), still unsaved: both clear.
+     (luakit-test-step reverted 20
+       (luakit-test-type (kbd "C-/"))
+       (and (null (funcall script-shows)) (null (funcall module-shows))))
+     ;; Broken and saved; then fixed and saved: build.lua's diagnostic goes, build.lua untouched.
+     (luakit-test-step broken 20
+       (progn
+         (luakit-test-put 'script_tick (with-current-buffer (luakit-test-buffer) (buffer-chars-modified-tick)))
+         (luakit-test-type (kbd "M-<") (kbd "C-s") "s:mkfile" (kbd "RET") (kbd "M-b") "XX" (kbd "C-x C-s")))
+       (and (funcall script-shows) (not (buffer-modified-p (funcall lib)))))
+     (luakit-test-step fixed 20
+       (progn
+         (luakit-test-put 'broken_shown (funcall shown))
+         (luakit-test-type (kbd "DEL") (kbd "DEL") (kbd "C-x C-s")))
+       (and (null (funcall script-shows)) (not (buffer-modified-p (funcall lib)))))
+     (luakit-test-step fixed_read 1
+       (with-current-buffer (luakit-test-buffer)
+         (luakit-test-put 'fixed_shown (funcall shown))
+         (luakit-test-put 'script_untouched
+                          (if (and (not (buffer-modified-p))
+                                   (equal (buffer-chars-modified-tick) (cdr (assq 'script_tick luakit-test-result))))
+                              t :json-false)))
+       t))))
+
 (defun luakit-test-missing ()
   (let ((other (expand-file-name "other.build.lua" (file-name-directory luakit-test-script))))
     (list
@@ -171,6 +253,10 @@
        t))))
 
 (setq luakit-test-steps
-      (if (equal (getenv "LUAKIT_EMACS_MODE") "missing") (luakit-test-missing) (luakit-test-features)))
+      (pcase (getenv "LUAKIT_EMACS_MODE")
+        ("missing" (luakit-test-missing))
+        ("quick_fix" (luakit-test-quick-fix))
+        ("modules" (luakit-test-modules))
+        (_ (luakit-test-features))))
 (run-with-timer 0.5 0.05 #'luakit-test-tick)
 (run-with-timer 150 nil (lambda () (luakit-test-put 'error "the driver ran out of time") (luakit-test-finish)))

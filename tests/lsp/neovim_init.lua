@@ -222,7 +222,14 @@ end
 
 local function modules()
   local module = vim.fn.fnamemodify(script, ":h") .. "/lib/util.lua"
+  local evaluated = {}
+  vim.lsp.handlers["luakit/evaluated"] = function(_, params)
+    evaluated[params.uri] = true
+  end
+  -- Open, and evaluated once (`luakit/evaluated`): from then on the server knows that the
+  -- script reads the module, and evaluates it again for the module's edits.
   local buf = open(script)
+  wait_for(function() return evaluated[vim.uri_from_fname(script)] end, 20000)
   local lib = open(module, "split")
   local tick = vim.api.nvim_buf_get_changedtick(buf)
   local function shown()

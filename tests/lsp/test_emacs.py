@@ -181,3 +181,65 @@ def test_emacs_without_the_server_says_so_once(folder):
     messages = result["messages"]
     assert messages.count("luakit-ls is not on PATH (pip install luakit): no luakit features") == 1, messages
     assert "eglot" not in messages.lower() and "error" not in messages.lower(), messages
+
+
+# The key on its own line of a multi-line call: the quick fix is asked for on that line.
+MULTI_LINE = """\
+local base = bk.image("alpine:3.19")
+local built = base:run("make", {
+  cwdd = "/src",
+})
+bk.export(built)
+"""
+
+
+def test_emacs_quick_fix_on_the_line_of_the_key(folder):
+    (folder / "build.lua").write_text(MULTI_LINE)
+    result = run_emacs(folder, "quick_fix", with_server_on_path())
+    # Highlighted: the key alone, on line 3, columns 2-6.
+    [diagnostic] = result["diagnostics"]
+    assert diagnostic["text"] == "luakit [LK003]: state:run: unknown option 'cwdd' (did you mean 'cwd'?)"
+    assert (diagnostic["line"], diagnostic["column"], diagnostic["end_column"]) == (3, 2, 6)
+    # M-x eglot-code-actions with point at the start of that line: exactly the key changed, and
+    # the diagnostic is gone (the buffer is not even saved).
+    assert result["code_action_done"] is True, result["messages"]
+    assert result["lines"] == MULTI_LINE.replace("cwdd", "cwd")
+    assert result["cleared_done"] is True, "the diagnostic stayed after the fix"
+
+
+GOOD_MODULE = 'local M = {}\nfunction M.file(s)\n  return s:mkfile("/a", "x")\nend\nreturn M\n'
+USES_MODULE = 'local util = require("lib.util")\nbk.export(util.file(bk.image("alpine")))\n'
+MISTYPED = "State has no method 'XXmkfile' (did you mean 'mkfile'?)"
+
+
+def lines_of(shown: list[dict]) -> list[tuple]:
+    return [(d["text"], d["line"]) for d in shown]
+
+
+def test_emacs_scripts_follow_the_module_buffer(folder):
+    # One project (a git repository, as eglot has it), so that both files share one server.
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    (folder / "build.lua").write_text(USES_MODULE)
+    (folder / "lib").mkdir()
+    module = folder / "lib" / "util.lua"
+    module.write_text(GOOD_MODULE)
+    result = run_emacs(folder, "modules", with_server_on_path())
+    assert result["open_module_done"] is True, f"the module has no server, or another one: {result['messages']}"
+
+    # `s:XXmkfile`, unsaved: build.lua shows the mistake at its line that led there, the module at the name.
+    assert result["unsaved_done"] is True, result["messages"]
+    assert result["unsaved_modified"] is True and result["unsaved_disk"] == GOOD_MODULE
+    shown = result["unsaved_shown"]
+    assert lines_of(shown["script"]) == [(f"luakit [LK003]: in lib/util.lua: {MISTYPED}", 2)], shown
+    [in_module] = shown["module"]
+    assert (in_module["text"], in_module["line"], in_module["column"]) == (f"luakit [LK003]: {MISTYPED}", 3, 11)
+    # Undone (C-/), still unsaved: both clear.
+    assert result["reverted_done"] is True, "the diagnostics stayed after the edit was undone"
+
+    # Broken and saved: build.lua shows it; fixed and saved: it clears, build.lua untouched.
+    assert result["broken_done"] is True, result["messages"]
+    assert lines_of(result["broken_shown"]["script"]) == [(f"luakit [LK003]: in lib/util.lua: {MISTYPED}", 2)]
+    assert result["fixed_done"] is True, "build.lua kept the stale diagnostic after the module was fixed"
+    assert result["fixed_shown"] == {"script": None, "module": None}  # json-encode writes nil (no diagnostics) as null
+    assert result["script_untouched"] is True and (folder / "build.lua").read_text() == USES_MODULE
+    assert module.read_text() == GOOD_MODULE
