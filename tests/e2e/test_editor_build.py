@@ -22,6 +22,7 @@ import attrs
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
 
 from tests.ls.test_protocol_schema import check
 from tests.lsp.session import CONFIG, FULL_CAPABILITIES, Client, initialize_params
@@ -157,6 +158,33 @@ async def test_cancelling_the_progress_cancels_the_build_on_the_daemon(client: C
     assert time.monotonic() - cancelled_at < 10
     assert isinstance(client.progress_reports[token][-1], t.WorkDoneProgressEnd)
     # The daemon was told: its `sleep` is gone within seconds, not a minute.
+    deadline = time.monotonic() + 15
+    while _sleeping_any() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert not _sleeping_any()
+    client.close(uri)
+
+
+async def test_cancel_request_of_the_command_cancels_the_build_on_the_daemon(client: Client, busybox_ref, folder):
+    script = folder / "build.lua"
+    text = f'bk.export(bk.image("{busybox_ref}"):run("sleep 60 0 # {uuid.uuid4().hex[:12]}"))\n'
+    script.write_text(text)
+    uri = script.as_uri()
+    client.open(uri, text)
+    await client.diagnostics_of(uri, 1)
+    request_id = f"build-{uuid.uuid4().hex[:8]}"
+    running = asyncio.wrap_future(
+        client.protocol.send_request(t.WORKSPACE_EXECUTE_COMMAND, t.ExecuteCommandParams(BUILD, [uri]), msg_id=request_id)
+    )
+    deadline = time.monotonic() + 60
+    while not _sleeping_any() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert _sleeping_any(), "the step never started"
+    client.protocol.notify(t.CANCEL_REQUEST, t.CancelParams(id=request_id))
+    # The protocol's answer to a cancelled request: the RequestCancelled error.
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(running, 20)
+    assert raised.value.code == t.LSPErrorCodes.RequestCancelled
     deadline = time.monotonic() + 15
     while _sleeping_any() and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
