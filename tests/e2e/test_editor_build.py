@@ -21,6 +21,7 @@ import attrs
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
 from servers import long_step, step_runs
 
 from tests.ls.test_protocol_schema import check
@@ -157,6 +158,34 @@ async def test_cancelling_the_progress_cancels_the_build_on_the_daemon(client: C
     assert time.monotonic() - cancelled_at < 10
     assert isinstance(client.progress_reports[token][-1], t.WorkDoneProgressEnd)
     # The daemon was told: its `sleep` is gone within seconds, not a minute.
+    deadline = time.monotonic() + 15
+    while step_runs(marker) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert not step_runs(marker)
+    client.close(uri)
+
+
+async def test_cancel_request_of_the_command_cancels_the_build_on_the_daemon(client: Client, busybox_ref, folder):
+    script = folder / "build.lua"
+    marker = f"cancel-request-{uuid.uuid4().hex[:12]}"
+    text = f'bk.export(bk.image("{busybox_ref}"):run("{long_step(marker, 60)}"))\n'
+    script.write_text(text)
+    uri = script.as_uri()
+    client.open(uri, text)
+    await client.diagnostics_of(uri, 1)
+    request_id = f"build-{uuid.uuid4().hex[:8]}"
+    running = asyncio.wrap_future(
+        client.protocol.send_request(t.WORKSPACE_EXECUTE_COMMAND, t.ExecuteCommandParams(BUILD, [uri]), msg_id=request_id)
+    )
+    deadline = time.monotonic() + 60
+    while not step_runs(marker) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert step_runs(marker), "the step never started"
+    client.protocol.notify(t.CANCEL_REQUEST, t.CancelParams(id=request_id))
+    # The protocol's answer to a cancelled request: the RequestCancelled error.
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(running, 20)
+    assert raised.value.code == t.LSPErrorCodes.RequestCancelled
     deadline = time.monotonic() + 15
     while step_runs(marker) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)

@@ -512,6 +512,29 @@ async function untrusted(page) {
 }
 
 /** Where the DAG sits in its panel: the view's scale, the smallest text, whether each node is inside. */
+// `luakit: Build` on a script whose last `run` exits 2 (the daemon is the harness's BuildKit):
+// the failure arrives in the Problems panel at that `run`'s line, as LK010.
+async function building(page) {
+  const { shot, statusItem, palette, openFile, showProblems, problemRows } = helpers(page);
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 90_000 });
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+  await openFile('build.lua', 'bk.export');
+  await statusItem('luakit').waitFor({ timeout: 60_000 });
+  step('editor open');
+  await palette('luakit: Build');
+  step('build started');
+  await showProblems();
+  const failure = page.locator('.markers-panel .monaco-list-row', { hasText: 'LK010' }).first();
+  await failure.waitFor({ timeout: 180_000 });
+  seen.problems = await problemRows();
+  seen.problem = await failure.innerText();
+  await page.waitForTimeout(500);
+  seen.toasts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+  await shot('8-build-failure');
+  step('build failure in the Problems panel');
+}
+
 async function dagState(frame) {
   await frame.page().waitForTimeout(200);
   return frame.evaluate(() => {
@@ -680,7 +703,7 @@ function serverPids() {
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   let failed;
   try {
-    await (mode === 'untrusted' ? untrusted(page) : main(page));
+    await (mode === 'untrusted' ? untrusted(page) : mode === 'build' ? building(page) : main(page));
   } catch (error) {
     failed = error;
     seen.error = String(error && error.stack || error);

@@ -170,13 +170,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @contextlib.contextmanager
-def code_server(tmp: Path, vsixes: list[Path], settings: dict[str, object], *flags: str) -> Iterator[Workbench]:
+def code_server(
+    tmp: Path, vsixes: list[Path], settings: dict[str, object], *flags: str, files: dict[str, str] | None = None
+) -> Iterator[Workbench]:
     """A code-server with its own HOME, user data and extensions (`vsixes` installed), serving a
-    copy of tests/vscode/workspace (the test writes into it: settings, build.llb)."""
+    copy of tests/vscode/workspace (the test writes into it: settings, build.llb), with `files`
+    written over it."""
     started = time.monotonic()
     env = isolated_env(tmp / "home")
     data, extensions, workspace = tmp / "user-data", tmp / "extensions", tmp / "workspace"
     shutil.copytree(HERE / "workspace", workspace)
+    for name, text in (files or {}).items():
+        (workspace / name).write_text(text)
     (data / "User").mkdir(parents=True)
     (data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     code_server = [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(data), "--extensions-dir", str(extensions)]
@@ -497,3 +502,37 @@ def _channels(css: str) -> tuple[int, ...]:
     if inner[0] == "srgb":
         return tuple(round(float(value) * 255) for value in inner[1:4])
     return tuple(int(value) for value in inner[:3])
+
+
+@pytest.fixture
+def build_workbench(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+    """A BuildKit daemon and registry of the e2e harness (docs/e2e.md), and a workbench whose
+    build.lua fails at its last `run` on it (`luakit.buildkitHost` names the daemon)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import buildkit_harness
+
+    if not os.environ.get("BUILDKIT_HOST"):
+        buildkit_harness.ensure_installed()
+    with buildkit_harness.BuildKit() as daemon:
+        script = (
+            f'local base = bk.image("{daemon.busybox_ref}")\n'
+            'local ok = base:run("true")\n'
+            "\n"
+            'bk.export(ok:run("echo boom-output; exit 2"))\n'
+        )
+        tmp = tmp_path_factory.mktemp("code-server-build")
+        settings = {**USER_SETTINGS, "luakit.buildkitHost": daemon.addr}
+        with code_server(tmp, [built.luakit_vsix], settings, "--disable-workspace-trust",
+                         files={"build.lua": script}) as wb:  # fmt: skip
+            yield wb
+
+
+def test_a_failed_build_step_in_the_problems_panel(build_workbench: Workbench) -> None:
+    out = OUTPUT / "build"
+    out.mkdir(parents=True, exist_ok=True)
+    seen = drive(build_workbench, "build", out, timeout=420)
+    # At the `run` of line 4, with the step's command, exit code and output.
+    assert "Ln 4" in seen["problem"], seen["problems"]
+    assert "run failed: /bin/sh -c echo boom-output; exit 2: exit code 2" in seen["problem"], seen["problem"]
+    assert "luakit" in seen["problem"] and "LK010" in seen["problem"]
+    assert any("run failed" in toast for toast in seen["toasts"]), seen["toasts"]
