@@ -37,26 +37,27 @@ GO_CHARDEV = 1 << 21
 GO_STICKY = 1 << 20
 
 
+# The type bits of each file type, by stat.S_IFMT (a dict lookup: the listing asks once per file).
+_GO_TYPE = {
+    stat.S_IFREG: 0,
+    stat.S_IFDIR: GO_DIR,
+    stat.S_IFLNK: GO_SYMLINK,
+    stat.S_IFIFO: GO_PIPE,
+    stat.S_IFSOCK: GO_SOCKET,
+    stat.S_IFCHR: GO_DEVICE | GO_CHARDEV,
+    stat.S_IFBLK: GO_DEVICE,
+}
+
+
 def go_mode(st_mode: int) -> int:
-    mode = st_mode & 0o777
-    if stat.S_ISDIR(st_mode):
-        mode |= GO_DIR
-    elif stat.S_ISLNK(st_mode):
-        mode |= GO_SYMLINK
-    elif stat.S_ISFIFO(st_mode):
-        mode |= GO_PIPE
-    elif stat.S_ISSOCK(st_mode):
-        mode |= GO_SOCKET
-    elif stat.S_ISCHR(st_mode):
-        mode |= GO_DEVICE | GO_CHARDEV
-    elif stat.S_ISBLK(st_mode):
-        mode |= GO_DEVICE
-    if st_mode & stat.S_ISUID:
-        mode |= GO_SETUID
-    if st_mode & stat.S_ISGID:
-        mode |= GO_SETGID
-    if st_mode & stat.S_ISVTX:
-        mode |= GO_STICKY
+    mode = (st_mode & 0o777) | _GO_TYPE.get(stat.S_IFMT(st_mode), 0)
+    if st_mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
+        if st_mode & stat.S_ISUID:
+            mode |= GO_SETUID
+        if st_mode & stat.S_ISGID:
+            mode |= GO_SETGID
+        if st_mode & stat.S_ISVTX:
+            mode |= GO_STICKY
     return mode
 
 
@@ -66,6 +67,10 @@ class Filter:
 
     include: Sequence[str] = ()
     exclude: Sequence[str] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.include and not self.exclude
 
     def excluded(self, path: str) -> bool:
         return any(_matches(path, p) for p in self.exclude if not p.startswith("!")) and not any(
@@ -95,54 +100,59 @@ def _matches(path: str, pattern: str) -> bool:
 
 
 def walk(root: Path, rules: Filter) -> Iterator[tuple[str, os.stat_result]]:
-    """Entries under `root` in fsutil's order: names sorted per directory, parents first."""
+    """Entries under `root` in fsutil's order: names sorted per directory, parents first.
 
-    def visit(directory: Path, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
+    Paths are joined as strings, not `Path`s, and the patterns are not consulted when
+    there are none: this runs once per file of the context (docs/performance.md).
+    """
+    check = not rules.empty
+
+    def visit(directory: str, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
         try:
             names = sorted(os.listdir(directory))
         except OSError:
             return
         for name in names:
-            rel = f"{prefix}{name}"
-            st = os.lstat(directory / name)
+            rel = prefix + name
+            st = os.lstat(f"{directory}/{name}")
             is_dir = stat.S_ISDIR(st.st_mode)
-            if rules.excluded(rel) or not rules.included(rel, is_dir):
+            if check and (rules.excluded(rel) or not rules.included(rel, is_dir)):
                 continue
             yield rel, st
             if is_dir:
-                yield from visit(directory / name, rel + "/")
+                yield from visit(f"{directory}/{name}", rel + "/")
 
-    yield from visit(root, "")
+    yield from visit(str(root), "")
 
 
-def listing(root: Path, rules: Filter) -> tuple[list[fs.Stat], list[str]]:
-    """The STAT packets' contents and, by implicit ID, the paths to read on request."""
-    stats: list[fs.Stat] = []
-    paths: list[str] = []
+def listing(root: Path, rules: Filter) -> Iterator[fs.Packet]:
+    """The STAT packets, in order; an entry's implicit ID is its place here.
+
+    A generator, so the first packets leave while the rest of the tree is being read;
+    each Stat is filled in inside its packet (building it apart and then the packet
+    would copy it).
+    """
     seen_inodes: dict[tuple[int, int], str] = {}
     for rel, st in walk(root, rules):
-        entry = fs.Stat(
-            path=rel, mode=go_mode(st.st_mode), uid=st.st_uid, gid=st.st_gid,
-            size=st.st_size, modTime=st.st_mtime_ns,
-        )
-        if stat.S_ISLNK(st.st_mode):
+        mode = st.st_mode
+        packet = fs.Packet(type=fs.PACKET_STAT)
+        entry = packet.stat
+        entry.path, entry.mode, entry.uid, entry.gid = rel, go_mode(mode), st.st_uid, st.st_gid
+        entry.modTime = st.st_mtime_ns
+        if stat.S_ISREG(mode):
+            if st.st_nlink > 1 and (first := seen_inodes.setdefault((st.st_dev, st.st_ino), rel)) != rel:
+                entry.linkname = first  # a second name of a file already sent is a hardlink to it
+            else:
+                entry.size = st.st_size
+        elif stat.S_ISLNK(mode):
             entry.linkname = os.readlink(root / rel)
             entry.size = len(entry.linkname)
-        elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
-            # A second name of a file already sent is a hardlink to the first.
-            first = seen_inodes.setdefault((st.st_dev, st.st_ino), rel)
-            if first != rel:
-                entry.linkname = first
-                entry.size = 0
-        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
             entry.devmajor, entry.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
-        if not stat.S_ISDIR(st.st_mode):
-            entry.size = entry.size if not stat.S_ISDIR(st.st_mode) else 0
-        else:
-            entry.size = 0
-        stats.append(entry)
-        paths.append(rel)
-    return stats, paths
+            entry.size = st.st_size
+        elif not stat.S_ISDIR(mode):
+            entry.size = st.st_size  # fifos and sockets, as lstat gives them; directories say 0
+        yield packet
 
 
 def _metadata_values(context: grpc.ServicerContext, key: str) -> list[str]:
@@ -168,9 +178,10 @@ class FileSync(FileSyncServicer):
             include=_metadata_values(context, "include-patterns"),
             exclude=_metadata_values(context, "exclude-patterns"),
         )
-        stats, paths = listing(root, rules)
-        for entry in stats:
-            yield fs.Packet(type=fs.PACKET_STAT, stat=entry)
+        paths: list[str] = []  # by implicit ID: what a REQ packet asks for
+        for packet in listing(root, rules):
+            paths.append(packet.stat.path)
+            yield packet
         yield fs.Packet(type=fs.PACKET_STAT)
         for packet in request_iterator:
             if packet.type == fs.PACKET_REQ:

@@ -33,12 +33,13 @@ def test_listing_is_lexical_parents_first_with_links(tmp_path):
     (tmp_path / "b.txt").write_text("b")
     os.link(tmp_path / "a.txt", tmp_path / "b" / "a-again")
     (tmp_path / "l").symlink_to("a.txt")
-    stats, paths = listing(tmp_path, Filter())
-    assert paths == ["a.txt", "b", "b/a-again", "b/z", "b.txt", "l"]
+    stats = [packet.stat for packet in listing(tmp_path, Filter())]
+    assert [s.path for s in stats] == ["a.txt", "b", "b/a-again", "b/z", "b.txt", "l"]
     by_path = {s.path: s for s in stats}
     assert by_path["b"].mode & GO_DIR and by_path["b"].size == 0
     assert by_path["b/a-again"].linkname == "a.txt" and by_path["b/a-again"].size == 0
-    assert by_path["l"].mode & GO_SYMLINK and by_path["l"].linkname == "a.txt"
+    assert by_path["l"].mode & GO_SYMLINK and by_path["l"].linkname == "a.txt" and by_path["l"].size == 5
+    assert by_path["a.txt"].size == 1 and not by_path["a.txt"].linkname
 
 
 def test_listing_applies_include_and_exclude(tmp_path):
@@ -46,8 +47,8 @@ def test_listing_applies_include_and_exclude(tmp_path):
     (tmp_path / "src" / "keep.go").write_text("")
     (tmp_path / "src" / "skip.txt").write_text("")
     (tmp_path / "other").write_text("")
-    _, paths = listing(tmp_path, Filter(include=["src"], exclude=["*.txt", "src/*.txt"]))
-    assert paths == ["src", "src/keep.go"]
+    packets = listing(tmp_path, Filter(include=["src"], exclude=["*.txt", "src/*.txt"]))
+    assert [p.stat.path for p in packets] == ["src", "src/keep.go"]
 
 
 def test_output_spec_parsing():
