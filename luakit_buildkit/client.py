@@ -209,12 +209,14 @@ def _solve(
 
         # Started after Solve: the daemon finds the build our calls serve by its ref.
         threading.Thread(target=serve, name="luakit-gateway", daemon=True).start()
-    while not solve.done():
-        if cancel is not None and cancel.wait(0.1):
+    # Woken by the Solve's end at once (a warm build is over in a few tenths of a second:
+    # polling for it would add up to a poll's period); a cancel is seen within 0.1 s.
+    solved = threading.Event()
+    solve.add_done_callback(lambda _: solved.set())
+    while not solved.wait(0.1):
+        if cancel is not None and cancel.is_set():
             solve.cancel()
             raise Cancelled("build cancelled")
-        elif cancel is None:
-            threading.Event().wait(0.1)
     if gateway_failed:
         raise BuildFailed(gateway_failed[0], None, None, None, [])
     try:

@@ -4,8 +4,14 @@ The daemon is a gRPC client inside the Control.Session stream. grpcio's server
 cannot take such a stream, and behind a socket it writes every streamed message
 on its own (~0.15 ms each: a context listing is 10,000 of them, docs/performance.md).
 Here `h2` keeps the HTTP/2 state; gRPC's own framing on top is a 5-byte prefix per
-message. Whatever the handlers wrote since the last look leaves as one chunk, so a
-listing goes out in a few large writes.
+message.
+
+A call's responses are collected and framed together, not one DATA frame each
+(h2's framing and the hand-over to the Session stream cost ~30 µs a time, whatever
+the size): they leave when `_BATCH` bytes are waiting, when the handler next waits
+for a request, and when it returns. So a handler may only block on the daemon by
+reading its requests, which every servicer here does (anything else it waits for —
+a file, the ssh agent — is local and answers by itself).
 
 The services are grpcio's own generated handlers, collected by `MethodTable` from the
 `add_*Servicer_to_server` functions; each call runs in its own thread, with a
@@ -31,6 +37,10 @@ import h2.settings
 
 # Large windows both ways: exports and contexts are hundreds of MB.
 _WINDOW = 16 * 1024 * 1024
+# Responses waiting past this size are sent without waiting for the handler to pause:
+# large enough to frame a listing in few writes, small enough that the daemon starts
+# on the first entries while the rest are being read.
+_BATCH = 256 * 1024
 _END = object()
 
 
@@ -89,6 +99,7 @@ class _Stream:
     def __init__(self) -> None:
         self.requests: queue.Queue[Any] = queue.Queue()
         self.pending = b""  # request bytes not yet a whole message
+        self.unsent = bytearray()  # responses collected by the call's own thread, not yet given to h2
         self.outgoing = bytearray()  # response bytes h2's window has not let out yet
         self.closed = False
 
@@ -205,23 +216,38 @@ class H2Server:
         return grpc.StatusCode.OK, ""
 
     def _requests(self, stream: _Stream, deserialize: Callable[[bytes], Any] | None) -> Iterator[Any]:
-        while (message := stream.requests.get()) is not _END:
+        while True:
+            if stream.unsent and stream.requests.empty():
+                # The handler is about to wait for the daemon, which may be waiting for these.
+                with self._lock:
+                    self._send_unsent(stream)
+            if (message := stream.requests.get()) is _END:
+                return
             yield deserialize(message) if deserialize else message
 
     def _respond(self, stream_id: int, stream: _Stream, handler: grpc.RpcMethodHandler, response: Any) -> None:
         payload = handler.response_serializer(response) if handler.response_serializer else response
-        with self._lock:
-            if stream.closed:
-                raise _Abort(grpc.StatusCode.CANCELLED, "the daemon ended the call")
-            stream.outgoing += b"\0" + struct.pack(">I", len(payload)) + payload
-            self._write_pending()
-            self._flush()
-            # Back-pressure: a reader slower than our files holds us here, not in memory.
-            while len(stream.outgoing) > _WINDOW and not stream.closed:
-                self._lock.wait()
+        if stream.closed:
+            raise _Abort(grpc.StatusCode.CANCELLED, "the daemon ended the call")
+        stream.unsent += b"\0" + struct.pack(">I", len(payload)) + payload
+        if len(stream.unsent) >= _BATCH:
+            with self._lock:
+                self._send_unsent(stream)
+                # Back-pressure: a reader slower than our files holds us here, not in memory.
+                while len(stream.outgoing) > _WINDOW and not stream.closed:
+                    self._lock.wait()
+
+    def _send_unsent(self, stream: _Stream) -> None:
+        """Hand the call's collected responses to h2, as far as the windows let them out (lock held)."""
+        stream.outgoing += stream.unsent
+        stream.unsent = bytearray()
+        self._write_pending()
+        self._flush()
 
     def _finish(self, stream_id: int, stream: _Stream, status: grpc.StatusCode, details: str) -> None:
         with self._lock:
+            stream.outgoing += stream.unsent
+            stream.unsent = bytearray()
             while stream.outgoing and not stream.closed:
                 self._write_pending()
                 self._flush()
