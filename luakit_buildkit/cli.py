@@ -1,7 +1,8 @@
 """The `luakit buildx` command: evaluate, then build on BuildKit (docs/cli.md).
 
 `add_flags` is imported by compiler/cli.py's parser and must stay free of grpc;
-`run` loads the client only when a build is actually run.
+`run` loads the client only when a build is actually run, and json, tempfile, the
+image config, the secrets and ssh services only for the flags that need them.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import json
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from compiler.evaluate import Evaluation
     from luakit_buildkit.client import ExportSpec
     from luakit_buildkit.progress import Display
+    from luakit_buildkit.secrets import SecretSource
 
 EXIT_IO, EXIT_STEP_FAILED, EXIT_DAEMON, EXIT_INTERRUPTED = 3, 5, 6, 130
 
@@ -72,7 +72,9 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
     return kind, attrs
 
 
-def _exports(ns: argparse.Namespace, config: dict[str, object] | None) -> list[ExportSpec]:
+def _exports(ns: argparse.Namespace, evaluation: Evaluation | None) -> list[ExportSpec]:
+    """The `--output`s; an image exporter of one evaluation gets its config (several platforms'
+    configs travel with their refs instead)."""
     from luakit_buildkit.client import ExportSpec
 
     specs = [parse_spec(text) for text in ns.output]
@@ -86,8 +88,12 @@ def _exports(ns: argparse.Namespace, config: dict[str, object] | None) -> list[E
             if ns.tag and "name" not in attrs:
                 attrs["name"] = ",".join(ns.tag)
             # The image gets the script's whole config (entrypoint, env, user, …).
-            if config is not None:
-                attrs.setdefault("containerimage.config", json.dumps(config, separators=(",", ":")))
+            if evaluation is not None and "containerimage.config" not in attrs:
+                import json
+
+                from compiler.image.config import exported_image_config
+
+                attrs["containerimage.config"] = json.dumps(exported_image_config(evaluation), separators=(",", ":"))
         exports.append(ExportSpec(kind, attrs))
     return exports
 
@@ -129,30 +135,29 @@ def _display(progress: str, evaluations: Sequence[Evaluation]) -> Display:
 
 def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
     """Build the evaluations (one per `--platform`, in order) and say how it went; the exit code."""
-    from compiler.image.config import exported_image_config
     from luakit_buildkit import client
     from luakit_buildkit.connection import AddressError, TLSFiles
-    from luakit_buildkit.secrets import parse_secret
-    from luakit_buildkit.ssh import parse_ssh
 
     definition: bytes | list[client.PlatformBuild]
     if len(evaluations) == 1:
         (evaluation,) = evaluations
         definition = evaluation.marshalled.to_bytes()
-        config: dict[str, object] | None = exported_image_config(evaluation)
+        single: Evaluation | None = evaluation
     else:
+        from compiler.image.config import exported_image_config
+
         # Each image's config travels with its platform's ref, not as one exporter attribute.
         definition = [
             client.PlatformBuild(target, e.marshalled.to_bytes(), exported_image_config(e, target))
             for target, e in zip(ns.platform, evaluations, strict=True)
         ]
-        config = None
+        single = None
     try:
-        exports = _exports(ns, config)
+        exports = _exports(ns, single)
         cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
         cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
-        secrets = dict(parse_secret(t) for t in ns.secret)
-        ssh = dict(parse_ssh(t) for t in ns.ssh)
+        secrets = _secrets(ns.secret)
+        ssh = _ssh_agents(ns.ssh)
         if any(c.type == "local" for c in (*cache_from, *cache_to)):
             # The daemon reads and writes a local cache through a content store served in the
             # session, which luakit does not serve yet.
@@ -215,6 +220,8 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
             print(f"  | {line}", file=sys.stderr)
         return EXIT_STEP_FAILED
     if ns.metadata_file:
+        import json
+
         text = json.dumps(metadata_document(result.exporter_response), indent=2, sort_keys=True, ensure_ascii=False)
         try:
             _write_atomically(Path(ns.metadata_file), text.encode())
@@ -225,9 +232,27 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
     return 0
 
 
+def _secrets(flags: Sequence[str]) -> dict[str, SecretSource]:
+    if not flags:
+        return {}  # without importing the Secrets service
+    from luakit_buildkit.secrets import parse_secret
+
+    return dict(parse_secret(t) for t in flags)
+
+
+def _ssh_agents(flags: Sequence[str]) -> dict[str, Path]:
+    if not flags:
+        return {}  # without importing the SSH service
+    from luakit_buildkit.ssh import parse_ssh
+
+    return dict(parse_ssh(t) for t in flags)
+
+
 def metadata_document(exporter_response: Mapping[str, str]) -> dict[str, Any]:
     """The exporter response as buildx writes `--metadata-file`: values that are base64 of a
     JSON object or list (descriptors, the image config) decoded, the others as strings."""
+    import json
+
     document: dict[str, Any] = {}
     for key, value in exporter_response.items():
         document[key] = value
@@ -253,6 +278,8 @@ def _metadata_file_problem(path: str) -> str | None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=".luakit-")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -14,15 +14,12 @@ import shutil
 import socket
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 import grpc
-
-from luakit_frontend.transport import relay
 
 DEFAULT_ADDRESS = "unix:///run/buildkit/buildkitd.sock"
 
@@ -132,12 +129,14 @@ def dial_stdio_command(address: str) -> list[str]:
 
 @contextlib.contextmanager
 def _dial_stdio(address: str, options: list[tuple[str, str | int]]) -> Iterator[Connection]:
+    from luakit_frontend.transport import relay  # the dial-stdio schemes' alone
+
     command = dial_stdio_command(address)
     if shutil.which(command[0]) is None:
         raise AddressError(f"{address}: needs `{command[0]}` on PATH to reach the daemon, and it is not there")
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    name = f"luakit-dial-{os.getpid()}-{uuid.uuid4().hex}"
+    name = f"luakit-dial-{os.getpid()}-{os.urandom(16).hex()}"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + name)
     listener.listen(1)

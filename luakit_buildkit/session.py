@@ -2,23 +2,23 @@
 
 The daemon talks HTTP/2 (as a gRPC client) inside the bytes of the
 Control.Session stream; `h2server.H2Server` answers it there, with grpcio's
-generated handlers of our servicers.
+generated handlers of our servicers. A service only some builds use (secrets,
+ssh, exports written back) is imported when a build uses it.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 import h2.exceptions
 
 from luakit_buildkit.auth import Auth
-from luakit_buildkit.filesend import Destination
-from luakit_buildkit.filesend import handler as filesend_handler
 from luakit_buildkit.filesync import FileSync
 from luakit_buildkit.h2server import H2Server, MethodTable
 from luakit_buildkit.pb import control_pb2 as pb
@@ -27,10 +27,10 @@ from luakit_buildkit.pb.auth_pb2_grpc import add_AuthServicer_to_server
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.pb.filesync_pb2_grpc import add_FileSyncServicer_to_server
 from luakit_buildkit.pb.health_pb2_grpc import HealthServicer, add_HealthServicer_to_server
-from luakit_buildkit.pb.secrets_pb2_grpc import add_SecretsServicer_to_server
-from luakit_buildkit.pb.sshforward_pb2_grpc import add_SSHServicer_to_server
-from luakit_buildkit.secrets import Secrets, SecretSource
-from luakit_buildkit.ssh import SSHAgents
+
+if TYPE_CHECKING:
+    from luakit_buildkit.filesend import Destination
+    from luakit_buildkit.secrets import SecretSource
 
 # Up to this much per Session message: fewer, larger messages (docs/performance.md).
 _MESSAGE = 1024 * 1024
@@ -55,7 +55,7 @@ class Session:
         secrets: Mapping[str, SecretSource],
         ssh: Mapping[str, Path],
     ) -> None:
-        self.id = uuid.uuid4().hex
+        self.id = os.urandom(16).hex()
         table = MethodTable()
         add_HealthServicer_to_server(_Health(), table)
         # Always served, as buildctl does: pulls of private base images need it too.
@@ -63,11 +63,19 @@ class Session:
         if locals_:
             add_FileSyncServicer_to_server(FileSync(locals_), table)
         if secrets:
+            from luakit_buildkit.pb.secrets_pb2_grpc import add_SecretsServicer_to_server
+            from luakit_buildkit.secrets import Secrets
+
             add_SecretsServicer_to_server(Secrets(secrets), table)
         if ssh:
+            from luakit_buildkit.pb.sshforward_pb2_grpc import add_SSHServicer_to_server
+            from luakit_buildkit.ssh import SSHAgents
+
             add_SSHServicer_to_server(SSHAgents(ssh), table)
         methods = table.methods
         if destinations:
+            from luakit_buildkit.filesend import handler as filesend_handler
+
             table.add_generic_rpc_handlers((filesend_handler(destinations),))
             methods.append("/moby.filesync.v1.FileSend/DiffCopy")
         self._outgoing: queue.Queue[bytes | None] = queue.Queue()
