@@ -21,6 +21,10 @@ answers what the specification says to answer (docs/editors.md, "Any other LSP c
   notification whose method starts with `$/` is ignored silently, as the
   specification allows for those.
 
+It also keeps the one piece of pygls's bookkeeping a handler needs: `current_request`,
+the future of the request being handled, which its `$/cancelRequest` cancels (a long
+command, `luakit.build`, stops its work on it).
+
 Routine events are not logged as warnings: pygls's logging goes to stderr, which
 editors show as errors (VS Code prints each line as "[error]").
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Generator
+from concurrent.futures import Future
 from typing import Any
 
 import attrs
@@ -128,6 +133,12 @@ class LuakitProtocol(LanguageServerProtocol):
         # message whose id is unknown must carry `"id": null`.
         answer = {"code": error.code, "message": error.message}
         self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": answer})
+
+    def current_request(self) -> Future[Any] | None:
+        """The future of the request whose handler is running (None outside one, or once it is
+        answered); `$/cancelRequest` of that request cancels it (`_handle_cancel_notification`)."""
+        msg_id = self.msg_id
+        return self._request_futures.get(msg_id) if msg_id is not None else None
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         """Cancel a request that is still running; one already answered is the common case (a client

@@ -412,10 +412,7 @@ async def build(ls: LuakitServer, *arguments: Any) -> dict[str, Any]:
     job = await _command_job(ls, arguments, BUILD, as_cli=True)
     if isinstance(job, dict):
         return building.refused(job)
-    # pygls keeps each request's future by id: a `$/cancelRequest` of this command cancels it.
-    msg_id = ls.protocol.msg_id
-    request = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
-    return await building.build(ls, job, request)
+    return await building.build(ls, job, ls.protocol.current_request())
 
 
 async def _command_job(ls: LuakitServer, arguments: tuple[Any, ...], command: str, *, as_cli: bool = False) -> Any:
