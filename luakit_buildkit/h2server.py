@@ -7,11 +7,11 @@ Here `h2` keeps the HTTP/2 state; gRPC's own framing on top is a 5-byte prefix p
 message.
 
 A call's responses are collected and framed together, not one DATA frame each
-(h2's framing and the hand-over to the Session stream cost ~30 µs a time, whatever
-the size): they leave when `_BATCH` bytes are waiting, when the handler next waits
-for a request, and when it returns. So a handler may only block on the daemon by
-reading its requests, which every servicer here does (anything else it waits for —
-a file, the ssh agent — is local and answers by itself).
+(h2's framing and the hand-over to the Session stream cost ~30 µs a time under the
+profiler, whatever the size): they leave when `_BATCH` bytes are waiting, when the
+handler next waits for a request, and when it returns. So a handler may only block on
+the daemon by reading its requests, which every servicer here does (anything else it
+waits for — a file, the ssh agent — is local and answers by itself).
 
 The services are grpcio's own generated handlers, collected by `MethodTable` from the
 `add_*Servicer_to_server` functions; each call runs in its own thread, with a
