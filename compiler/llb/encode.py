@@ -54,9 +54,6 @@ def platform_pb(platform: Platform) -> pb.Platform:
     return pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant)
 
 
-# Every op carries an empty WorkerConstraints (llb always emits one).
-_NO_CONSTRAINTS = pb.WorkerConstraints()
-
 
 class _Inputs:
     """Op.inputs, deduplicated by (digest, index), in the order they are met."""
@@ -100,11 +97,13 @@ def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
         caps = ("diffop",)
     else:  # pragma: no cover - the Node union is closed
         raise TypeError(f"unknown node {node!r}")
-    head = pb.Op(
-        inputs=[pb.Input(digest=digest, index=index) for digest, index in inputs.items],
-        platform=None if node.platform is None else platform_pb(node.platform),
-        constraints=_NO_CONSTRAINTS,
-    )
+    # Filled in place: upb's keyword constructor is twice as slow for these few fields.
+    head = pb.Op()
+    for digest, index in inputs.items:
+        head.inputs.add(digest=digest, index=index)
+    if node.platform is not None:
+        head.platform.CopyFrom(platform_pb(node.platform))
+    head.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
     data = op_bytes(head, op)
     return EncodedOp(data, digest_of(data), tuple(sorted(set(caps))), tuple(inputs.items))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
@@ -120,9 +120,15 @@ def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
     return order
 
 
+class _Metadata(NamedTuple):
+    data: bytes  # a serialized pb.OpMetadata
+    description: bool  # whether it has one (then the final vertex has the meta.description cap)
+    ignore_cache: bool  # likewise, for meta.ignorecache
+
+
 @functools.lru_cache(maxsize=256)
-def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> bytes:
-    """The serialized pb.OpMetadata of an op with `caps` made by nodes with `metas`.
+def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> _Metadata:
+    """The pb.OpMetadata of an op with `caps` made by nodes with `metas`.
 
     Cached: most ops of a graph share a few (caps, metadata) pairs, so each pair is
     built and serialized once and parsed into the Definition's map entry (cheaper
@@ -139,7 +145,7 @@ def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> bytes:
         if node_meta.ignore_cache:
             meta.ignore_cache = True
     # The meta.description/meta.ignorecache caps go on the final vertex only, as llb does.
-    return meta.SerializeToString(deterministic=True)
+    return _Metadata(meta.SerializeToString(deterministic=True), bool(meta.description), meta.ignore_cache)
 
 
 def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: Digester | None = None) -> Marshalled:
@@ -159,11 +165,11 @@ def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: 
     defs, metadata, source_locations = getattr(definition, "def"), definition.metadata, definition.Source.locations
     for op in ops:
         defs.append(op.encoded.data)
-        metas = tuple(node.meta for node in op.nodes)
-        metadata[op.digest].MergeFromString(_metadata(op.encoded.caps, metas))
-        if any(meta.description for meta in metas):
+        meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
+        metadata[op.digest].MergeFromString(meta.data)
+        if meta.description:
             final_caps["meta.description"] = True
-        if any(meta.ignore_cache for meta in metas):
+        if meta.ignore_cache:
             final_caps["meta.ignorecache"] = True
         locations = source_locations[op.digest].locations
         for loc in op.locations():
