@@ -54,7 +54,6 @@ def platform_pb(platform: Platform) -> pb.Platform:
     return pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant)
 
 
-
 class _Inputs:
     """Op.inputs, deduplicated by (digest, index), in the order they are met."""
 
@@ -97,7 +96,7 @@ def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
         caps = ("diffop",)
     else:  # pragma: no cover - the Node union is closed
         raise TypeError(f"unknown node {node!r}")
-    # Filled in place: upb's keyword constructor is twice as slow for these few fields.
+    # Filled in place: upb's keyword constructor is more than twice as slow for these few fields.
     head = pb.Op()
     for digest, index in inputs.items:
         head.inputs.add(digest=digest, index=index)
