@@ -1,7 +1,11 @@
 """copy, mkdir, mkfile, rm, symlink -> FileOps with BuildKit's defaults (docs/llb.md#file-ops)."""
 
+import itertools
+import posixpath
+
 import pytest
 
+from compiler.api.paths import absolute
 from compiler.pb import ops_pb2 as pb
 from tests.helpers import build, error
 
@@ -124,3 +128,20 @@ def test_file_errors():
     assert "state:copy: owner.user must be a user name or id, got boolean" in error(
         'bk.image("a"):copy(bk.scratch(), "a", "b", { owner = { user = true } })'
     )
+
+
+def test_absolute_paths_skip_normpath_only_where_it_would_change_nothing():
+    # `absolute` leaves clean absolute paths as they are: every path built from these
+    # parts must come out as posixpath.normpath (with llb's "//" and trailing-slash rules) makes it.
+    parts = ["", "/", "a", ".", "..", "//", ".x", "..y", "./", "../"]
+    for path_parts in itertools.product(parts, repeat=3):
+        path = "".join(path_parts)
+        for base in ("/", "/work", "/work/", "rel", "./", ""):
+            for keep_slash in (False, True):
+                joined = path if path.startswith("/") else posixpath.join(base or "/", path)
+                expected = posixpath.normpath(joined)
+                if expected.startswith("//"):
+                    expected = "/" + expected.lstrip("/")
+                if keep_slash and expected != "/":
+                    expected += "/." if path.endswith("/.") else "/" if path.endswith("/") else ""
+                assert absolute(path, base, keep_slash) == expected, (path, base, keep_slash)

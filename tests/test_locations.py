@@ -94,3 +94,10 @@ def test_memory_running_out_in_a_loop_names_the_loop():
     (problem,) = run_script(text, memory_limit=32 * 1024 * 1024, timeout=20).problems
     assert problem.message == "script exceeded the memory limit of 32 MiB"
     assert problem.location is not None and 3 <= problem.location.line <= 5
+
+
+def test_an_api_function_run_as_a_coroutine_body_has_no_caller_line_and_still_runs():
+    # The bridge looks at the API function's caller first: a coroutine's body has none.
+    evaluation = run_script('local s = coroutine.wrap(bk.image)("alpine")\nbk.export(s)\n')
+    assert evaluation.problems == []
+    assert [(c.function, c.location) for c in evaluation.calls][0] == ("bk.image", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.api import values as v
@@ -19,6 +19,13 @@ class Entry:
     where: str  # the name users know: "bk.image", "state:run"; "" for messages that name their subject
     impl: Callable[..., Any]
     method: bool
+    # The parameters after `call` (None: any number), read from the code once rather than on every call.
+    parameters: tuple[str, ...] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        code = self.impl.__code__
+        names = None if code.co_flags & inspect.CO_VARARGS else code.co_varnames[1 : code.co_argcount]
+        object.__setattr__(self, "parameters", names)
 
 
 def _no_such_state_field(call: Call, key: Any = None, *_: Any) -> Any:
@@ -61,11 +68,12 @@ BRIDGE_NAMES: dict[bytes, Entry] = {name.encode(): entry for name, entry in ENTR
 
 def _arguments(entry: Entry, args: list[Any]) -> list[Any]:
     """`args` without trailing nils the function has no parameter for; too many is the script's mistake."""
-    code = entry.impl.__code__
-    if code.co_flags & inspect.CO_VARARGS:
+    names = entry.parameters
+    if names is None:
         return args
-    names = code.co_varnames[1 : code.co_argcount]  # after `call`
     given = len(args)
+    if given <= len(names):  # the usual case: nothing to trim
+        return args
     while given > len(names) and args[given - 1] is None:  # as good as absent
         given -= 1
     if given > len(names):

@@ -188,6 +188,8 @@ _NODE_FIELDS = ("hostname", "network", "security", "secret_env", "ulimits", "val
 
 # ---------------------------------------------------------------- run
 
+_NO_IMAGE = g.ImageDefaults()  # what a state without an image config runs with
+
 _ARGV = v.list_of(v.text, "a list of strings")
 
 
@@ -220,7 +222,9 @@ def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.
         if dest in seen:
             raise call.error(f"two mounts at '{dest}'")
         seen.add(dest)
-        placed.append(dataclasses.replace(mount, dest=dest))
+        # A mount given an absolute, clean path (the usual case) is kept as it is:
+        # dataclasses.replace costs more than the rest of placing it.
+        placed.append(mount if dest == mount.dest else dataclasses.replace(mount, dest=dest))
     return tuple(placed)
 
 
@@ -229,7 +233,7 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
         raise call.missing("command argument required")
     args = _command(call, cmd)
     options = v.options(call, opts, RUN_OPTIONS)
-    image = state.image or g.ImageDefaults()
+    image = state.image or _NO_IMAGE
     # Dockerfile's FROM appends the default PATH to an image env that has none.
     base_env = image.env if any(e.startswith("PATH=") for e in image.env) else (*image.env, DEFAULT_PATH)
     env_updates = options.get("env", ())

@@ -412,6 +412,8 @@ def options(call: Call, value: Any, schema: Mapping[str, Reader]) -> dict[str, A
         found = _fields(value, schema)
     except Invalid as err:
         raise call.error(sentence("", err), _focus(call, value, err.keys, err.key), err.replacement) from None
+    if not any(type(item) is Warned for item in found.values()):  # the usual case: no warnings to record
+        return found
     return {key: _heed(call, key, item, value, (key,)) for key, item in found.items()}
 
 

@@ -6,6 +6,7 @@ The rules (input numbering, mount order, defaults, caps) follow BuildKit's own
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,29 +30,27 @@ class EncodedOp:
     inputs: tuple[tuple[str, int], ...]
 
 
-def op_bytes(op: pb.Op) -> bytes:
+def op_bytes(head: pb.Op, body: pb.Op) -> bytes:
     """Serialize like Go's protobuf: fields by number, but the `op` oneof last.
 
     upb orders strictly by field number, which would put the oneof before
     `platform`/`constraints` and change every digest (docs/llb.md#op-encoding-and-digests). Concatenated
-    serializations are valid wire format, so encode the two parts separately.
+    serializations are valid wire format, so `encode` builds the two parts as two
+    messages from the start: `head` without the oneof, `body` with only the oneof.
     """
-    body_field = op.WhichOneof("op")
-    head = pb.Op()
-    head.CopyFrom(op)
-    if body_field is not None:
-        head.ClearField(body_field)
-    tail = pb.Op()
-    if body_field is not None:
-        getattr(tail, body_field).CopyFrom(getattr(op, body_field))
-    return head.SerializeToString(deterministic=True) + tail.SerializeToString(deterministic=True)
+    return head.SerializeToString(deterministic=True) + body.SerializeToString(deterministic=True)
 
 
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
 def platform_pb(platform: Platform) -> pb.Platform:
+    """A graph has few platforms and many ops on each: one message per platform, copied into each op.
+
+    The message is shared: copy it (CopyFrom), never change it.
+    """
     return pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant)
 
 
@@ -78,6 +77,8 @@ class _Inputs:
 
 def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
     inputs = _Inputs(resolve)
+    # `op` holds the oneof body; the fields Go writes before it go in their own
+    # message below (see `op_bytes`): no copies of the body.
     op = pb.Op()
     if isinstance(node, g.SourceNode):
         caps = _source(op, node)
@@ -95,12 +96,14 @@ def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
         caps = ("diffop",)
     else:  # pragma: no cover - the Node union is closed
         raise TypeError(f"unknown node {node!r}")
+    # Filled in place: upb's keyword constructor is more than twice as slow for these few fields.
+    head = pb.Op()
     for digest, index in inputs.items:
-        op.inputs.add(digest=digest, index=index)
+        head.inputs.add(digest=digest, index=index)
     if node.platform is not None:
-        op.platform.CopyFrom(platform_pb(node.platform))
-    op.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
-    data = op_bytes(op)
+        head.platform.CopyFrom(platform_pb(node.platform))
+    head.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
+    data = op_bytes(head, op)
     return EncodedOp(data, digest_of(data), tuple(sorted(set(caps))), tuple(inputs.items))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
@@ -44,6 +45,14 @@ class Digester:
                     stack.append((ref.node, False))
         return done[id(node)]
 
+    def encode_met(self, node: g.Node) -> EncodedOp:
+        """Encode `node`, whose inputs are encoded already (as a post-order walk meets it)."""
+        found = self._by_node.get(id(node))
+        if found is None:
+            found = self._by_node[id(node)] = encode(node, self._resolve)
+            self._keep.append(node)
+        return found
+
     def _resolve(self, ref: g.Ref) -> tuple[str, int]:
         return self._by_node[id(ref.node)].digest, ref.index
 
@@ -82,8 +91,11 @@ class Marshalled:
 
 
 def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
-    """Ops under `root` in llb's order: post-order DFS over inputs, deduplicated by digest."""
-    digester.encode(root)
+    """Ops under `root` in llb's order: post-order DFS over inputs, deduplicated by digest.
+
+    Post-order meets every node after its inputs, so each node is encoded where
+    it is met (its inputs' digests are known by then): one pass over the graph.
+    """
     order: list[MarshalledOp] = []
     by_digest: dict[str, MarshalledOp] = {}
     visited: set[int] = set()
@@ -91,7 +103,7 @@ def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            encoded = digester.encode(node)
+            encoded = digester.encode_met(node)
             entry = by_digest.get(encoded.digest)
             if entry is None:
                 entry = by_digest[encoded.digest] = MarshalledOp(encoded.digest, encoded)
@@ -108,19 +120,32 @@ def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
     return order
 
 
-def _metadata(op: MarshalledOp) -> pb.OpMetadata:
+class _Metadata(NamedTuple):
+    data: bytes  # a serialized pb.OpMetadata
+    description: bool  # whether it has one (then the final vertex has the meta.description cap)
+    ignore_cache: bool  # likewise, for meta.ignorecache
+
+
+@functools.lru_cache(maxsize=256)
+def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> _Metadata:
+    """The pb.OpMetadata of an op with `caps` made by nodes with `metas`.
+
+    Cached: most ops of a graph share a few (caps, metadata) pairs, so each pair is
+    built and serialized once and parsed into the Definition's map entry (cheaper
+    than building the message again).
+    """
     meta = pb.OpMetadata()
-    for cap in op.encoded.caps:
+    for cap in caps:
         meta.caps[cap] = True
-    for node in op.nodes:
-        for key, value in node.meta.description:
+    for node_meta in metas:
+        for key, value in node_meta.description:
             meta.description[key] = value
-        if node.meta.progress_group:
-            meta.progress_group.CopyFrom(pb.ProgressGroup(id=node.meta.progress_group, name=node.meta.progress_group))
-        if node.meta.ignore_cache:
+        if node_meta.progress_group:
+            meta.progress_group.CopyFrom(pb.ProgressGroup(id=node_meta.progress_group, name=node_meta.progress_group))
+        if node_meta.ignore_cache:
             meta.ignore_cache = True
     # The meta.description/meta.ignorecache caps go on the final vertex only, as llb does.
-    return meta
+    return _Metadata(meta.SerializeToString(deterministic=True), bool(meta.description), meta.ignore_cache)
 
 
 def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: Digester | None = None) -> Marshalled:
@@ -137,18 +162,19 @@ def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: 
     for source in sources:
         definition.Source.infos.add(filename=source.name, data=source.text.encode(), language="Lua")
     final_caps = {"constraints": True, "platform": True}
+    defs, metadata, source_locations = getattr(definition, "def"), definition.metadata, definition.Source.locations
     for op in ops:
-        getattr(definition, "def").append(op.encoded.data)
-        meta = _metadata(op)
-        definition.metadata[op.digest].CopyFrom(meta)
+        defs.append(op.encoded.data)
+        meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
+        metadata[op.digest].MergeFromString(meta.data)
         if meta.description:
             final_caps["meta.description"] = True
         if meta.ignore_cache:
             final_caps["meta.ignorecache"] = True
-        locations = definition.Source.locations[op.digest]
+        locations = source_locations[op.digest].locations
         for loc in op.locations():
             if loc.file in source_index:
-                locations.locations.append(_location_pb(source_index[loc.file], loc))
+                _add_location(locations, source_index[loc.file], loc)
 
     # The terminal vertex: no op, one input naming the result (llb state.go).
     final = pb.Op()
@@ -161,15 +187,14 @@ def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: 
     return Marshalled(ops, definition, digester)
 
 
-def _location_pb(index: int, loc: Location) -> pb.Location:
-    end_line = loc.end_line or loc.line
-    end_column = loc.end_column if loc.end_line else loc.column
-    return pb.Location(
-        sourceIndex=index,
-        ranges=[
-            pb.Range(
-                start=pb.Position(line=loc.line, character=loc.column),
-                end=pb.Position(line=end_line, character=end_column),
-            )
-        ],
-    )
+def _add_location(locations: Any, index: int, loc: Location) -> None:
+    """Append `loc` in file `index` to an op's pb.Locations list.
+
+    Set field by field in the message added to the list: building a pb.Location
+    with its Range and Positions apart and copying it in is slower (four messages
+    built, then copied).
+    """
+    added = locations.add(sourceIndex=index).ranges.add()
+    added.start.line, added.start.character = loc.line, loc.column
+    added.end.line = loc.end_line or loc.line
+    added.end.character = loc.end_column if loc.end_line else loc.column

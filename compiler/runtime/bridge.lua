@@ -62,6 +62,15 @@ end
 
 ---------------------------------------------------------------- call sites
 
+local stdlib_prefix_length = #stdlib_prefix
+
+-- Whether a frame's debug info is a line of the script or its modules: not a C
+-- function, not the "(tail call)" marker Lua 5.1 leaves for lost frames, not the stdlib.
+local function user_line(info)
+  return info ~= nil and info.what ~= "C" and info.what ~= "tail" and info.currentline > 0
+    and string_sub(info.source, 1, stdlib_prefix_length) ~= stdlib_prefix
+end
+
 -- The first frame outside the bundled stdlib: errors and source locations point
 -- at the user's line, also when a prelude helper made the call.
 function call_site(level)
@@ -74,7 +83,7 @@ function call_site(level)
     -- skip C functions and the "(tail call)" markers Lua 5.1 leaves for lost frames
     if info.what ~= "C" and info.what ~= "tail" and info.currentline > 0 then
       first = first or info
-      if string_sub(info.source, 1, #stdlib_prefix) ~= stdlib_prefix then
+      if string_sub(info.source, 1, stdlib_prefix_length) ~= stdlib_prefix then
         return info.source, info.currentline
       end
     end
@@ -120,7 +129,12 @@ end
 local looked_up_source, looked_up_line, looked_up_from, looked_up_from_line = nil, 0, nil, 0
 
 local function looked_up(level)
-  looked_up_source, looked_up_line = call_site(level + 1)
+  local info = debug_getinfo(level + 1, "Sl")
+  if user_line(info) then
+    looked_up_source, looked_up_line = info.source, info.currentline
+  else
+    looked_up_source, looked_up_line = call_site(level + 1)
+  end
   local parent = debug_getinfo(level + 2, "fl")
   if parent then
     looked_up_from, looked_up_from_line = parent.func, parent.currentline
@@ -129,8 +143,10 @@ local function looked_up(level)
   end
 end
 
+-- Whether the API function was tail-called from the frame that looked it up; its
+-- caller's frame (level 2 of the API function) is then the "(tail call)" marker.
 local function tail_called_after_lookup()
-  if looked_up_source == nil or debug_getinfo(3, "S").what ~= "tail" then
+  if looked_up_source == nil then
     return false
   end
   local parent = debug_getinfo(4, "fl")
@@ -140,8 +156,14 @@ end
 local function api(name)
   return function(...)
     local source, line
-    if tail_called_after_lookup() then
+    -- One look at the caller answers the usual case, a call on a line of the script;
+    -- call_site walks further up only for stdlib helpers (about a third of the
+    -- bridge's time per call went to these looks).
+    local caller = debug_getinfo(2, "Sl")
+    if caller ~= nil and caller.what == "tail" and tail_called_after_lookup() then
       source, line = looked_up_source, looked_up_line
+    elseif user_line(caller) then
+      source, line = caller.source, caller.currentline
     else
       source, line = call_site(2)
     end

@@ -48,11 +48,18 @@ class Converter:
             convert = self.from_lua
             items = {}
             for key, item in value.items():
-                # Keys are mostly names: decode those here rather than in a call.
+                # Keys are mostly names, and values mostly ASCII strings and numbers:
+                # those are taken here rather than in a call per entry (half of the
+                # entries of a typical options table).
+                kind = type(item)
+                if kind is bytes and item.isascii():
+                    item = item.decode()
+                elif kind is not int and kind is not float and kind is not bool:
+                    item = convert(item, depth + 1)
                 if type(key) is bytes and key.isascii():
-                    items[key.decode()] = convert(item, depth + 1)
+                    items[key.decode()] = item
                 else:
-                    items[convert(key, depth + 1)] = convert(item, depth + 1)
+                    items[convert(key, depth + 1)] = item
             return v.Table(items)
         if lua_kind == "userdata":
             _, handle = self._identify(value)
