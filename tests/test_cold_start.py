@@ -16,8 +16,11 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 
 # Loaded by a flag or a command that is not used here: buildx's flags, the registry
 # client (network, TLS), the DAG renderers and image config writer, tempfile (for -o FILE), JSON, and
-# the platform module (the host's architecture comes from os.uname()).
+# the platform module (the host's architecture comes from os.uname()). Nor `dataclasses` (with
+# `inspect`, `ast`, `dis`, `tokenize`): the compiler's values are records (compiler/records.py).
 NEVER_FOR_THE_QUICK_START = {
+    "dataclasses",
+    "inspect",
     "luakit_buildkit.cli",
     "compiler.image.registry",
     "compiler.image.config",

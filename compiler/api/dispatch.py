@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from compiler.api import values as v
@@ -12,13 +10,21 @@ from compiler.api.call import Call
 from compiler.api.registry import FUNCTIONS, METHODS, user_name
 from compiler.errors import Focus, ScriptError
 from compiler.graph import nodes as g
+from compiler.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Record):
+    """A function the bridge can call. (A record, not a dataclass: docs/performance.md#cold-start.)"""
+
+    __slots__ = ("where", "impl", "method")
     where: str  # the name users know: "bk.image", "state:run"; "" for messages that name their subject
     impl: Callable[..., Any]
     method: bool
+
+    def __init__(self, where: str, impl: Callable[..., Any], method: bool) -> None:
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "impl", impl)
+        object.__setattr__(self, "method", method)
 
 
 def _no_such_state_field(call: Call, key: Any = None, *_: Any) -> Any:
@@ -59,10 +65,14 @@ ENTRIES: dict[str, Entry] = {
 BRIDGE_NAMES: dict[bytes, Entry] = {name.encode(): entry for name, entry in ENTRIES.items()}
 
 
+# inspect.CO_VARARGS, without importing inspect (docs/performance.md#cold-start): the code flag of a `*args`.
+_CO_VARARGS = 0x04
+
+
 def _arguments(entry: Entry, args: list[Any]) -> list[Any]:
     """`args` without trailing nils the function has no parameter for; too many is the script's mistake."""
     code = entry.impl.__code__
-    if code.co_flags & inspect.CO_VARARGS:
+    if code.co_flags & _CO_VARARGS:
         return args
     names = code.co_varnames[1 : code.co_argcount]  # after `call`
     given = len(args)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from compiler.records import Record
 
 # Reads a file by its path relative to the script's folder: text, or None when
 # there is no such file. How a script whose folder is not on this machine (the
@@ -27,21 +28,41 @@ class ModuleError(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Root:
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+
+class Root(Record):
+    __slots__ = ("directory", "display_prefix", "reader", "overlays")
     directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
     display_prefix: str  # prepended to relative paths to make display names
-    reader: ModuleReader | None = None  # files from elsewhere, when `directory` is None
+    reader: ModuleReader | None  # files from elsewhere, when `directory` is None
     # Texts that stand for files of `directory`, by absolute path: an editor's open
     # documents, unsaved edits included. Read before the disk.
-    overlays: Mapping[str, str] = field(default_factory=dict)
+    overlays: Mapping[str, str]
+
+    def __init__(
+        self,
+        directory: Path | None,
+        display_prefix: str,
+        reader: ModuleReader | None = None,
+        overlays: Mapping[str, str] | None = None,
+    ) -> None:
+        _set(self, "directory", directory)
+        _set(self, "display_prefix", display_prefix)
+        _set(self, "reader", reader)
+        _set(self, "overlays", {} if overlays is None else overlays)
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFile:
+class ModuleFile(Record):
+    __slots__ = ("display_name", "text", "path")
     display_name: str
     text: str
-    path: str | None = None  # the absolute path of a file of a directory root (overlaid or not)
+    path: str | None  # the absolute path of a file of a directory root (overlaid or not)
+
+    def __init__(self, display_name: str, text: str, path: str | None = None) -> None:
+        _set(self, "display_name", display_name)
+        _set(self, "text", text)
+        _set(self, "path", path)
 
 
 def module_path(name: str, mode: str) -> str:

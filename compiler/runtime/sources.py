@@ -10,24 +10,28 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from lupa import lua51
 
 from compiler.errors import Focus, Location, Problem, ProblemKind
+from compiler.records import Record
 from compiler.runtime.callsite import CallSites, sites_for
 
 _POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 _NEAR = re.compile(r"near '(?P<token>.*)'$")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(Record):
     """A Lua file that took part in an evaluation (the script or a module)."""
 
+    __slots__ = ("name", "text")
     name: str  # display name, as in Location.file
     text: str
+
+    def __init__(self, name: str, text: str) -> None:
+        object.__setattr__(self, "name", name)  # as records set their fields (compiler/records.py)
+        object.__setattr__(self, "text", text)
 
 
 def strip_first_line_comment(text: str) -> str:

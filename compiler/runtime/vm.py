@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,17 +48,26 @@ def _deny_attributes(obj: object, name: object, is_setting: bool) -> object:
     raise AttributeError("not accessible from build scripts")
 
 
-@dataclass
 class LuaOutcome:
-    """How the main chunk ended: None fields mean success."""
+    """How the main chunk ended: None fields mean success. (Not a dataclass: docs/performance.md#cold-start.)"""
 
-    syntax_error: str | None = None
-    error: Any = None
-    error_source: str = ""
-    error_line: int = 0
-    trace: tuple[tuple[str, int], ...] = ()  # (chunk name, line) of each Lua frame, innermost first
-    timed_out: bool = False
-    out_of_memory: bool = False
+    def __init__(
+        self,
+        syntax_error: str | None = None,
+        error: Any = None,
+        error_source: str = "",
+        error_line: int = 0,
+        trace: tuple[tuple[str, int], ...] = (),  # (chunk name, line) of each Lua frame, innermost first
+        timed_out: bool = False,
+        out_of_memory: bool = False,
+    ) -> None:
+        self.syntax_error = syntax_error
+        self.error = error
+        self.error_source = error_source
+        self.error_line = error_line
+        self.trace = trace
+        self.timed_out = timed_out
+        self.out_of_memory = out_of_memory
 
 
 class Sandbox:
