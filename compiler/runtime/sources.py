@@ -7,7 +7,6 @@ own error messages (syntax and runtime) into located `Problem`s.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from typing import Any
@@ -54,6 +53,8 @@ def chunk_name(name: str) -> str:
     """
     if len(name) <= MAX_CHUNK_NAME:
         return name
+    import hashlib  # here: its OpenSSL binding takes ~3 ms to load, and short names need none
+
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{posixpath.basename(name)[-30:]}~{digest}"
 
