@@ -17,7 +17,8 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 # Loaded by a flag or a command that is not used here: buildx's flags, the registry
 # client (network, TLS), the DAG renderers and image config writer, JSON, and the platform module
 # (the host's architecture comes from os.uname()). Never tempfile and shutil, neither for -o FILE
-# nor for argparse's help width (compiler/cli.py); the Lua lexer only for a call the quick path
+# nor for argparse's help width (compiler/cli.py); no pathlib (with urllib.parse and ipaddress:
+# the compiler's paths are os.path strings); the Lua lexer only for a call the quick path
 # cannot locate (compiler/runtime/callsite.py); no `dataclasses` (with `inspect`, `ast`, `dis`,
 # `tokenize`): the compiler's values are records (compiler/records.py).
 NEVER_FOR_THE_QUICK_START = {
@@ -32,6 +33,7 @@ NEVER_FOR_THE_QUICK_START = {
     "ssl",
     "tempfile",
     "shutil",
+    "pathlib",
     "compiler.lua.lexer",
     "json",
     "platform",

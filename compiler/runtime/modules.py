@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from compiler.records import Record
 
@@ -20,7 +19,9 @@ from compiler.records import Record
 # gateway frontend reads it from a BuildKit local) serves `require`.
 ModuleReader = Callable[[str], str | None]
 
-STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+# Paths here are strings (os.path), not pathlib's: importing pathlib brings urllib.parse and
+# ipaddress, ~5 ms of each start of the CLI (docs/performance.md#cold-start).
+STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "stdlib")
 STDLIB_PREFIX = "luakit/"  # display-name prefix of stdlib files
 
 
@@ -33,7 +34,7 @@ _set = object.__setattr__  # how a record's __init__ sets its fields (compiler/r
 
 class Root(Record):
     __slots__ = ("directory", "display_prefix", "reader", "overlays")
-    directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
+    directory: str | None  # None: a root that has no files (e.g. an in-memory script)
     display_prefix: str  # prepended to relative paths to make display names
     reader: ModuleReader | None  # files from elsewhere, when `directory` is None
     # Texts that stand for files of `directory`, by absolute path: an editor's open
@@ -42,7 +43,7 @@ class Root(Record):
 
     def __init__(
         self,
-        directory: Path | None,
+        directory: str | None,
         display_prefix: str,
         reader: ModuleReader | None = None,
         overlays: Mapping[str, str] | None = None,
@@ -118,19 +119,19 @@ def _display(root: Root, rel: str) -> str:
     return posixpath.normpath(posixpath.join(root.display_prefix, rel)) if root.display_prefix else rel
 
 
-def _read_inside(directory: Path, rel: str) -> str | None:
-    path = directory / rel
+def _read_inside(directory: str, rel: str) -> str | None:
     try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+        real = os.path.realpath(os.path.join(directory, rel), strict=True)
+    except OSError:  # no such file, or a symlink loop
         return None
-    base = directory.resolve()
-    if real != base and base not in real.parents:
+    base = os.path.realpath(directory)
+    if os.path.commonpath((real, base)) != base:
         raise ModuleError(f"'{rel}' resolves outside the script's folder")
-    if not real.is_file():
+    if not os.path.isfile(real):
         return None
     try:
-        return real.read_text(encoding="utf-8")
+        with open(real, encoding="utf-8") as f:
+            return f.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ModuleError(f"cannot read '{rel}': {exc}") from exc
 
@@ -147,7 +148,7 @@ def roots_for(
     if reader is not None:
         roots.append(Root(None, display_dir, reader))
     elif script_path is not None:
-        roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir, overlays=overlays or {}))
+        roots.append(Root(os.path.dirname(os.path.abspath(script_path)), display_dir, overlays=overlays or {}))
     else:
         roots.append(Root(None, display_dir))
     roots.append(Root(STDLIB_DIR, STDLIB_PREFIX.rstrip("/")))

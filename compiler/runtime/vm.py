@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 from typing import Any, Protocol
 
 from lupa import lua51
 
 from compiler.runtime.modules import STDLIB_PREFIX
 
-_BRIDGE = Path(__file__).with_name("bridge.lua")
+_BRIDGE = os.path.join(os.path.dirname(__file__), "bridge.lua")  # a str: no pathlib (compiler/runtime/modules.py)
 
 # Instructions between two looks at the clock: about 1 ms of Lua work, and
 # about 4% of the time of a tight pure-Lua loop (10,000 cost 10%).
@@ -81,7 +81,8 @@ class Sandbox:
             unpack_returned_tuples=True,
             attribute_filter=_deny_attributes,
         )
-        bridge = _BRIDGE.read_bytes()
+        with open(_BRIDGE, "rb") as f:
+            bridge = f.read()
         host_table = self.lua.table_from(
             {
                 b"call": host.call,
