@@ -8,8 +8,9 @@ ever goes to stdout.
 
 Start-up time counts here (a two-line script should build in a blink), so what
 only one command or flag needs is imported where it is used: the image config and
-JSON for `--config-out` and `dag`, the renderers for `dag`, tempfile for `-o FILE`,
-the registry client when a lookup is made (docs/performance.md#cold-start).
+JSON for `--config-out` and `dag`, the renderers for `dag`, the registry client when
+a lookup is made; and neither tempfile nor shutil, which argparse and `-o FILE` would
+otherwise import (docs/performance.md#cold-start).
 """
 
 from __future__ import annotations
@@ -96,9 +97,35 @@ def _kind(text: str) -> str:
     return kind
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width.
+
+    argparse makes a formatter for each flag it adds (to check its metavar), and one that
+    is not told a width imports `shutil` (with bz2, lzma, fnmatch: ~2 ms of each start) to
+    ask for it. The width is found as shutil finds it: $COLUMNS, else the terminal's, else 80.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="luakit", description="Compile Lua build scripts to BuildKit LLB.", allow_abbrev=False
+        prog="luakit",
+        description="Compile Lua build scripts to BuildKit LLB.",
+        allow_abbrev=False,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"luakit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -179,10 +206,10 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         ("dag", "show the op graph as Graphviz DOT or JSON", dag_flags),
         ("buildx", "build the script on BuildKit (docs/cli.md)", buildx_flags),
     ):
-        subparser = commands.add_parser(name, help=summary)
+        subparser = commands.add_parser(name, help=summary, formatter_class=_HelpFormatter)
         if name == command:
             add_flags(subparser)
-    commands.add_parser("version", help="print the version")
+    commands.add_parser("version", help="print the version", formatter_class=_HelpFormatter)
     return parser
 
 
@@ -273,14 +300,12 @@ def _write_file(data: bytes, path: str) -> None:
     A path that exists but is not a regular file (/dev/stdout, a fifo) is written
     in place: renaming over it would replace the device or pipe.
     """
-    import tempfile  # here: writing to stdout, as piping to buildctl does, needs none of it
-
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
             with open(path, "wb") as f:
                 f.write(data)
             return
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".luakit-")
+        fd, tmp = _new_file_beside(path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
     _pending.add(tmp)
@@ -294,6 +319,23 @@ def _write_file(data: bytes, path: str) -> None:
         raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
     finally:
         _pending.discard(tmp)
+
+
+def _new_file_beside(path: str) -> tuple[int, str]:
+    """A new file (descriptor, path) in `path`'s directory that no other process has open.
+
+    What `tempfile.mkstemp` makes (O_EXCL, mode 0600), named after this process rather than at
+    random: importing tempfile brings shutil and random, ~5 ms of each `-o FILE` start
+    (docs/performance.md#cold-start).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    attempt = 0
+    while True:
+        tmp = os.path.join(directory, f".luakit-{os.getpid()}-{attempt}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
+        except FileExistsError:  # left by an earlier process of the same id
+            attempt += 1
 
 
 def _remove(path: str) -> None:

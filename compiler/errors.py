@@ -9,23 +9,33 @@ editors offer them as quick fixes without reading the message).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+from compiler.records import Record
 
-@dataclass(frozen=True, slots=True)
-class Location:
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+
+class Location(Record):
     """A range in a script file. Lines are 1-based, columns 0-based code points.
 
     `file` is the display name of the file (the path the user gave, or a module's
     path relative to it, or `luakit/<name>.lua` for the bundled stdlib).
     """
 
+    __slots__ = ("file", "line", "column", "end_line", "end_column")
     file: str
     line: int
-    column: int = 0
-    end_line: int = 0
-    end_column: int = 0
+    column: int
+    end_line: int
+    end_column: int
+
+    def __init__(self, file: str, line: int, column: int = 0, end_line: int = 0, end_column: int = 0) -> None:
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column + 1}"
@@ -68,37 +78,61 @@ _CODES: dict[ProblemKind, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(Record):
     """Replace the text in `location`'s range with `text` (columns as in `Location`)."""
 
+    __slots__ = ("location", "text")
     location: Location
     text: str
 
+    def __init__(self, location: Location, text: str) -> None:
+        _set(self, "location", location)
+        _set(self, "text", text)
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+
+class Fix(Record):
     """A certain fix for a problem: `title` ("Change 'cwdd' to 'cwd'") and the edits that make it."""
 
+    __slots__ = ("title", "edits")
     title: str
     edits: tuple[Edit, ...]
 
+    def __init__(self, title: str, edits: tuple[Edit, ...]) -> None:
+        _set(self, "title", title)
+        _set(self, "edits", edits)
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+
+class Problem(Record):
     """Something wrong with a script, found while evaluating or checking it.
 
     `severity` is "error" (the script cannot be built) or "warning".
     """
 
+    __slots__ = ("message", "location", "kind", "severity", "trace", "fixes")
     message: str
     location: Location | None
-    kind: ProblemKind = ProblemKind.RUNTIME
-    severity: str = "error"
+    kind: ProblemKind
+    severity: str
     # Where the script was when the error was raised: the Lua frames, innermost
     # first (a call inside a `require`d module leads back to the `require` line).
-    trace: tuple[Location, ...] = ()
-    fixes: tuple[Fix, ...] = ()
+    trace: tuple[Location, ...]
+    fixes: tuple[Fix, ...]
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None,
+        kind: ProblemKind = ProblemKind.RUNTIME,
+        severity: str = "error",
+        trace: tuple[Location, ...] = (),
+        fixes: tuple[Fix, ...] = (),
+    ) -> None:
+        _set(self, "message", message)
+        _set(self, "location", location)
+        _set(self, "kind", kind)
+        _set(self, "severity", severity)
+        _set(self, "trace", trace)
+        _set(self, "fixes", fixes)
 
     def __str__(self) -> str:
         message = f"warning: {self.message}" if self.severity == "warning" else self.message
@@ -107,8 +141,7 @@ class Problem:
         return f"{self.location}: {message}"
 
 
-@dataclass(frozen=True, slots=True)
-class Focus:
+class Focus(Record):
     """The part of an API call a mistake is in, for locating it in the call's text.
 
     `argument` counts the call's arguments as Lua passes them (a method's State
@@ -118,22 +151,33 @@ class Focus:
     the mistake is the last key itself (an unknown option), else the value.
     """
 
+    __slots__ = ("argument", "keys", "key")
     argument: int
-    keys: tuple[str | int, ...] = ()
-    key: bool = False
+    keys: tuple[str | int, ...]
+    key: bool
+
+    def __init__(self, argument: int, keys: tuple[str | int, ...] = (), key: bool = False) -> None:
+        _set(self, "argument", argument)
+        _set(self, "keys", keys)
+        _set(self, "key", key)
 
 
-@dataclass(frozen=True, slots=True)
-class Replacement:
+class Replacement(Record):
     """A certain fix for the text `Focus` locates: replace it with `text`; `title` names the change.
 
     `expected` (a regular expression) is what that text must be for the fix to
     fit: `mode = 0644` is fixed by `"0644"`, `mode = base + 4` is not.
     """
 
+    __slots__ = ("title", "text", "expected")
     title: str
     text: str
-    expected: str = ""
+    expected: str
+
+    def __init__(self, title: str, text: str, expected: str = "") -> None:
+        _set(self, "title", title)
+        _set(self, "text", text)
+        _set(self, "expected", expected)
 
 
 class ScriptError(Exception):

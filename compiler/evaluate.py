@@ -8,12 +8,10 @@ a location, next to whatever the script built before it stopped.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,6 +20,7 @@ from compiler.api.dispatch import BRIDGE_NAMES, dispatch
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+from compiler.records import Record, replace
 from compiler.runtime.convert import Converter
 from compiler.runtime.modules import ModuleError, ModuleReader, ModuleResolver, roots_for
 from compiler.runtime.sources import SourceFile, SourceSet, chunk_name
@@ -50,13 +49,23 @@ class NotText(ValueError):
         self.problem = problem
 
 
-@dataclass(frozen=True)
-class ScriptSource:
+# The option and result types here are records or plain classes, not dataclasses, which
+# cost a few ms of each start of the CLI to define (docs/performance.md#cold-start).
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+
+class ScriptSource(Record):
     """A script to evaluate. `name` is how locations show it; `path` (if a file) roots `require`."""
 
+    __slots__ = ("text", "name", "path")
     text: str
-    name: str = "build.lua"
-    path: str | None = None
+    name: str
+    path: str | None
+
+    def __init__(self, text: str, name: str = "build.lua", path: str | None = None) -> None:
+        _set(self, "text", text)
+        _set(self, "name", name)
+        _set(self, "path", path)
 
     @classmethod
     def from_bytes(cls, data: bytes, name: str, path: str | None = None) -> ScriptSource:
@@ -81,23 +90,58 @@ class ScriptSource:
             return cls.from_bytes(f.read(), name=path, path=path)
 
 
-@dataclass(frozen=True)
-class EvalOptions:
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    target_platform: Platform | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    memory_limit: int = DEFAULT_MEMORY_LIMIT
-    image_resolver: ImageResolver = field(default_factory=NoImageResolver)
-    on_print: Callable[[Location | None, str], None] | None = None
-    on_progress: Callable[[bytes, int], None] | None = None  # see `Progress`
+class EvalOptions(Record):
+    """How to evaluate a script. `build_args` and `module_overlays` default to empty dicts,
+    `image_resolver` to a `NoImageResolver`."""
+
+    __slots__ = (
+        "build_args",
+        "target_platform",
+        "timeout",
+        "memory_limit",
+        "image_resolver",
+        "on_print",
+        "on_progress",
+        "module_reader",
+        "module_overlays",
+    )
+    build_args: Mapping[str, str]
+    target_platform: Platform | None
+    timeout: float
+    memory_limit: int
+    image_resolver: ImageResolver
+    on_print: Callable[[Location | None, str], None] | None
+    on_progress: Callable[[bytes, int], None] | None  # see `Progress`
     # Where `require` reads the script's own modules when they are not files next
     # to `ScriptSource.path` (the gateway frontend reads them through BuildKit).
-    module_reader: ModuleReader | None = None
+    module_reader: ModuleReader | None
     # Module texts by absolute path, read by `require`/`dofile` before the disk: an
     # editor's open documents, unsaved edits included (a plain mapping: it is
     # pickled to compiler/isolated.py's worker). The compiled-chunk cache is keyed
     # by text, so an overlay never runs a stale compilation.
-    module_overlays: Mapping[str, str] = field(default_factory=dict)
+    module_overlays: Mapping[str, str]
+
+    def __init__(
+        self,
+        build_args: Mapping[str, str] | None = None,
+        target_platform: Platform | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        image_resolver: ImageResolver | None = None,
+        on_print: Callable[[Location | None, str], None] | None = None,
+        on_progress: Callable[[bytes, int], None] | None = None,
+        module_reader: ModuleReader | None = None,
+        module_overlays: Mapping[str, str] | None = None,
+    ) -> None:
+        _set(self, "build_args", {} if build_args is None else build_args)
+        _set(self, "target_platform", target_platform)
+        _set(self, "timeout", timeout)
+        _set(self, "memory_limit", memory_limit)
+        _set(self, "image_resolver", NoImageResolver() if image_resolver is None else image_resolver)
+        _set(self, "on_print", on_print)
+        _set(self, "on_progress", on_progress)
+        _set(self, "module_reader", module_reader)
+        _set(self, "module_overlays", {} if module_overlays is None else module_overlays)
 
 
 class CallRecord(NamedTuple):
@@ -108,18 +152,30 @@ class CallRecord(NamedTuple):
     value: Any
 
 
-@dataclass
 class Evaluation:
-    script: ScriptSource
-    options: EvalOptions
-    sources: list[SourceFile]
-    export: Export | None
-    problems: list[Problem]
-    calls: list[CallRecord]
-    logs: list[tuple[Location | None, str]]
-    # Absolute paths of the module files `require`/`dofile`/`loadfile` read, in load
-    # order; one that failed to compile or raised is listed too.
-    modules: tuple[str, ...] = ()
+    """What an evaluation found: the script's sources, its export, its problems, calls and logs."""
+
+    def __init__(
+        self,
+        script: ScriptSource,
+        options: EvalOptions,
+        sources: list[SourceFile],
+        export: Export | None,
+        problems: list[Problem],
+        calls: list[CallRecord],
+        logs: list[tuple[Location | None, str]],
+        modules: tuple[str, ...] = (),
+    ) -> None:
+        self.script = script
+        self.options = options
+        self.sources = sources
+        self.export = export
+        self.problems = problems
+        self.calls = calls
+        self.logs = logs
+        # Absolute paths of the module files `require`/`dofile`/`loadfile` read, in load
+        # order; one that failed to compile or raised is listed too.
+        self.modules = modules
 
     @property
     def ok(self) -> bool:
@@ -314,7 +370,7 @@ class _Host:
         elif outcome.error is not None:
             problem = self._runtime_problem(outcome.error, outcome.error_source, outcome.error_line)
             trace = tuple(loc for chunk, line in outcome.trace if (loc := self.sources.known_line(chunk, line)))
-            problems.append(dataclasses.replace(problem, trace=trace))
+            problems.append(replace(problem, trace=trace))
         elif self.session.export is None:
             problems.append(Problem(f"{name}: no bk.export() call - nothing to build", None, ProblemKind.EXPORT))
         for noted in self.session.warnings:

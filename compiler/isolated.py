@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
+from compiler import records
 from compiler.errors import Location, Problem, ProblemKind
 from compiler.evaluate import (
     CallRecord,
@@ -231,7 +232,7 @@ def _serve(
                 return
             if chunk is not None:
                 chunk.value, line.value = b"", 0
-                options = dataclasses.replace(request.options, on_progress=_SharedProgress(chunk, line))
+                options = records.replace(request.options, on_progress=_SharedProgress(chunk, line))
                 request = dataclasses.replace(request, options=options)
             conn.send_bytes(_answer(request, fault))
             gc.collect()

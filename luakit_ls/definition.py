@@ -84,7 +84,7 @@ def _module(name: str, mode: str, uri: str) -> Location | None:
     except ModuleError:
         return None
     candidates = [rel + ".lua", rel + "/init.lua"] if mode == "require" else [rel]
-    roots = [STDLIB_DIR]
+    roots = [Path(STDLIB_DIR)]
     script = _path_of(uri)
     if script is not None:
         roots.insert(0, script.parent)

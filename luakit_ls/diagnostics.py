@@ -68,7 +68,7 @@ def path_for(name: str) -> Path | None:
     if "://" in name or name.startswith("untitled:"):
         return None
     if name.startswith(STDLIB_PREFIX):
-        return STDLIB_DIR / name[len(STDLIB_PREFIX) :]
+        return Path(STDLIB_DIR) / name[len(STDLIB_PREFIX) :]
     return Path(name).resolve()
 
 

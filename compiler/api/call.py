@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from compiler.errors import Focus, Location, ProblemKind, Replacement, ScriptError
@@ -11,11 +10,15 @@ from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
 
-@dataclass
 class Export:
-    state: g.State
-    config: dict[str, Any] | None
-    location: Location | None
+    """What `bk.export` was given. (Plain classes here and below, not dataclasses: docs/performance.md#cold-start.)"""
+
+    __slots__ = ("state", "config", "location")
+
+    def __init__(self, state: g.State, config: dict[str, Any] | None, location: Location | None) -> None:
+        self.state = state
+        self.config = config
+        self.location = location
 
 
 class ImageResolveError(Exception):
@@ -70,17 +73,25 @@ class Noted(NamedTuple):
     function: str = ""  # the call's name ("bk.image"): what `focus` is looked for in
 
 
-@dataclass
 class Session:
     """Per-evaluation inputs, and the bookkeeping the API writes to (export, budget, warnings)."""
 
-    target: Platform | None
-    build_args: Mapping[str, str]
-    memory_budget: int
-    resolver: ImageResolver = field(default_factory=NoImageResolver)
-    export: Export | None = None
-    charged: int = 0
-    warnings: list[Noted] = field(default_factory=list)
+    __slots__ = ("target", "build_args", "memory_budget", "resolver", "export", "charged", "warnings")
+
+    def __init__(
+        self,
+        target: Platform | None,
+        build_args: Mapping[str, str],
+        memory_budget: int,
+        resolver: ImageResolver | None = None,
+    ) -> None:
+        self.target = target
+        self.build_args = build_args
+        self.memory_budget = memory_budget
+        self.resolver: ImageResolver = NoImageResolver() if resolver is None else resolver
+        self.export: Export | None = None
+        self.charged = 0
+        self.warnings: list[Noted] = []
 
     def charge(self, nbytes: int) -> None:
         """Count memory the graph holds outside Lua against the same limit."""

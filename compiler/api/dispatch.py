@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.api import values as v
@@ -12,20 +10,32 @@ from compiler.api.call import Call
 from compiler.api.registry import FUNCTIONS, METHODS, user_name
 from compiler.errors import Focus, ScriptError
 from compiler.graph import nodes as g
+from compiler.records import Record
+
+# inspect.CO_VARARGS, without importing inspect (docs/performance.md#cold-start): the code flag of a `*args`.
+_CO_VARARGS = 0x04
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Record):
+    """A function the bridge can call. (A record, not a dataclass: docs/performance.md#cold-start.)"""
+
+    __slots__ = ("where", "impl", "method", "parameters")
     where: str  # the name users know: "bk.image", "state:run"; "" for messages that name their subject
     impl: Callable[..., Any]
     method: bool
     # The parameters after `call` (None: any number), read from the code once rather than on every call.
-    parameters: tuple[str, ...] | None = field(init=False)
+    parameters: tuple[str, ...] | None
 
-    def __post_init__(self) -> None:
-        code = self.impl.__code__
-        names = None if code.co_flags & inspect.CO_VARARGS else code.co_varnames[1 : code.co_argcount]
-        object.__setattr__(self, "parameters", names)
+    def __init__(
+        self, where: str, impl: Callable[..., Any], method: bool, parameters: tuple[str, ...] | None = ()
+    ) -> None:
+        object.__setattr__(self, "where", where)
+        object.__setattr__(self, "impl", impl)
+        object.__setattr__(self, "method", method)
+        if parameters == ():  # not given: read from the code (a copy or unpickling passes it on)
+            code = impl.__code__
+            parameters = None if code.co_flags & _CO_VARARGS else code.co_varnames[1 : code.co_argcount]
+        object.__setattr__(self, "parameters", parameters)
 
 
 def _no_such_state_field(call: Call, key: Any = None, *_: Any) -> Any:

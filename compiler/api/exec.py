@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -10,6 +9,7 @@ from compiler.api import values as v
 from compiler.api.call import Call
 from compiler.api.paths import absolute
 from compiler.graph import nodes as g
+from compiler.records import replace
 
 # What BuildKit and Dockerfile use when the image sets no PATH.
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -213,7 +213,7 @@ def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.
     ssh_index = 0
     for mount in mounts:
         if isinstance(mount, g.SSHMount) and not mount.dest:
-            mount = dataclasses.replace(mount, dest=f"/run/buildkit/ssh_agent.{ssh_index}")
+            mount = replace(mount, dest=f"/run/buildkit/ssh_agent.{ssh_index}")
         if isinstance(mount, g.SSHMount):
             ssh_index += 1
         dest = absolute(mount.dest, cwd)
@@ -223,8 +223,8 @@ def _place_mounts(call: Call, mounts: tuple[g.Mount, ...], cwd: str) -> tuple[g.
             raise call.error(f"two mounts at '{dest}'")
         seen.add(dest)
         # A mount given an absolute, clean path (the usual case) is kept as it is:
-        # dataclasses.replace costs more than the rest of placing it.
-        placed.append(mount if dest == mount.dest else dataclasses.replace(mount, dest=dest))
+        # a copy costs more than the rest of placing it.
+        placed.append(mount if dest == mount.dest else replace(mount, dest=dest))
     return tuple(placed)
 
 
@@ -258,7 +258,7 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
     if node.readonly_rootfs:
         # Like llb: a read-only root is unchanged, so the result is the input
         # state; the exec's writable mounts are reached through get_mount.
-        return dataclasses.replace(state, exec=node)
+        return replace(state, exec=node)
     return g.State(g.Ref(node, 0), platform=state.platform, image=state.image, exec=node)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from compiler.api.call import Call, Export
 from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform, host, oci_fields
+from compiler.records import replace
 
 
 def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:
@@ -82,9 +82,9 @@ def with_metadata(call: Call, state: g.State, opts: Any = None) -> g.State:
         o.get("ignore_cache", meta.ignore_cache),
     )
     # Same op, same digest; only the metadata differs, and the marshaller merges it.
-    new_node = dataclasses.replace(node, meta=new_meta)  # type: ignore[type-var]
+    new_node = replace(node, meta=new_meta)
     exec_node = new_node if isinstance(new_node, g.ExecNode) and state.exec is node else state.exec
-    return dataclasses.replace(state, ref=g.Ref(new_node, state.ref.index), exec=exec_node)
+    return replace(state, ref=g.Ref(new_node, state.ref.index), exec=exec_node)
 
 
 # ---------------------------------------------------------------- export

@@ -7,18 +7,24 @@ this table against the stubs in types/, the single source of API truth.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from compiler.api import exec as exec_api
 from compiler.api import file, graphops, mounts, sources
 from compiler.api import values as v
+from compiler.records import Record
 
 
-@dataclass(frozen=True)
-class ApiFunction:
+class ApiFunction(Record):
+    """An API function and its option readers. (A record, not a dataclass: docs/performance.md#cold-start.)"""
+
+    __slots__ = ("impl", "options")
     impl: Callable[..., Any]
-    options: Mapping[str, v.Reader] | None = None
+    options: Mapping[str, v.Reader] | None
+
+    def __init__(self, impl: Callable[..., Any], options: Mapping[str, v.Reader] | None = None) -> None:
+        object.__setattr__(self, "impl", impl)
+        object.__setattr__(self, "options", options)
 
 
 FUNCTIONS: dict[str, ApiFunction] = {

@@ -16,26 +16,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from compiler.errors import Focus, ProblemKind, Replacement
 from compiler.graph import nodes as g
 from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
+from compiler.records import IdentityRecord, Record
 
 if TYPE_CHECKING:
     from compiler.api.call import Call
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Table:
+class Table(IdentityRecord):
     """A Lua table: its entries, keys as Python values (str, int, float, bool, or other values).
 
     Compared and hashed by identity, like a Lua table, so a table can be a key of another.
+    (The values here are records: compiler/records.py.)
     """
 
+    __slots__ = ("items",)
     items: dict[Any, Any]
+
+    def __init__(self, items: dict[Any, Any]) -> None:
+        object.__setattr__(self, "items", items)
 
     def is_empty(self) -> bool:
         return not self.items
@@ -48,18 +52,24 @@ class Table:
         return [self.items[i] for i in range(1, len(self.items) + 1)]
 
 
-@dataclass(frozen=True, slots=True)
-class Opaque:
+class Opaque(Record):
     """A Lua value the API never accepts (function, thread, foreign userdata)."""
 
+    __slots__ = ("type_name",)
     type_name: str
 
+    def __init__(self, type_name: str) -> None:
+        object.__setattr__(self, "type_name", type_name)
 
-@dataclass(frozen=True, slots=True)
-class MountValue:
+
+class MountValue(Record):
     """What bk.cache/secret/ssh/tmpfs/bind return; placed by `state:run`."""
 
+    __slots__ = ("mount",)
     mount: g.Mount
+
+    def __init__(self, mount: g.Mount) -> None:
+        object.__setattr__(self, "mount", mount)
 
 
 def type_name(value: Any) -> str:
@@ -152,14 +162,20 @@ def sentence(subject: str, err: Invalid) -> str:
     return f"{name}: {err.predicate}" if err.clause else f"{name} {err.predicate}"
 
 
-@dataclass(frozen=True, slots=True)
-class Warned:
+class Warned(Record):
     """A value that is accepted, with a warning for the user (a predicate, like Invalid's)."""
 
+    __slots__ = ("value", "predicate", "kind", "replacement")
     value: Any
     predicate: str
     kind: ProblemKind  # what it is reported as (editors give each kind a code)
-    replacement: Replacement | None = None  # a certain fix for the value
+    replacement: Replacement | None  # a certain fix for the value
+
+    def __init__(self, value: Any, predicate: str, kind: ProblemKind, replacement: Replacement | None = None) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "predicate", predicate)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "replacement", replacement)
 
 
 Reader = Callable[[Any], Any]

@@ -8,49 +8,89 @@ A node holds its inputs as `Ref`s to other nodes, never as digests: digests are
 computed once, when the graph is marshalled (compiler/llb). Nodes compare by
 identity, which keeps building and walking a 10,000-op graph cheap; two nodes
 with equal content still marshal to one op with one digest.
+
+Nodes and their parts are records (compiler/records.py): each class lists its
+fields in `__slots__` and sets them in a written `__init__`. Defining them costs
+nothing at import, where dataclasses generated and compiled those methods for
+every class on each start of the CLI (docs/performance.md#cold-start).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from compiler.records import IdentityRecord, Record
 
-from compiler.errors import Location
-from compiler.graph.platform import Platform
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from compiler.errors import Location
+    from compiler.graph.platform import Platform
 
 # Mode value meaning "keep the source's mode" (FileActionCopy.mode = -1).
 KEEP_MODE = -1
 
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
 
-@dataclass(frozen=True, slots=True)
-class OpMetadata:
+
+class OpMetadata(Record):
     """Per-op metadata. Not part of the digest; merged when ops share a digest."""
 
-    description: tuple[tuple[str, str], ...] = ()
-    progress_group: str = ""
-    ignore_cache: bool = False
+    __slots__ = ("description", "progress_group", "ignore_cache")
+    description: tuple[tuple[str, str], ...]
+    progress_group: str
+    ignore_cache: bool
+
+    def __init__(
+        self, description: tuple[tuple[str, str], ...] = (), progress_group: str = "", ignore_cache: bool = False
+    ) -> None:
+        _set(self, "description", description)
+        _set(self, "progress_group", progress_group)
+        _set(self, "ignore_cache", ignore_cache)
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Ref:
+# The metadata of an op that has none: one value shared by all, as records are immutable.
+NO_METADATA = OpMetadata()
+
+
+class Ref(IdentityRecord):
     """One output of a node."""
 
+    __slots__ = ("node", "index")
     node: Node
-    index: int = 0
+    index: int
+
+    def __init__(self, node: Node, index: int = 0) -> None:
+        _set(self, "node", node)
+        _set(self, "index", index)
 
 
 # ---------------------------------------------------------------- sources
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class SourceNode:
+class SourceNode(IdentityRecord):
+    __slots__ = ("identifier", "attrs", "caps", "platform", "location", "meta")
     identifier: str
     attrs: tuple[tuple[str, str], ...]
     caps: tuple[str, ...]
-    platform: Platform | None = None
-    location: Location | None = None
-    meta: OpMetadata = field(default_factory=OpMetadata)
+    platform: Platform | None
+    location: Location | None
+    meta: OpMetadata
 
     kind = "source"
+
+    def __init__(
+        self,
+        identifier: str,
+        attrs: tuple[tuple[str, str], ...],
+        caps: tuple[str, ...],
+        platform: Platform | None = None,
+        location: Location | None = None,
+        meta: OpMetadata = NO_METADATA,
+    ) -> None:
+        _set(self, "identifier", identifier)
+        _set(self, "attrs", attrs)
+        _set(self, "caps", caps)
+        _set(self, "platform", platform)
+        _set(self, "location", location)
+        _set(self, "meta", meta)
 
     def inputs(self) -> tuple[Ref | None, ...]:
         return ()
@@ -59,91 +99,192 @@ class SourceNode:
 # ---------------------------------------------------------------- exec
 
 
-@dataclass(frozen=True, slots=True)
-class BindMount:
+class BindMount(Record):
+    __slots__ = ("dest", "source", "selector", "readonly")
     dest: str
     source: Ref | None  # None: scratch
-    selector: str = ""
-    readonly: bool = True
+    selector: str
+    readonly: bool
+
+    def __init__(self, dest: str, source: Ref | None, selector: str = "", readonly: bool = True) -> None:
+        _set(self, "dest", dest)
+        _set(self, "source", source)
+        _set(self, "selector", selector)
+        _set(self, "readonly", readonly)
 
 
-@dataclass(frozen=True, slots=True)
-class CacheMount:
+class CacheMount(Record):
+    __slots__ = ("dest", "id", "sharing")
     dest: str
     id: str
-    sharing: int = 0  # pb.CacheSharingOpt
+    sharing: int  # pb.CacheSharingOpt
+
+    def __init__(self, dest: str, id: str, sharing: int = 0) -> None:
+        _set(self, "dest", dest)
+        _set(self, "id", id)
+        _set(self, "sharing", sharing)
 
 
-@dataclass(frozen=True, slots=True)
-class TmpfsMount:
+class TmpfsMount(Record):
+    __slots__ = ("dest", "size")
     dest: str
-    size: int = 0
+    size: int
+
+    def __init__(self, dest: str, size: int = 0) -> None:
+        _set(self, "dest", dest)
+        _set(self, "size", size)
 
 
-@dataclass(frozen=True, slots=True)
-class SecretMount:
+class SecretMount(Record):
+    __slots__ = ("dest", "id", "uid", "gid", "mode", "optional")
     dest: str
     id: str
-    uid: int = 0
-    gid: int = 0
-    mode: int = 0o400
-    optional: bool = False
+    uid: int
+    gid: int
+    mode: int
+    optional: bool
+
+    def __init__(
+        self, dest: str, id: str, uid: int = 0, gid: int = 0, mode: int = 0o400, optional: bool = False
+    ) -> None:
+        _set(self, "dest", dest)
+        _set(self, "id", id)
+        _set(self, "uid", uid)
+        _set(self, "gid", gid)
+        _set(self, "mode", mode)
+        _set(self, "optional", optional)
 
 
-@dataclass(frozen=True, slots=True)
-class SSHMount:
-    dest: str = ""  # "" until the exec numbers its ssh mounts: /run/buildkit/ssh_agent.N
-    id: str = ""  # as llb and Dockerfile emit it; the daemon reads "" as the forward "default"
-    uid: int = 0
-    gid: int = 0
-    mode: int = 0o600
-    optional: bool = False
+class SSHMount(Record):
+    __slots__ = ("dest", "id", "uid", "gid", "mode", "optional")
+    dest: str  # "" until the exec numbers its ssh mounts: /run/buildkit/ssh_agent.N
+    id: str  # as llb and Dockerfile emit it; the daemon reads "" as the forward "default"
+    uid: int
+    gid: int
+    mode: int
+    optional: bool
+
+    def __init__(
+        self, dest: str = "", id: str = "", uid: int = 0, gid: int = 0, mode: int = 0o600, optional: bool = False
+    ) -> None:
+        _set(self, "dest", dest)
+        _set(self, "id", id)
+        _set(self, "uid", uid)
+        _set(self, "gid", gid)
+        _set(self, "mode", mode)
+        _set(self, "optional", optional)
 
 
 Mount = BindMount | CacheMount | TmpfsMount | SecretMount | SSHMount
 
 
-@dataclass(frozen=True, slots=True)
-class SecretEnv:
+class SecretEnv(Record):
+    __slots__ = ("name", "id", "optional")
     name: str
     id: str
-    optional: bool = False
+    optional: bool
+
+    def __init__(self, name: str, id: str, optional: bool = False) -> None:
+        _set(self, "name", name)
+        _set(self, "id", id)
+        _set(self, "optional", optional)
 
 
-@dataclass(frozen=True, slots=True)
-class Ulimit:
+class Ulimit(Record):
+    __slots__ = ("name", "soft", "hard")
     name: str
     soft: int
     hard: int
+
+    def __init__(self, name: str, soft: int, hard: int) -> None:
+        _set(self, "name", name)
+        _set(self, "soft", soft)
+        _set(self, "hard", hard)
 
 
 def _dest_bytes(mount: BindMount | CacheMount | TmpfsMount) -> bytes:
     return mount.dest.encode()  # llb sorts mounts with Go's bytewise strings.Compare
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class ExecNode:
+class ExecNode(IdentityRecord):
     """A process run on a root filesystem. `root` is the "/" mount's source."""
 
+    __slots__ = (
+        "root",
+        "args",
+        "env",
+        "cwd",
+        "user",
+        "hostname",
+        "network",
+        "security",
+        "mounts",
+        "secret_env",
+        "extra_hosts",
+        "ulimits",
+        "valid_exit_codes",
+        "readonly_rootfs",
+        "platform",
+        "location",
+        "meta",
+    )
     root: Ref | None
     args: tuple[str, ...]
     env: tuple[str, ...]
     cwd: str
-    user: str = ""
-    hostname: str = ""
-    network: int = 0  # pb.NetMode
-    security: int = 0  # pb.SecurityMode
-    mounts: tuple[Mount, ...] = ()
-    secret_env: tuple[SecretEnv, ...] = ()
-    extra_hosts: tuple[tuple[str, str], ...] = ()
-    ulimits: tuple[Ulimit, ...] = ()
-    valid_exit_codes: tuple[int, ...] = ()
-    readonly_rootfs: bool = False
-    platform: Platform | None = None
-    location: Location | None = None
-    meta: OpMetadata = field(default_factory=OpMetadata)
+    user: str
+    hostname: str
+    network: int  # pb.NetMode
+    security: int  # pb.SecurityMode
+    mounts: tuple[Mount, ...]
+    secret_env: tuple[SecretEnv, ...]
+    extra_hosts: tuple[tuple[str, str], ...]
+    ulimits: tuple[Ulimit, ...]
+    valid_exit_codes: tuple[int, ...]
+    readonly_rootfs: bool
+    platform: Platform | None
+    location: Location | None
+    meta: OpMetadata
 
     kind = "exec"
+
+    def __init__(
+        self,
+        root: Ref | None,
+        args: tuple[str, ...],
+        env: tuple[str, ...],
+        cwd: str,
+        user: str = "",
+        hostname: str = "",
+        network: int = 0,
+        security: int = 0,
+        mounts: tuple[Mount, ...] = (),
+        secret_env: tuple[SecretEnv, ...] = (),
+        extra_hosts: tuple[tuple[str, str], ...] = (),
+        ulimits: tuple[Ulimit, ...] = (),
+        valid_exit_codes: tuple[int, ...] = (),
+        readonly_rootfs: bool = False,
+        platform: Platform | None = None,
+        location: Location | None = None,
+        meta: OpMetadata = NO_METADATA,
+    ) -> None:
+        _set(self, "root", root)
+        _set(self, "args", args)
+        _set(self, "env", env)
+        _set(self, "cwd", cwd)
+        _set(self, "user", user)
+        _set(self, "hostname", hostname)
+        _set(self, "network", network)
+        _set(self, "security", security)
+        _set(self, "mounts", mounts)
+        _set(self, "secret_env", secret_env)
+        _set(self, "extra_hosts", extra_hosts)
+        _set(self, "ulimits", ulimits)
+        _set(self, "valid_exit_codes", valid_exit_codes)
+        _set(self, "readonly_rootfs", readonly_rootfs)
+        _set(self, "platform", platform)
+        _set(self, "location", location)
+        _set(self, "meta", meta)
 
     def filesystem_mounts(self) -> list[BindMount | CacheMount | TmpfsMount]:
         """The root and the other non-secret mounts, sorted by destination like llb."""
@@ -176,74 +317,149 @@ class ExecNode:
 # ---------------------------------------------------------------- file
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+class Owner(Record):
     """A user and group, each a name or a numeric id (None: unchanged)."""
 
-    user: str | int | None = None
-    group: str | int | None = None
+    __slots__ = ("user", "group")
+    user: str | int | None
+    group: str | int | None
+
+    def __init__(self, user: str | int | None = None, group: str | int | None = None) -> None:
+        _set(self, "user", user)
+        _set(self, "group", group)
 
 
-@dataclass(frozen=True, slots=True)
-class Copy:
+class Copy(Record):
+    __slots__ = (
+        "source",
+        "src",
+        "dest",
+        "mode",
+        "owner",
+        "follow_symlink",
+        "copy_dir_contents",
+        "create_dest_path",
+        "allow_wildcard",
+        "allow_empty_wildcard",
+        "include",
+        "exclude",
+    )
     source: Ref | None
     src: str
     dest: str
-    mode: int = KEEP_MODE
-    owner: Owner | None = None
-    follow_symlink: bool = True
-    copy_dir_contents: bool = True
-    create_dest_path: bool = True
-    allow_wildcard: bool = True
-    allow_empty_wildcard: bool = True
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    mode: int
+    owner: Owner | None
+    follow_symlink: bool
+    copy_dir_contents: bool
+    create_dest_path: bool
+    allow_wildcard: bool
+    allow_empty_wildcard: bool
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+    def __init__(
+        self,
+        source: Ref | None,
+        src: str,
+        dest: str,
+        mode: int = KEEP_MODE,
+        owner: Owner | None = None,
+        follow_symlink: bool = True,
+        copy_dir_contents: bool = True,
+        create_dest_path: bool = True,
+        allow_wildcard: bool = True,
+        allow_empty_wildcard: bool = True,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "source", source)
+        _set(self, "src", src)
+        _set(self, "dest", dest)
+        _set(self, "mode", mode)
+        _set(self, "owner", owner)
+        _set(self, "follow_symlink", follow_symlink)
+        _set(self, "copy_dir_contents", copy_dir_contents)
+        _set(self, "create_dest_path", create_dest_path)
+        _set(self, "allow_wildcard", allow_wildcard)
+        _set(self, "allow_empty_wildcard", allow_empty_wildcard)
+        _set(self, "include", include)
+        _set(self, "exclude", exclude)
 
 
-@dataclass(frozen=True, slots=True)
-class Mkdir:
+class Mkdir(Record):
+    __slots__ = ("path", "mode", "make_parents", "owner")
     path: str
-    mode: int = 0o755
-    make_parents: bool = False
-    owner: Owner | None = None
+    mode: int
+    make_parents: bool
+    owner: Owner | None
+
+    def __init__(self, path: str, mode: int = 0o755, make_parents: bool = False, owner: Owner | None = None) -> None:
+        _set(self, "path", path)
+        _set(self, "mode", mode)
+        _set(self, "make_parents", make_parents)
+        _set(self, "owner", owner)
 
 
-@dataclass(frozen=True, slots=True)
-class Mkfile:
+class Mkfile(Record):
+    __slots__ = ("path", "data", "mode", "owner")
     path: str
     data: bytes
-    mode: int = 0o644
-    owner: Owner | None = None
+    mode: int
+    owner: Owner | None
+
+    def __init__(self, path: str, data: bytes, mode: int = 0o644, owner: Owner | None = None) -> None:
+        _set(self, "path", path)
+        _set(self, "data", data)
+        _set(self, "mode", mode)
+        _set(self, "owner", owner)
 
 
-@dataclass(frozen=True, slots=True)
-class Rm:
+class Rm(Record):
+    __slots__ = ("path", "allow_not_found", "allow_wildcard")
     path: str
-    allow_not_found: bool = False
-    allow_wildcard: bool = False
+    allow_not_found: bool
+    allow_wildcard: bool
+
+    def __init__(self, path: str, allow_not_found: bool = False, allow_wildcard: bool = False) -> None:
+        _set(self, "path", path)
+        _set(self, "allow_not_found", allow_not_found)
+        _set(self, "allow_wildcard", allow_wildcard)
 
 
-@dataclass(frozen=True, slots=True)
-class Symlink:
+class Symlink(Record):
+    __slots__ = ("oldpath", "newpath", "owner")
     oldpath: str
     newpath: str
-    owner: Owner | None = None
+    owner: Owner | None
+
+    def __init__(self, oldpath: str, newpath: str, owner: Owner | None = None) -> None:
+        _set(self, "oldpath", oldpath)
+        _set(self, "newpath", newpath)
+        _set(self, "owner", owner)
 
 
 FileAction = Copy | Mkdir | Mkfile | Rm | Symlink
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class FileNode:
+class FileNode(IdentityRecord):
     """One file action applied to `base` (None: scratch)."""
 
+    __slots__ = ("base", "action", "location", "meta")
     base: Ref | None
     action: FileAction
-    location: Location | None = None
-    meta: OpMetadata = field(default_factory=OpMetadata)
+    location: Location | None
+    meta: OpMetadata
 
     kind = "file"
     platform = None
+
+    def __init__(
+        self, base: Ref | None, action: FileAction, location: Location | None = None, meta: OpMetadata = NO_METADATA
+    ) -> None:
+        _set(self, "base", base)
+        _set(self, "action", action)
+        _set(self, "location", location)
+        _set(self, "meta", meta)
 
     def inputs(self) -> tuple[Ref | None, ...]:
         if isinstance(self.action, Copy):
@@ -254,28 +470,43 @@ class FileNode:
 # ---------------------------------------------------------------- merge / diff
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class MergeNode:
+class MergeNode(IdentityRecord):
+    __slots__ = ("sources", "location", "meta")
     sources: tuple[Ref, ...]
-    location: Location | None = None
-    meta: OpMetadata = field(default_factory=OpMetadata)
+    location: Location | None
+    meta: OpMetadata
 
     kind = "merge"
     platform = None
+
+    def __init__(
+        self, sources: tuple[Ref, ...], location: Location | None = None, meta: OpMetadata = NO_METADATA
+    ) -> None:
+        _set(self, "sources", sources)
+        _set(self, "location", location)
+        _set(self, "meta", meta)
 
     def inputs(self) -> tuple[Ref | None, ...]:
         return self.sources
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class DiffNode:
+class DiffNode(IdentityRecord):
+    __slots__ = ("lower", "upper", "location", "meta")
     lower: Ref
     upper: Ref | None
-    location: Location | None = None
-    meta: OpMetadata = field(default_factory=OpMetadata)
+    location: Location | None
+    meta: OpMetadata
 
     kind = "diff"
     platform = None
+
+    def __init__(
+        self, lower: Ref, upper: Ref | None, location: Location | None = None, meta: OpMetadata = NO_METADATA
+    ) -> None:
+        _set(self, "lower", lower)
+        _set(self, "upper", upper)
+        _set(self, "location", location)
+        _set(self, "meta", meta)
 
     def inputs(self) -> tuple[Ref | None, ...]:
         return (self.lower, self.upper)
@@ -287,8 +518,7 @@ Node = SourceNode | ExecNode | FileNode | MergeNode | DiffNode
 # ---------------------------------------------------------------- states
 
 
-@dataclass(frozen=True, slots=True)
-class ImageDefaults:
+class ImageDefaults(Record):
     """What a base image's config contributes to the states built on it (like Dockerfile `FROM`).
 
     `env`, `workdir` and `user` are what later `run`s start from. `config` is the
@@ -297,25 +527,47 @@ class ImageDefaults:
     reference resolved to ("" when unknown), which `bk.image` pins.
     """
 
-    env: tuple[str, ...] = ()
-    workdir: str = ""
-    user: str = ""
-    config: str = ""
-    digest: str = ""
+    __slots__ = ("env", "workdir", "user", "config", "digest")
+    env: tuple[str, ...]
+    workdir: str
+    user: str
+    config: str
+    digest: str
+
+    def __init__(
+        self, env: tuple[str, ...] = (), workdir: str = "", user: str = "", config: str = "", digest: str = ""
+    ) -> None:
+        _set(self, "env", env)
+        _set(self, "workdir", workdir)
+        _set(self, "user", user)
+        _set(self, "config", config)
+        _set(self, "digest", digest)
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(Record):
     """A filesystem state: what a Lua `State` value stands for.
 
     `ref` None is scratch (the empty filesystem, no op at all). `exec` is set on
     states returned by `run`, so `get_mount` can reach the exec's other outputs.
     """
 
+    __slots__ = ("ref", "platform", "image", "exec")
     ref: Ref | None
-    platform: Platform | None = None
-    image: ImageDefaults | None = None
-    exec: ExecNode | None = None
+    platform: Platform | None
+    image: ImageDefaults | None
+    exec: ExecNode | None
+
+    def __init__(
+        self,
+        ref: Ref | None,
+        platform: Platform | None = None,
+        image: ImageDefaults | None = None,
+        exec: ExecNode | None = None,
+    ) -> None:
+        _set(self, "ref", ref)
+        _set(self, "platform", platform)
+        _set(self, "image", image)
+        _set(self, "exec", exec)
 
 
 SCRATCH = State(None)

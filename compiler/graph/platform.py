@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+
+from compiler.records import Record
 
 # containerd's specifier components: letters, digits, '_', '.', '-' (an OS has no '.').
 _OS = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -19,11 +20,16 @@ _COMPONENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 EXAMPLE = "linux/arm64"
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(Record):
+    __slots__ = ("os", "architecture", "variant")
     os: str
     architecture: str
-    variant: str = ""
+    variant: str
+
+    def __init__(self, os: str, architecture: str, variant: str = "") -> None:
+        object.__setattr__(self, "os", os)  # as records set their fields (compiler/records.py)
+        object.__setattr__(self, "architecture", architecture)
+        object.__setattr__(self, "variant", variant)
 
     def __str__(self) -> str:
         parts = [self.os, self.architecture] + ([self.variant] if self.variant else [])

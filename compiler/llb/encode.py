@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.pb import llb as pb
+from compiler.records import Record
 
 # Index meaning "no input" (scratch) or "no output" (solver/pb/const.go).
 EMPTY = -1
@@ -22,12 +22,18 @@ EMPTY = -1
 Resolve = Callable[[g.Ref], tuple[str, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedOp:
+class EncodedOp(Record):
+    __slots__ = ("data", "digest", "caps", "inputs")
     data: bytes
     digest: str
     caps: tuple[str, ...]
     inputs: tuple[tuple[str, int], ...]
+
+    def __init__(self, data: bytes, digest: str, caps: tuple[str, ...], inputs: tuple[tuple[str, int], ...]) -> None:
+        object.__setattr__(self, "data", data)  # as records set their fields (compiler/records.py)
+        object.__setattr__(self, "digest", digest)
+        object.__setattr__(self, "caps", caps)
+        object.__setattr__(self, "inputs", inputs)
 
 
 def op_bytes(head: pb.Op, body: pb.Op) -> bytes:

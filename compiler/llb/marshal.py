@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.errors import Location
@@ -60,13 +59,15 @@ class Digester:
         return self.encode(node).digest
 
 
-@dataclass(slots=True)
 class MarshalledOp:
     """One op of the Definition, in `def` order, with the nodes that produced it."""
 
-    digest: str
-    encoded: EncodedOp
-    nodes: list[g.Node] = field(default_factory=list)
+    __slots__ = ("digest", "encoded", "nodes")
+
+    def __init__(self, digest: str, encoded: EncodedOp, nodes: list[g.Node] | None = None) -> None:
+        self.digest = digest
+        self.encoded = encoded
+        self.nodes: list[g.Node] = [] if nodes is None else nodes
 
     @property
     def node(self) -> g.Node:
@@ -80,11 +81,15 @@ class MarshalledOp:
         return seen
 
 
-@dataclass(slots=True)
 class Marshalled:
-    ops: list[MarshalledOp]
-    definition: pb.Definition
-    digester: Digester
+    """The Definition of a state, with its ops and the encoder that digested them."""
+
+    __slots__ = ("ops", "definition", "digester")
+
+    def __init__(self, ops: list[MarshalledOp], definition: pb.Definition, digester: Digester) -> None:
+        self.ops = ops
+        self.definition = definition
+        self.digester = digester
 
     def to_bytes(self) -> bytes:
         return self.definition.SerializeToString(deterministic=True)

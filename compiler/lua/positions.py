@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from dataclasses import dataclass
+
+from compiler.records import Record
 
 
 def encode(text: str) -> bytes:
@@ -22,12 +23,16 @@ def line_starts(source: bytes) -> tuple[int, ...]:
     return (0, *itertools.accumulate(len(line) + 1 for line in source.split(b"\n")[:-1]))
 
 
-@dataclass(frozen=True, slots=True)
-class LineIndex:
+class LineIndex(Record):
     """Positions in one source: bytes and the start of every line."""
 
+    __slots__ = ("source", "starts")
     source: bytes
     starts: tuple[int, ...]
+
+    def __init__(self, source: bytes, starts: tuple[int, ...]) -> None:
+        object.__setattr__(self, "source", source)  # as records set their fields (compiler/records.py)
+        object.__setattr__(self, "starts", starts)
 
     @classmethod
     def of(cls, source: bytes) -> LineIndex:

@@ -13,7 +13,7 @@ Type checkers see `ops_pb2`'s stubs; at run time the names are the same.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,7 +29,9 @@ else:
 
             return {k: v for k, v in vars(ops_pb2).items() if not k.startswith("_")}
         pool = _message.DescriptorPool()
-        file = pool.AddSerializedFile(Path(__file__).with_name("ops.binpb").read_bytes())
+        # os.path, not pathlib: pathlib brings urllib.parse and ipaddress (docs/performance.md#cold-start).
+        with open(os.path.join(os.path.dirname(__file__), "ops.binpb"), "rb") as f:
+            file = pool.AddSerializedFile(f.read())
         names: dict[str, Any] = {}
         # Every message class, nested ones (map entries) included: upb finds a
         # submessage's class through its descriptor, so each must exist.

@@ -20,11 +20,13 @@ import bisect
 import functools
 import re
 from collections import OrderedDict
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compiler.errors import Focus
-from compiler.lua.lexer import Kind, Token, lex
 from compiler.lua.positions import LineIndex, encode
+
+if TYPE_CHECKING:
+    from compiler.lua.lexer import Token
 
 # ---------------------------------------------------------------- the quick path
 
@@ -190,6 +192,8 @@ class CallSites:
         if self._tokens is None:
             source = encode(self.text)
             self._source, self._index = source, LineIndex.of(source)
+            from compiler.lua.lexer import lex  # here: most scripts never need the tokenizer's answer
+
             self._tokens = [t for t in lex(source) if t.kind not in _COMMENTS]
             for i, tok in enumerate(self._tokens):
                 self._by_line.setdefault(self._index.line_of(tok.start) + 1, []).append(i)
@@ -262,10 +266,13 @@ class CallSites:
 Span = tuple[int, int, int, int]
 
 _UNDECIDED = object()
-_COMMENTS = (Kind.COMMENT, Kind.LONG_COMMENT)
+# Token kinds by their values (`Kind` is a StrEnum, so `Kind.NAME == "name"`): the lexer module
+# is imported only when a file needs the tokenizer, which the quick path spares most scripts
+# (docs/performance.md#cold-start).
+_COMMENTS = ("comment", "long_comment")
 # Keywords too: the quick path reads words, not Lua's grammar (and no API is named `or`).
-_WORDS = (Kind.NAME, Kind.KEYWORD)
-_STRINGS = (Kind.STRING, Kind.LONG_STRING)
+_WORDS = ("name", "keyword")
+_STRINGS = ("string", "long_string")
 _OPENERS = (b"(", b"{")
 _CLOSERS = (b")", b"}")
 
@@ -314,7 +321,7 @@ class Word(NamedTuple):
     kind: str
 
 
-_WORD_KINDS = {Kind.NAME: "name", Kind.KEYWORD: "name", Kind.NUMBER: "num"}
+_WORD_KINDS = {"name": "name", "keyword": "name", "number": "num"}  # by Kind value, as above
 _OPEN = ("(", "{", "[")
 _CLOSE = (")", "}", "]")
 _ARGUMENTS_OPEN = ("(", "{")  # f(...) and f{...} (f"..." is a string word)

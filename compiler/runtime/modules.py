@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+
+from compiler.records import Record
 
 # Reads a file by its path relative to the script's folder: text, or None when
 # there is no such file. How a script whose folder is not on this machine (the
 # gateway frontend reads it from a BuildKit local) serves `require`.
 ModuleReader = Callable[[str], str | None]
 
-STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+# Paths here are strings (os.path), not pathlib's: importing pathlib brings urllib.parse and
+# ipaddress, ~5 ms of each start of the CLI (docs/performance.md#cold-start).
+STDLIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "stdlib")
 STDLIB_PREFIX = "luakit/"  # display-name prefix of stdlib files
 
 
@@ -27,21 +29,41 @@ class ModuleError(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Root:
-    directory: Path | None  # None: a root that has no files (e.g. an in-memory script)
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+
+class Root(Record):
+    __slots__ = ("directory", "display_prefix", "reader", "overlays")
+    directory: str | None  # None: a root that has no files (e.g. an in-memory script)
     display_prefix: str  # prepended to relative paths to make display names
-    reader: ModuleReader | None = None  # files from elsewhere, when `directory` is None
+    reader: ModuleReader | None  # files from elsewhere, when `directory` is None
     # Texts that stand for files of `directory`, by absolute path: an editor's open
     # documents, unsaved edits included. Read before the disk.
-    overlays: Mapping[str, str] = field(default_factory=dict)
+    overlays: Mapping[str, str]
+
+    def __init__(
+        self,
+        directory: str | None,
+        display_prefix: str,
+        reader: ModuleReader | None = None,
+        overlays: Mapping[str, str] | None = None,
+    ) -> None:
+        _set(self, "directory", directory)
+        _set(self, "display_prefix", display_prefix)
+        _set(self, "reader", reader)
+        _set(self, "overlays", {} if overlays is None else overlays)
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFile:
+class ModuleFile(Record):
+    __slots__ = ("display_name", "text", "path")
     display_name: str
     text: str
-    path: str | None = None  # the absolute path of a file of a directory root (overlaid or not)
+    path: str | None  # the absolute path of a file of a directory root (overlaid or not)
+
+    def __init__(self, display_name: str, text: str, path: str | None = None) -> None:
+        _set(self, "display_name", display_name)
+        _set(self, "text", text)
+        _set(self, "path", path)
 
 
 def module_path(name: str, mode: str) -> str:
@@ -97,19 +119,19 @@ def _display(root: Root, rel: str) -> str:
     return posixpath.normpath(posixpath.join(root.display_prefix, rel)) if root.display_prefix else rel
 
 
-def _read_inside(directory: Path, rel: str) -> str | None:
-    path = directory / rel
+def _read_inside(directory: str, rel: str) -> str | None:
     try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+        real = os.path.realpath(os.path.join(directory, rel), strict=True)
+    except OSError:  # no such file, or a symlink loop
         return None
-    base = directory.resolve()
-    if real != base and base not in real.parents:
+    base = os.path.realpath(directory)
+    if os.path.commonpath((real, base)) != base:
         raise ModuleError(f"'{rel}' resolves outside the script's folder")
-    if not real.is_file():
+    if not os.path.isfile(real):
         return None
     try:
-        return real.read_text(encoding="utf-8")
+        with open(real, encoding="utf-8") as f:
+            return f.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ModuleError(f"cannot read '{rel}': {exc}") from exc
 
@@ -126,7 +148,7 @@ def roots_for(
     if reader is not None:
         roots.append(Root(None, display_dir, reader))
     elif script_path is not None:
-        roots.append(Root(Path(os.path.dirname(os.path.abspath(script_path))), display_dir, overlays=overlays or {}))
+        roots.append(Root(os.path.dirname(os.path.abspath(script_path)), display_dir, overlays=overlays or {}))
     else:
         roots.append(Root(None, display_dir))
     roots.append(Root(STDLIB_DIR, STDLIB_PREFIX.rstrip("/")))

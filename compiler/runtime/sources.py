@@ -7,27 +7,30 @@ own error messages (syntax and runtime) into located `Problem`s.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from lupa import lua51
 
 from compiler.errors import Focus, Location, Problem, ProblemKind
+from compiler.records import Record
 from compiler.runtime.callsite import CallSites, sites_for
 
 _POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 _NEAR = re.compile(r"near '(?P<token>.*)'$")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(Record):
     """A Lua file that took part in an evaluation (the script or a module)."""
 
+    __slots__ = ("name", "text")
     name: str  # display name, as in Location.file
     text: str
+
+    def __init__(self, name: str, text: str) -> None:
+        object.__setattr__(self, "name", name)  # as records set their fields (compiler/records.py)
+        object.__setattr__(self, "text", text)
 
 
 def strip_first_line_comment(text: str) -> str:
@@ -50,6 +53,8 @@ def chunk_name(name: str) -> str:
     """
     if len(name) <= MAX_CHUNK_NAME:
         return name
+    import hashlib  # here: its OpenSSL binding takes ~3 ms to load, and short names need none
+
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{posixpath.basename(name)[-30:]}~{digest}"
 

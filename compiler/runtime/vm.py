@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from lupa import lua51
 
 from compiler.runtime.modules import STDLIB_PREFIX
 
-_BRIDGE = Path(__file__).with_name("bridge.lua")
+_BRIDGE = os.path.join(os.path.dirname(__file__), "bridge.lua")  # a str: no pathlib (compiler/runtime/modules.py)
 
 # Instructions between two looks at the clock: about 1 ms of Lua work, and
 # about 4% of the time of a tight pure-Lua loop (10,000 cost 10%).
@@ -49,17 +48,26 @@ def _deny_attributes(obj: object, name: object, is_setting: bool) -> object:
     raise AttributeError("not accessible from build scripts")
 
 
-@dataclass
 class LuaOutcome:
-    """How the main chunk ended: None fields mean success."""
+    """How the main chunk ended: None fields mean success. (Not a dataclass: docs/performance.md#cold-start.)"""
 
-    syntax_error: str | None = None
-    error: Any = None
-    error_source: str = ""
-    error_line: int = 0
-    trace: tuple[tuple[str, int], ...] = ()  # (chunk name, line) of each Lua frame, innermost first
-    timed_out: bool = False
-    out_of_memory: bool = False
+    def __init__(
+        self,
+        syntax_error: str | None = None,
+        error: Any = None,
+        error_source: str = "",
+        error_line: int = 0,
+        trace: tuple[tuple[str, int], ...] = (),  # (chunk name, line) of each Lua frame, innermost first
+        timed_out: bool = False,
+        out_of_memory: bool = False,
+    ) -> None:
+        self.syntax_error = syntax_error
+        self.error = error
+        self.error_source = error_source
+        self.error_line = error_line
+        self.trace = trace
+        self.timed_out = timed_out
+        self.out_of_memory = out_of_memory
 
 
 class Sandbox:
@@ -73,7 +81,8 @@ class Sandbox:
             unpack_returned_tuples=True,
             attribute_filter=_deny_attributes,
         )
-        bridge = _BRIDGE.read_bytes()
+        with open(_BRIDGE, "rb") as f:
+            bridge = f.read()
         host_table = self.lua.table_from(
             {
                 b"call": host.call,

@@ -1,5 +1,7 @@
 """Problems -> diagnostics per file, and what each file shows when several scripts report into it."""
 
+from pathlib import Path
+
 from lsprotocol.types import Diagnostic, DiagnosticSeverity, Position, Range
 
 from compiler.errors import Location, Problem, ProblemKind
@@ -47,8 +49,8 @@ def test_problems_without_a_place_do_not_repeat_the_file_name():
 
 
 def test_stdlib_modules_are_the_bundled_files():
-    assert diagnostics.uri_for("luakit/prelude.lua") == (STDLIB_DIR / "prelude.lua").as_uri()
-    assert diagnostics.file_lines("luakit/prelude.lua") == (STDLIB_DIR / "prelude.lua").read_text().split("\n")
+    assert diagnostics.uri_for("luakit/prelude.lua") == (Path(STDLIB_DIR) / "prelude.lua").as_uri()
+    assert diagnostics.file_lines("luakit/prelude.lua") == (Path(STDLIB_DIR) / "prelude.lua").read_text().split("\n")
     assert diagnostics.uri_for("untitled:Untitled-1") == "untitled:Untitled-1"
 
 
@@ -77,7 +79,6 @@ def test_a_module_open_itself_shows_its_own_findings_and_the_scripts_once():
     shown = outbox.update(module, {module: [diagnostic(1, "x"), diagnostic(3, "own")]})
     assert [d.message for d in shown[module]] == ["x", "own"]  # its own first; the script's copy of "x" merged
     assert [d.message for d in outbox.forget(module)[module]] == ["x"]  # closed: what the script found stays
-
 
 
 def test_an_octal_looking_mode_is_its_own_warning_code():
