@@ -17,6 +17,7 @@ import grpc
 import h2.exceptions
 
 from luakit_buildkit.auth import Auth
+from luakit_buildkit.contentstore import ContentStore
 from luakit_buildkit.filesend import Destination
 from luakit_buildkit.filesend import handler as filesend_handler
 from luakit_buildkit.filesync import FileSync
@@ -24,6 +25,7 @@ from luakit_buildkit.h2server import H2Server, MethodTable
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb import health_pb2
 from luakit_buildkit.pb.auth_pb2_grpc import add_AuthServicer_to_server
+from luakit_buildkit.pb.content_pb2_grpc import add_ContentServicer_to_server
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
 from luakit_buildkit.pb.filesync_pb2_grpc import add_FileSyncServicer_to_server
 from luakit_buildkit.pb.health_pb2_grpc import HealthServicer, add_HealthServicer_to_server
@@ -54,6 +56,7 @@ class Session:
         destinations: Mapping[int, Destination],
         secrets: Mapping[str, SecretSource],
         ssh: Mapping[str, Path],
+        content_stores: Mapping[str, Path] | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
         table = MethodTable()
@@ -66,6 +69,9 @@ class Session:
             add_SecretsServicer_to_server(Secrets(secrets), table)
         if ssh:
             add_SSHServicer_to_server(SSHAgents(ssh), table)
+        if content_stores:
+            # `type=local` caches: the daemon reads and writes them here (localcache.py).
+            add_ContentServicer_to_server(ContentStore(content_stores), table)
         methods = table.methods
         if destinations:
             table.add_generic_rpc_handlers((filesend_handler(destinations),))
