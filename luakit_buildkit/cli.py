@@ -116,6 +116,40 @@ def push_refusal(message: str) -> str | None:
     return line
 
 
+def _cache_imports(texts: Sequence[str]) -> tuple[list[ExportSpec], list[str]]:
+    """The `--cache-from`s, and why the `type=local` ones left out were (buildx warns and builds on)."""
+    from luakit_buildkit import localcache
+    from luakit_buildkit.client import ExportSpec
+
+    imports, skipped = [], []
+    for text in texts:
+        kind, attrs = parse_spec(text)
+        if kind == "local":
+            try:
+                attrs = localcache.import_attrs(attrs)
+            except localcache.CacheSkipped as exc:
+                skipped.append(str(exc))
+                continue
+            except ValueError as exc:
+                raise ValueError(f"--cache-from {text!r}: {exc}") from None
+        imports.append(ExportSpec(kind, attrs))
+    return imports, skipped
+
+
+def _local_cache_export(text: str) -> ExportSpec:
+    """A `--cache-to`; a `type=local` one gets its directory now, as buildctl makes it before the build."""
+    from luakit_buildkit import localcache
+    from luakit_buildkit.client import ExportSpec
+
+    kind, attrs = parse_spec(text)
+    if kind == "local":
+        try:
+            localcache.export_directory(attrs)
+        except ValueError as exc:
+            raise ValueError(f"--cache-to {text!r}: {exc}") from None
+    return ExportSpec(kind, attrs)
+
+
 def _display(progress: str, evaluations: Sequence[Evaluation]) -> Display:
     """The `--progress` display; `auto` is the live one on a terminal, plain lines otherwise."""
     from luakit_buildkit.progress import PlainProgress, RawJSONProgress, TTYProgress
@@ -154,17 +188,15 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
         single = None
     try:
         exports = _exports(ns, single)
-        cache_from = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_from]
-        cache_to = [client.ExportSpec(*parse_spec(t)) for t in ns.cache_to]
+        cache_from, skipped = _cache_imports(ns.cache_from)
+        cache_to = [_local_cache_export(t) for t in ns.cache_to]
         secrets = _secrets(ns.secret)
         ssh = _ssh_agents(ns.ssh)
-        if any(c.type == "local" for c in (*cache_from, *cache_to)):
-            # The daemon reads and writes a local cache through a content store served in the
-            # session, which luakit does not serve yet.
-            raise ValueError("type=local caches are not supported yet: use type=registry,ref=… or type=inline")
     except ValueError as exc:
         print(f"luakit buildx: {exc}", file=sys.stderr)
         return 2
+    for warning in skipped:
+        print(f"luakit buildx: warning: {warning}", file=sys.stderr)
     if ns.metadata_file and (problem := _metadata_file_problem(ns.metadata_file)) is not None:
         print(f"luakit buildx: {problem}", file=sys.stderr)
         return EXIT_IO
@@ -207,6 +239,9 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
     except client.Cancelled:
         print("luakit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except client.CacheExportFailed as exc:
+        print(f"luakit buildx: {exc}", file=sys.stderr)
+        return EXIT_IO
     except client.BuildFailed as exc:
         from luakit_buildkit.steps import failure_line, step_location
 
@@ -219,6 +254,8 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
         for line in exc.log_tail:
             print(f"  | {line}", file=sys.stderr)
         return EXIT_STEP_FAILED
+    for warning in result.warnings:
+        print(f"luakit buildx: warning: {warning}", file=sys.stderr)
     if ns.metadata_file:
         import json
 

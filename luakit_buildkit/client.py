@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from compiler.graph.platform import Platform
+from luakit_buildkit import localcache
 from luakit_buildkit.connection import NO_TLS, Connection, TLSFiles, default_address, open_channel
 from luakit_buildkit.pb import control_pb2 as pb
 from luakit_buildkit.pb.control_pb2_grpc import ControlStub
@@ -51,6 +52,8 @@ class StatusUpdate:
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     exporter_response: Mapping[str, str]
+    # Said after the build: a local cache's reset that could not run.
+    warnings: Sequence[str] = ()
 
 
 class BuildError(Exception):
@@ -63,6 +66,10 @@ class DaemonUnreachable(BuildError):
 
 class Cancelled(BuildError):
     pass
+
+
+class CacheExportFailed(BuildError):
+    """The build ran, but a `type=local` cache's index.json could not be written."""
 
 
 class BuildFailed(BuildError):
@@ -128,6 +135,9 @@ def build(
     then we act as the build's gateway client (as a frontend would) and return
     their refs with per-platform configs, which an image exporter makes an index of.
     `exports` are the `--output`s (a `dest` of local/tar/oci/docker is written here);
+    `cache_from`/`cache_to` the caches: `type=local` ones are read and written here, as
+    buildctl does (localcache.py; an import with nothing to import is left out, so faces
+    call `localcache.import_attrs` first to say why, and ValueError for a bad `dest`);
     `locals` the folders `bk.local_` names; `secrets` and `ssh` what runs mount;
     registry credentials come from the Docker config. `on_status` receives every
     status message from the status thread; setting `cancel` stops the build on the
@@ -140,13 +150,17 @@ def build(
     if no_cache:
         attrs["no-cache"] = ""
     platform_builds = () if isinstance(definition, bytes) else tuple(definition)
+    imports, content_stores = _cache_imports(cache_from)
+    local_exports = [c.attrs for c in cache_to if c.type == "local"]
+    for export in local_exports:
+        content_stores[localcache.store_id(export.get("dest", ""))] = localcache.export_directory(export)
     request = pb.SolveRequest(
         Ref=ref,
         Definition=definition if isinstance(definition, bytes) else b"",
         FrontendAttrs=attrs,
         Exporters=[pb.Exporter(Type=e.type, Attrs=dict(e.attrs)) for e in exports],
         Cache=pb.CacheOptions(
-            Imports=[pb.CacheOptionsEntry(Type=c.type, Attrs=dict(c.attrs)) for c in cache_from],
+            Imports=imports,
             Exports=[pb.CacheOptionsEntry(Type=c.type, Attrs=dict(c.attrs)) for c in cache_to],
         ),
     )
@@ -162,16 +176,38 @@ def build(
 
                 destinations[index] = Destination(exporter.Type, exporter.Attrs.pop("dest"))
         session = Session(
-            stub, locals_=locals or {}, destinations=destinations, secrets=secrets or {}, ssh=ssh or {}
+            stub, locals_=locals or {}, destinations=destinations, secrets=secrets or {}, ssh=ssh or {},
+            content_stores=content_stores,
         )
         try:
             request.Session = session.id
             gateway = None
             if platform_builds:
                 gateway = functools.partial(_gateway, channel, ref, platform_builds)
-            return _solve(stub, request, gateway, tracker, address, tls, connection, on_status, cancel)
+            result = _solve(stub, request, gateway, tracker, address, tls, connection, on_status, cancel)
         finally:
             session.close()
+    try:
+        warnings = localcache.record_exports(result.exporter_response, local_exports)
+    except (OSError, ValueError) as exc:
+        raise CacheExportFailed(f"cannot write the local cache's index.json: {getattr(exc, 'strerror', None) or exc}"
+                                ) from None
+    return BuildResult(result.exporter_response, warnings)
+
+
+def _cache_imports(cache_from: Sequence[ExportSpec]) -> tuple[list[pb.CacheOptionsEntry], dict[str, Path]]:
+    """The imports for the SolveRequest, and the content stores the `type=local` ones are read from."""
+    imports, stores = [], {}
+    for c in cache_from:
+        attrs = dict(c.attrs)
+        if c.type == "local":
+            try:
+                attrs = localcache.import_attrs(attrs)
+            except localcache.CacheSkipped:
+                continue  # as buildctl: the build runs without it
+            stores[localcache.store_id(attrs["src"])] = Path(attrs["src"])
+        imports.append(pb.CacheOptionsEntry(Type=c.type, Attrs=attrs))
+    return imports, stores
 
 
 def _solve(

@@ -201,6 +201,9 @@ class H2Server:
             requests = self._requests(stream, handler.request_deserializer)
             if handler.unary_unary is not None:
                 self._respond(stream_id, stream, handler, handler.unary_unary(next(requests), context))
+            elif handler.unary_stream is not None:
+                for response in handler.unary_stream(next(requests), context):
+                    self._respond(stream_id, stream, handler, response)
             elif handler.stream_stream is not None:
                 for response in handler.stream_stream(requests, context):
                     self._respond(stream_id, stream, handler, response)

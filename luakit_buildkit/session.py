@@ -54,6 +54,7 @@ class Session:
         destinations: Mapping[int, Destination],
         secrets: Mapping[str, SecretSource],
         ssh: Mapping[str, Path],
+        content_stores: Mapping[str, Path] | None = None,
     ) -> None:
         self.id = os.urandom(16).hex()
         table = MethodTable()
@@ -72,6 +73,12 @@ class Session:
             from luakit_buildkit.ssh import SSHAgents
 
             add_SSHServicer_to_server(SSHAgents(ssh), table)
+        if content_stores:
+            # `type=local` caches: the daemon reads and writes them here (localcache.py).
+            from luakit_buildkit.contentstore import ContentStore
+            from luakit_buildkit.pb.content_pb2_grpc import add_ContentServicer_to_server
+
+            add_ContentServicer_to_server(ContentStore(content_stores), table)
         methods = table.methods
         if destinations:
             from luakit_buildkit.filesend import handler as filesend_handler
