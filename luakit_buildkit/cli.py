@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import os
 import re
 import sys
@@ -261,7 +260,9 @@ def run(ns: argparse.Namespace, evaluations: Sequence[Evaluation]) -> int:
 
         text = json.dumps(metadata_document(result.exporter_response), indent=2, sort_keys=True, ensure_ascii=False)
         try:
-            _write_atomically(Path(ns.metadata_file), text.encode())
+            from luakit_buildkit.files import write_atomically
+
+            write_atomically(Path(ns.metadata_file), text.encode())
         except OSError as exc:
             print(f"luakit buildx: cannot write --metadata-file {ns.metadata_file}: {exc.strerror or exc}",
                   file=sys.stderr)
@@ -312,18 +313,3 @@ def _metadata_file_problem(path: str) -> str | None:
     if not os.access(folder, os.W_OK):
         return f"cannot write --metadata-file {path}: Permission denied"
     return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=".luakit-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -24,12 +24,12 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from luakit_buildkit.contentstore import blob_path
+from luakit_buildkit.files import write_atomically
 
 STORE_PREFIX = "local:"
 # The exporter response's key for the descriptor of the cache's manifest.
@@ -142,7 +142,7 @@ def _tagged(index: Mapping[str, Any], tag: str) -> Mapping[str, Any] | None:
 
 def _put(directory: Path, descriptor: Mapping[str, Any], tag: str) -> None:
     with _index_lock(directory, exclusive=True):
-        _write_atomically(directory / _LAYOUT, b'{"imageLayoutVersion":"1.0.0"}')
+        write_atomically(directory / _LAYOUT, b'{"imageLayoutVersion":"1.0.0"}')
         try:
             index = _read_index(directory)
         except FileNotFoundError:
@@ -156,7 +156,7 @@ def _put(directory: Path, descriptor: Mapping[str, Any], tag: str) -> None:
             if (m.get("annotations") or {}).get(_REF_NAME) != tag or (m.get("annotations") or {}).get(_IMAGE_NAME)
         ]
         index["manifests"] = [*kept, entry]
-        _write_atomically(directory / _INDEX, json.dumps(index, separators=(",", ":"), ensure_ascii=False).encode())
+        write_atomically(directory / _INDEX, json.dumps(index, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _reset(directory: Path) -> None:
@@ -209,16 +209,3 @@ def _index_lock(directory: Path, *, exclusive: bool) -> Iterator[None]:
         # As buildctl does: the directory keeps nothing but the layout.
         with contextlib.suppress(OSError):
             os.unlink(directory / _LOCK)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".luakit-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
