@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +19,10 @@ import pytest
 
 from luakit_buildkit import localcache
 from luakit_buildkit.contentstore import STORE_ID_HEADER, ContentStore
-from luakit_buildkit.h2server import H2Server, MethodTable
+from luakit_buildkit.h2server import MethodTable
 from luakit_buildkit.pb import content_pb2 as pb
 from luakit_buildkit.pb.content_pb2_grpc import ContentStub, add_ContentServicer_to_server
+from tests.h2_serving import served
 
 STORE = [(STORE_ID_HEADER, "local:cache")]
 
@@ -35,21 +34,8 @@ def store(tmp_path: Path) -> Iterator[tuple[ContentStub, Path]]:
     root.mkdir()
     table = MethodTable()
     add_ContentServicer_to_server(ContentStore({"local:cache": root}), table)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(tmp_path / "s.sock"))
-    listener.listen(1)
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        server = H2Server(table, conn.sendall)
-        while data := conn.recv(65536):
-            server.feed(data)
-        server.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    with grpc.insecure_channel(f"unix:{tmp_path / 's.sock'}") as channel:
+    with served(table, tmp_path) as channel:
         yield ContentStub(channel), root
-    listener.close()
 
 
 def _digest(data: bytes) -> str:

@@ -8,8 +8,6 @@ and flow control on a response larger than the windows.
 from __future__ import annotations
 
 import queue
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import grpc
 import pytest
 
 from luakit_buildkit.filesync import FileSync
-from luakit_buildkit.h2server import H2Server, MethodTable
+from luakit_buildkit.h2server import MethodTable
 from luakit_buildkit.pb import fsutil_pb2 as fs
 from luakit_buildkit.pb import health_pb2, secrets_pb2
 from luakit_buildkit.pb.filesync_pb2_grpc import FileSyncStub, add_FileSyncServicer_to_server
@@ -25,6 +23,7 @@ from luakit_buildkit.pb.health_pb2_grpc import HealthStub, add_HealthServicer_to
 from luakit_buildkit.pb.secrets_pb2_grpc import SecretsStub, add_SecretsServicer_to_server
 from luakit_buildkit.secrets import Secrets
 from luakit_buildkit.session import _Health
+from tests.h2_serving import served
 
 
 @pytest.fixture
@@ -39,21 +38,8 @@ def channel(tmp_path: Path) -> Iterator[grpc.Channel]:
     add_HealthServicer_to_server(_Health(), table)
     add_SecretsServicer_to_server(Secrets({}), table)
     add_FileSyncServicer_to_server(FileSync({"context": files}), table)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(tmp_path / "s.sock"))
-    listener.listen(1)
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        server = H2Server(table, conn.sendall)
-        while data := conn.recv(65536):
-            server.feed(data)
-        server.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    with grpc.insecure_channel(f"unix:{tmp_path / 's.sock'}") as ch:
+    with served(table, tmp_path) as ch:
         yield ch
-    listener.close()
 
 
 def test_unary_call_and_a_status_with_its_message(channel):
