@@ -21,10 +21,12 @@ import textwrap
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import buildkit_harness
+
+# A buildkitd of one test's own (tests/e2e/own_daemon.py).
+from own_daemon import own_daemon  # noqa: E402
 from servers import long_step, step_runs  # noqa: E402
 
 # The frontend image scripts/frontend-image makes, and a build through it (tests/e2e/test_frontend.py).
@@ -364,84 +366,11 @@ def _certificates(directory: Path) -> dict[str, Path]:
     return paths
 
 
-class _OwnDaemon:
-    """A buildkitd of one test's own (to listen on tcp:// with TLS, or to be killed)."""
-
-    def __init__(self, buildkit, directory: Path, certs: dict[str, Path] | None = None) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        if certs is None:
-            self.addr = f"unix://{directory / 'buildkitd.sock'}"
-            tls = ""
-            self.tls_flags: list[str] = []
-        else:
-            self.addr = f"tcp://127.0.0.1:{buildkit_harness.free_port()}"
-            tls = f'[grpc.tls]\n  cert = "{certs["server"]}"\n  key = "{certs["server-key"]}"\n  ca = "{certs["ca"]}"\n'
-            self.tls_flags = ["--tlscacert", str(certs["ca"]), "--tlscert", str(certs["client"]),
-                              "--tlskey", str(certs["client-key"])]
-        (directory / "buildkitd.toml").write_text(textwrap.dedent(f"""\
-            root = "{directory / 'root'}"
-            [grpc]
-              address = ["{self.addr}"]
-            [worker.oci]
-              enabled = true
-              snapshotter = "overlayfs"
-              binary = "{shutil.which('runc')}"
-            [worker.containerd]
-              enabled = false
-        """) + tls)
-        self.log = directory / "buildkitd.log"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(buildkit.buildkitd_path), "--config", str(directory / "buildkitd.toml")],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, self.log.read_text()
-            workers = subprocess.run(
-                [str(buildkit.buildctl_path), "--addr", self.addr, *self.tls_flags, "debug", "workers"],
-                capture_output=True, timeout=30,
-            )
-            if workers.returncode == 0 and len(workers.stdout.splitlines()) > 1:
-                break
-            assert time.monotonic() < deadline, workers.stderr
-            time.sleep(0.2)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        # A killed daemon leaves its steps' containers running: end them, by the root they run in.
-        root = str(self.log.parent)
-        for entry in Path("/proc").iterdir():
-            with contextlib.suppress(OSError):
-                if entry.name.isdigit() and os.readlink(entry / "root").startswith(root):
-                    os.kill(int(entry.name), signal.SIGKILL)
-        buildkit_harness.unmount_under(self.log.parent)
-
-
-@contextlib.contextmanager
-def _own_daemon(buildkit, directory: Path, certs: dict[str, Path] | None = None) -> Iterator[_OwnDaemon]:
-    daemon = _OwnDaemon(buildkit, directory, certs)
-    try:
-        yield daemon
-    finally:
-        daemon.close()
-
-
 def test_tcp_with_mutual_tls(buildkit, tmp_path):
     certs = _certificates(tmp_path)
     script = tmp_path / "build.lua"
     script.write_text('bk.export(bk.scratch():mkfile("/over-tls", "yes"))\n')
-    with _own_daemon(buildkit, tmp_path / "daemon", certs) as daemon:
+    with own_daemon(buildkit, tmp_path / "daemon", certs) as daemon:
         built = _buildx(script, "--addr", daemon.addr, *daemon.tls_flags, "-o", f"type=local,dest={tmp_path / 'out'}")
         assert built.returncode == 0, built.stderr
         assert (tmp_path / "out" / "over-tls").read_text() == "yes"
@@ -459,7 +388,7 @@ def test_tcp_with_mutual_tls(buildkit, tmp_path):
 def test_daemon_killed_mid_build(buildkit, busybox_ref, tmp_path):
     script = tmp_path / "build.lua"
     script.write_text(f'bk.export(bk.image("{busybox_ref}"):run("sleep 97"))\n')
-    with _own_daemon(buildkit, tmp_path / "daemon") as daemon:
+    with own_daemon(buildkit, tmp_path / "daemon") as daemon:
         proc = subprocess.Popen(
             [*LUAKIT, "buildx", str(script), "--no-resolve", "--progress", "plain", "--addr", daemon.addr],
             stderr=subprocess.PIPE, text=True,

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import buildkit, busybox_ref, registry  # noqa: F401 - the e2e suite's daemon fixtures
 from tests.lsp.editor_setup import (
     built_definition,
     debian_package,
