@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-BuildKit test harness for luakit's end-to-end tests.
 
-Stdlib only. Importable (``tests/e2e/conftest.py`` uses it) and runnable::
+Stdlib only. Importable (``tests/conftest.py`` uses it) and runnable::
 
     python scripts/buildkit_harness.py install   # install runc/registry/busybox/git + build buildkit
     python scripts/buildkit_harness.py up        # start registry + buildkitd + base images, wait for Ctrl-C
