@@ -6,7 +6,8 @@ esbonio's agent process):
 * each document waits a short debounce after its last edit, so a burst of
   keystrokes costs one evaluation;
 * evaluations run in a long-lived `compiler.isolated.Worker`, never on the
-  event loop; a spare worker is kept started, so replacing one costs nothing;
+  event loop; a spare worker is kept started (once the first has answered),
+  so replacing one costs nothing;
 * a newer edit makes older work obsolete: if the worker is busy with an older
   version of the same document for longer than `KILL_AFTER`, it is killed and
   the spare takes over, so nothing queues long behind obsolete work. A short
@@ -143,13 +144,15 @@ class Workers:
         self._lock = threading.Lock()
         self._current: Worker | None = None
         self._spare: Worker | None = None
+        self.keep_spare = False  # set once the first worker has answered (`Scheduler._start_spares`)
 
     def start(self) -> None:
+        """Have a current worker, and a spare once `keep_spare` is set."""
         with self._lock:
             if self._current is None or not self._current.alive:
                 self._current = self._spare if self._spare and self._spare.alive else Worker(self.memory_limit)
                 self._spare = None
-            if self._spare is None or not self._spare.alive:
+            if self.keep_spare and (self._spare is None or not self._spare.alive):
                 self._spare = Worker(self.memory_limit)
 
     def current(self, memory_limit: int) -> Worker:
@@ -215,7 +218,18 @@ class Scheduler:
         self._details_lock = asyncio.Lock()
 
     def warm_up(self) -> None:
-        """Start the worker processes in the background (they import the compiler)."""
+        """Start the first worker in the background (it imports the compiler).
+
+        Only the first: the spare and the details worker start once it has answered
+        (`_start_spares`). Three Pythons importing the compiler at once on two cores
+        made the first one, which the first diagnostics wait for, ~0.1-0.2 s later
+        (docs/performance.md, "Start-up").
+        """
+        on_process_thread(self._workers.start)
+
+    def _start_spares(self) -> None:
+        """Start the spare and the details worker, in the background."""
+        self._workers.keep_spare = True
         on_process_thread(self._workers.start)
         if self._details is not None:
             on_process_thread(self._details_worker_for, self._workers.memory_limit)
@@ -325,6 +339,8 @@ class Scheduler:
             try:
                 report = await loop.run_in_executor(self._executor, worker.ask, request)
                 self._warm.add(worker)
+                if not self._workers.keep_spare and not self._closed:
+                    self._start_spares()
                 return report
             except EvaluationTimedOut as exc:  # located where the script was running when killed
                 await asyncio.wrap_future(on_process_thread(self._workers.replace, worker))

@@ -74,14 +74,17 @@ class LuakitServer(LanguageServer):
 
     def load(self, loop: asyncio.AbstractEventLoop) -> None:
         """Import the compiler and the editor modules, start the workers (off the event loop)."""
+        from luakit_ls.scheduler import Scheduler
+
+        # The first worker first: its start (a new Python importing the compiler) is the
+        # longest wait before the first diagnostics, and the rest of loading overlaps it.
+        self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
+        self._scheduler.warm_up()
         from luakit_ls import stubs
         from luakit_ls.diagnostics import Outbox
-        from luakit_ls.scheduler import Scheduler
 
         stubs.load()
         self.outbox = Outbox()
-        self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
-        self._scheduler.warm_up()
         # What is loaded now lives as long as the server: keep it out of the full
         # collections that each evaluation's report (thousands of objects) triggers.
         gc.freeze()

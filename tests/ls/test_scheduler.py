@@ -8,13 +8,16 @@ when a test advances it, so each rule is checked at the moment it must apply.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
+from multiprocessing import resource_tracker
 from typing import Any
 
 import pytest
 
 from compiler.evaluate import ScriptSource
+from compiler.isolated import on_process_thread
 from luakit_ls.scheduler import DEBOUNCE, DETAILS_AFTER, KILL_AFTER, Job, Outcome, Scheduler
 from luakit_ls.settings import Settings
 
@@ -84,6 +87,35 @@ async def until(condition: Callable[[], bool]) -> None:
 
 async def next_of(queue: asyncio.Queue[Outcome]) -> Outcome:
     return await asyncio.wait_for(queue.get(), ANSWER_WITHIN)
+
+
+def started_workers(before: set[int]) -> set[int]:
+    """The worker processes started by this one and not in `before`, once the process thread has
+    done what it was given (multiprocessing's resource tracker, started with the first, is not one)."""
+    on_process_thread(lambda: None).result()  # it runs its work in order: what was handed to it is done
+    found: set[int] = set()
+    for task in os.scandir(f"/proc/{os.getpid()}/task"):
+        with open(os.path.join(task.path, "children")) as children:
+            found |= {int(child) for child in children.read().split()}
+    return found - before - {getattr(resource_tracker._resource_tracker, "_pid", None)}  # not in its stubs
+
+
+async def test_only_the_first_worker_starts_before_the_first_answer() -> None:
+    # Three Pythons importing the compiler at once on two cores delay the one the first
+    # diagnostics wait for; the spare and the details worker start once it has answered.
+    clock, published = FakeClock(), asyncio.Queue[Outcome]()
+    before = started_workers(set())
+    scheduler = Scheduler(published.put_nowait, lambda outcome: None, clock=clock)
+    try:
+        scheduler.warm_up()
+        assert len(started_workers(before)) == 1
+        scheduler.schedule(job(1))
+        await clock.sleeping(1)
+        clock.advance(DEBOUNCE)
+        assert (await next_of(published)).report.ok
+        assert len(started_workers(before)) == 3  # the first, its spare, the details worker
+    finally:
+        scheduler.close()
 
 
 async def test_a_burst_of_edits_is_one_evaluation_of_the_last() -> None:

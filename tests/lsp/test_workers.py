@@ -100,7 +100,11 @@ def test_an_exception_while_reporting_is_a_diagnostic_and_the_workers_stay_warm(
         )
         first = wire.wait_for(lambda m: _published(m, uri, 1))["params"]["diagnostics"]
         assert [(d["code"], d["message"].split(" (")[0]) for d in first] == [("LK004", "internal error in luakit")]
-        workers = children(wire.process.pid)
+        # The spare and the details worker start once the first worker has answered.
+        deadline = time.monotonic() + 60
+        while len(workers := children(wire.process.pid)) < 3:
+            assert time.monotonic() < deadline, f"workers {workers}: the spares never started"
+            time.sleep(0.05)
         for version in range(2, 12):  # keystrokes: each evaluation fails the same way, in the same workers
             text = f"-- {version}\n" + text
             change = {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
