@@ -17,8 +17,7 @@ Nothing in this package knows about editors or BuildKit daemons.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
     from compiler.errors import Location, Problem
     from compiler.evaluate import EvalOptions, Evaluation, ScriptSource, evaluate

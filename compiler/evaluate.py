@@ -13,9 +13,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
 
-from compiler.api.call import Call, Export, ImageResolver, NoImageResolver, Session
+from compiler.api.call import Call, Export, NoImageResolver, Session
 from compiler.api.dispatch import BRIDGE_NAMES, dispatch
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
@@ -26,7 +25,12 @@ from compiler.runtime.modules import ModuleError, ModuleReader, ModuleResolver, 
 from compiler.runtime.sources import SourceFile, SourceSet, chunk_name
 from compiler.runtime.vm import Deadline, Sandbox
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from typing import Any
+
+    from compiler.api.call import ImageResolver
+
     # Loaded when first marshalling (below): `luakit validate` and most evaluations
     # never encode an op, and the encoder brings protobuf's upb (docs/performance.md).
     from compiler.llb.marshal import Digester, Marshalled
@@ -144,12 +148,18 @@ class EvalOptions(Record):
         _set(self, "module_overlays", {} if module_overlays is None else module_overlays)
 
 
-class CallRecord(NamedTuple):
-    """One API call that succeeded, and the value it returned (a tuple: one per call)."""
+class CallRecord(Record):
+    """One API call that succeeded, and the value it returned (one per call)."""
 
+    __slots__ = ("function", "location", "value")
     function: str  # "bk.image", "state:run"
     location: Location | None
     value: Any
+
+    def __init__(self, function: str, location: Location | None, value: Any) -> None:
+        _set(self, "function", function)
+        _set(self, "location", location)
+        _set(self, "value", value)
 
 
 class Evaluation:

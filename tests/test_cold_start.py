@@ -20,8 +20,14 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 # nor for argparse's help width (compiler/cli.py); no pathlib (with urllib.parse and ipaddress:
 # the compiler's paths are os.path strings); the Lua lexer only for a call the quick path
 # cannot locate (compiler/runtime/callsite.py); no `dataclasses` (with `inspect`, `ast`, `dis`,
-# `tokenize`): the compiler's values are records (compiler/records.py).
+# `tokenize`): the compiler's values are records (compiler/records.py). No `hashlib` (its
+# OpenSSL binding): op digests come from `_sha256` (compiler/llb/encode.py). No `typing`
+# (~3 ms, and ~0.3 ms for each `NamedTuple`): annotation-only names are imported under
+# `TYPE_CHECKING`, protocols are defined there, and tuples of fields are records.
 NEVER_FOR_THE_QUICK_START = {
+    "typing",
+    "hashlib",
+    "_hashlib",
     "dataclasses",
     "inspect",
     "luakit_buildkit.cli",

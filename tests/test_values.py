@@ -86,7 +86,7 @@ def test_an_octal_looking_number_is_a_warning_recorded_in_the_session():
     result = file.copy(call("state:copy", s), BASE, BASE, "a", "/b", table(mode=644))
     assert isinstance(result.ref.node.action, g.Copy)
     assert result.ref.node.action.mode == 644  # taken as given
-    assert [w[:3] for w in s.warnings] == [
+    assert [(w.message, w.location, w.kind) for w in s.warnings] == [
         (
             'state:copy: mode is the decimal number 644 (octal 1204): Lua has no octal literals; write "0644" '
             "for octal 0644",
@@ -117,7 +117,7 @@ def test_numeric_modes_that_look_octal_but_fit_are_kept_with_the_warning():
     s = session()
     secret = mounts.secret(call("bk.secret", s), "/run/s", table(mode=440))
     assert secret.mount.mode == 440  # 0o670
-    assert len(s.warnings) == 1 and 'write "0440"' in s.warnings[0][0]
+    assert len(s.warnings) == 1 and 'write "0440"' in s.warnings[0].message
 
 
 # ---------------------------------------------------------------- users and owners

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Protocol
 
 from compiler.errors import Focus, Location, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+from compiler.records import Record
+
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    # Only type checkers need the protocol (a class of `typing`): a resolver is any object with `resolve`.
+    class ImageResolver(Protocol):
+        """Looks up a base image's config for the states built on it.
+
+        `identifier` is a normalized `docker-image://` identifier; `platform` is the
+        platform asked for (None: the resolver's default). Returns None when this
+        resolver does not look images up; raises `ImageResolveError` when it tried
+        and failed. A digest in the result pins the image (`ref@digest`, as
+        Dockerfile does).
+        """
+
+        def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None: ...
 
 
 class Export:
@@ -38,19 +57,6 @@ class RegistryUnreachable(ImageResolveError):
     """
 
 
-class ImageResolver(Protocol):
-    """Looks up a base image's config for the states built on it.
-
-    `identifier` is a normalized `docker-image://` identifier; `platform` is the
-    platform asked for (None: the resolver's default). Returns None when this
-    resolver does not look images up; raises `ImageResolveError` when it tried
-    and failed. A digest in the result pins the image (`ref@digest`, as
-    Dockerfile does).
-    """
-
-    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None: ...
-
-
 class NoImageResolver:
     """The default: no lookups; runs get the default PATH and cwd "/"."""
 
@@ -58,19 +64,36 @@ class NoImageResolver:
         return None
 
 
-class Noted(NamedTuple):
+class Noted(Record):
     """A thing accepted but probably not what the author meant: reported as a warning of `kind`.
 
     `location` is the call's; `focus` the part of it the warning is about, and
     `replacement` its certain fix (see `ScriptError`).
     """
 
+    __slots__ = ("message", "location", "kind", "focus", "replacement", "function")
     message: str
     location: Location | None
     kind: ProblemKind
-    focus: Focus | None = None
-    replacement: Replacement | None = None
-    function: str = ""  # the call's name ("bk.image"): what `focus` is looked for in
+    focus: Focus | None
+    replacement: Replacement | None
+    function: str  # the call's name ("bk.image"): what `focus` is looked for in
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None,
+        kind: ProblemKind,
+        focus: Focus | None = None,
+        replacement: Replacement | None = None,
+        function: str = "",
+    ) -> None:
+        _set(self, "message", message)
+        _set(self, "location", location)
+        _set(self, "kind", kind)
+        _set(self, "focus", focus)
+        _set(self, "replacement", replacement)
+        _set(self, "function", function)
 
 
 class Session:
@@ -100,13 +123,20 @@ class Session:
             raise ScriptError("the build graph exceeds the memory limit")
 
 
-class Call(NamedTuple):
-    """One API call in progress: an immutable tuple, because one is made for every call."""
+class Call(Record):
+    """One API call in progress (a record, not a `typing.NamedTuple`: docs/performance.md#cold-start)."""
 
+    __slots__ = ("where", "location", "session", "args")
     where: str  # the name users know: "bk.image", "state:run"
     location: Location | None
     session: Session
-    args: tuple[Any, ...] = ()  # the arguments as the API function receives them (a method's State first)
+    args: tuple[Any, ...]  # the arguments as the API function receives them (a method's State first)
+
+    def __init__(self, where: str, location: Location | None, session: Session, args: tuple[Any, ...] = ()) -> None:
+        _set(self, "where", where)
+        _set(self, "location", location)
+        _set(self, "session", session)
+        _set(self, "args", args)
 
     def error(self, message: str, focus: Focus | None = None, replacement: Replacement | None = None) -> ScriptError:
         return ScriptError(f"{self.where}: {message}", focus, replacement)

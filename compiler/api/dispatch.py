@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call
@@ -11,6 +10,10 @@ from compiler.api.registry import FUNCTIONS, METHODS, user_name
 from compiler.errors import Focus, ScriptError
 from compiler.graph import nodes as g
 from compiler.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 # inspect.CO_VARARGS, without importing inspect (docs/performance.md#cold-start): the code flag of a `*args`.
 _CO_VARARGS = 0x04

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call
 from compiler.api.paths import absolute
 from compiler.graph import nodes as g
 from compiler.records import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 # What BuildKit and Dockerfile use when the image sets no PATH.
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from compiler.api import values as v
 from compiler.api.call import Call
 from compiler.api.paths import absolute
 from compiler.graph import nodes as g
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 COPY_OPTIONS: dict[str, v.Reader] = {
     "mode": v.mode,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call, Export
@@ -11,6 +10,10 @@ from compiler.api.exec import env_pairs
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform, host, oci_fields
 from compiler.records import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _states(call: Call, args: tuple[Any, ...]) -> list[g.State]:

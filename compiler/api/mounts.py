@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call
 from compiler.graph import nodes as g
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 _SHARING = {"shared": 0, "private": 1, "locked": 2}  # pb.CacheSharingOpt
 

@@ -7,12 +7,15 @@ this table against the stubs in types/, the single source of API truth.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from compiler.api import exec as exec_api
 from compiler.api import file, graphops, mounts, sources
 from compiler.api import values as v
 from compiler.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ApiFunction(Record):

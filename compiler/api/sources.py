@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
 
 from compiler.api import values as v
 from compiler.api.call import Call, ImageResolveError, RegistryUnreachable
@@ -12,6 +11,10 @@ from compiler.api.reference import ReferenceError, normalize
 from compiler.errors import ProblemKind
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 IMAGE_OPTIONS: dict[str, v.Reader] = {
     "platform": v.platform,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from compiler.errors import Focus, ProblemKind, Replacement
 from compiler.graph import nodes as g
@@ -24,7 +23,10 @@ from compiler.graph import platform as platforms
 from compiler.graph.platform import Platform
 from compiler.records import IdentityRecord, Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from compiler.api.call import Call
 
 
@@ -178,7 +180,8 @@ class Warned(Record):
         object.__setattr__(self, "replacement", replacement)
 
 
-Reader = Callable[[Any], Any]
+if TYPE_CHECKING:  # only annotations name it (`Any` is typing's)
+    Reader = Callable[[Any], Any]
 
 
 def check(call: Call, what: str, reader: Reader, value: Any) -> Any:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
 from compiler.llb.encode import EncodedOp, digest_of, encode
 from compiler.pb import llb as pb
+from compiler.records import Record
 
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from compiler.runtime.sources import SourceFile
 
 
@@ -125,10 +130,16 @@ def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
     return order
 
 
-class _Metadata(NamedTuple):
+class _Metadata(Record):
+    __slots__ = ("data", "description", "ignore_cache")
     data: bytes  # a serialized pb.OpMetadata
     description: bool  # whether it has one (then the final vertex has the meta.description cap)
     ignore_cache: bool  # likewise, for meta.ignorecache
+
+    def __init__(self, data: bytes, description: bool, ignore_cache: bool) -> None:
+        _set(self, "data", data)
+        _set(self, "description", description)
+        _set(self, "ignore_cache", ignore_cache)
 
 
 @functools.lru_cache(maxsize=256)

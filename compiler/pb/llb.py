@@ -14,9 +14,10 @@ Type checkers see `ops_pb2`'s stubs; at run time the names are the same.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from typing import Any
     from compiler.pb.ops_pb2 import *  # noqa: F403
 else:
 

@@ -20,11 +20,14 @@ import bisect
 import functools
 import re
 from collections import OrderedDict
-from typing import TYPE_CHECKING, NamedTuple
 
 from compiler.errors import Focus
 from compiler.lua.positions import LineIndex, encode
+from compiler.records import Record
 
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
     from compiler.lua.lexer import Token
 
@@ -310,15 +313,24 @@ def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
 # find the argument, key or value a mistake is in (see `Focus`).
 
 
-class Word(NamedTuple):
+class Word(Record):
     """A token as the parts of a call read it: its text, span and a coarse kind (name, str, num, op)."""
 
+    __slots__ = ("text", "line", "column", "end_line", "end_column", "kind")
     text: str
     line: int  # 1-based
     column: int  # 0-based code points
     end_line: int
     end_column: int
     kind: str
+
+    def __init__(self, text: str, line: int, column: int, end_line: int, end_column: int, kind: str) -> None:
+        _set(self, "text", text)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "kind", kind)
 
 
 _WORD_KINDS = {"name": "name", "keyword": "name", "number": "num"}  # by Kind value, as above

@@ -10,7 +10,6 @@ userdata that carry them, so a script cannot forge one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from lupa import lua51
 
@@ -19,10 +18,14 @@ from compiler.errors import ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
-MAX_TABLE_DEPTH = 64
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
-# The bridge's `identify`: (kind, handle) for a userdata it minted, else (None, None).
-Identify = Callable[[Any], tuple[Any, Any]]
+    # The bridge's `identify`: (kind, handle) for a userdata it minted, else (None, None).
+    Identify = Callable[[Any], tuple[Any, Any]]
+
+MAX_TABLE_DEPTH = 64
 
 _KINDS: dict[type, bytes] = {g.State: b"State", v.MountValue: b"Mount", Platform: b"Platform"}
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
 
 from lupa import lua51
 
 from compiler.errors import Focus, Location, Problem, ProblemKind
 from compiler.records import Record
 from compiler.runtime.callsite import CallSites, sites_for
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
 
 _POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 _NEAR = re.compile(r"near '(?P<token>.*)'$")

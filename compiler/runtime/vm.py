@@ -4,31 +4,35 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Protocol
 
 from lupa import lua51
 
 from compiler.runtime.modules import STDLIB_PREFIX
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    # Only type checkers need the protocol (a class of `typing`): at run time the host is any object.
+    class Host(Protocol):
+        """What the bridge calls back into (implemented by compiler.evaluate)."""
+
+        def call(self, name: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]: ...
+        def describe(self, handle: int) -> bytes: ...
+        def print(self, source: bytes, line: int, text: bytes) -> None: ...
+        def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
+        def getenv(self, name: bytes) -> bytes | None: ...
+        def compiled(self, chunkname: bytes, bytecode: bytes) -> None: ...
+        def tick(self, source: bytes, line: int) -> bool:
+            """Whether the time is up; `source` and `line` say what was running (the count hook's view)."""
+            ...
+
 
 _BRIDGE = os.path.join(os.path.dirname(__file__), "bridge.lua")  # a str: no pathlib (compiler/runtime/modules.py)
 
 # Instructions between two looks at the clock: about 1 ms of Lua work, and
 # about 4% of the time of a tight pure-Lua loop (10,000 cost 10%).
 HOOK_COUNT = 100_000
-
-
-class Host(Protocol):
-    """What the bridge calls back into (implemented by compiler.evaluate)."""
-
-    def call(self, name: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]: ...
-    def describe(self, handle: int) -> bytes: ...
-    def print(self, source: bytes, line: int, text: bytes) -> None: ...
-    def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
-    def getenv(self, name: bytes) -> bytes | None: ...
-    def compiled(self, chunkname: bytes, bytecode: bytes) -> None: ...
-    def tick(self, source: bytes, line: int) -> bool:
-        """Whether the time is up; `source` and `line` say what was running (the count hook's view)."""
-        ...
 
 
 class Deadline:
