@@ -20,8 +20,11 @@ from compiler.records import Record
 # show. Python 3.12 renamed the module `_sha2`.
 try:
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # Python >= 3.12
-    from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    try:  # Python >= 3.12
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # a Python built without its own hash modules
+        from hashlib import sha256
 
 # Index meaning "no input" (scratch) or "no output" (solver/pb/const.go).
 EMPTY = -1
