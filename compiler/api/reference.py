@@ -15,7 +15,8 @@ _DOMAIN = re.compile(
     r"|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$"
 )
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+# Compiled by `re` on first use (its cache): few references pin a digest.
+_DIGEST = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"
 
 DEFAULT_DOMAIN = "docker.io"
 
@@ -32,7 +33,7 @@ def normalize(ref: str) -> str:
     name, digest = text, ""
     if "@" in text:
         name, digest = text.split("@", 1)
-        if not _DIGEST.match(digest):
+        if not re.match(_DIGEST, digest):
             raise ReferenceError(f"invalid digest '{digest}' in image reference '{ref}'")
     tag = ""
     slash = name.rfind("/")
