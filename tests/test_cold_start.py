@@ -26,9 +26,11 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 # OpenSSL binding): op digests come from `_sha256` (compiler/llb/encode.py). No `typing`
 # (~3 ms, and ~0.3 ms for each `NamedTuple`): annotation-only names are imported under
 # `TYPE_CHECKING`, protocols are defined there, and tuples of fields are records. No
-# `threading`: the CLI's two threads (signals, the watchdog) are `_thread`'s.
+# `threading`: the CLI's two threads (signals, the watchdog) are `_thread`'s; no `signal`
+# (its enums): the CLI blocks and waits for signals with `_signal`.
 NEVER_FOR_THE_QUICK_START = {
     "threading",
+    "signal",
     "typing",
     "hashlib",
     "_hashlib",
