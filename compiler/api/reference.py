@@ -10,7 +10,9 @@ import re
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_DOMAIN = re.compile(
+# Compiled by `re` on first use (its cache), like _DIGEST: a reference without a registry
+# (`alpine:3.19`) has no domain to check.
+_DOMAIN = (
     r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*"
     r"|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$"
 )
@@ -43,7 +45,7 @@ def normalize(ref: str) -> str:
         if not _TAG.match(tag):
             raise ReferenceError(f"invalid tag '{tag}' in image reference '{ref}'")
     domain, remainder = _split_domain(name)
-    if not _DOMAIN.match(domain):
+    if domain != DEFAULT_DOMAIN and not re.match(_DOMAIN, domain):
         raise ReferenceError(f"invalid registry '{domain}' in image reference '{ref}'")
     if remainder.lower() != remainder:
         raise ReferenceError(f"invalid image reference '{ref}': repository name ({remainder}) must be lowercase")
