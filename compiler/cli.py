@@ -196,20 +196,25 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
         add_flags(p)
 
-    # Only the command being run gets its flags; the others are listed with their
-    # help. argparse makes a help formatter and looks up translations for every flag,
-    # a few ms of each start that no other command needs (docs/performance.md#cold-start).
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    for name, summary, add_flags in (
+    # Only the command being run is made, with its flags; the others only for `luakit --help`
+    # and for the message about a command that does not exist. argparse makes a help
+    # formatter and looks up translations for every parser and flag, a few ms of each start
+    # that the command being run does not need (docs/performance.md#cold-start).
+    subcommands = (
         ("build", "write the LLB definition (pipe it to buildctl)", build_flags),
         ("validate", "check a script; prints nothing when it is fine", evaluation_flags),
         ("dag", "show the op graph as Graphviz DOT or JSON", dag_flags),
         ("buildx", "build the script on BuildKit (docs/cli.md)", buildx_flags),
-    ):
+        ("version", "print the version", None),
+    )
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    known = command in {name for name, _, _ in subcommands}
+    for name, summary, add_flags in subcommands:
+        if known and name != command:
+            continue
         subparser = commands.add_parser(name, help=summary, formatter_class=_HelpFormatter)
-        if name == command:
+        if name == command and add_flags is not None:
             add_flags(subparser)
-    commands.add_parser("version", help="print the version", formatter_class=_HelpFormatter)
     return parser
 
 
