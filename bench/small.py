@@ -4,6 +4,7 @@
     python bench/small.py --go-luakit PATH             # and the Go luakit (a binary you built yourself)
     python bench/small.py --quick --scripts hello,go-service
     python bench/small.py --in-place                   # time the luakit of this venv (see below)
+    python bench/small.py --instructions --scripts hello   # instructions, under valgrind: independent of load
 
 Scripts: every examples/*/build.lua and the hand-written bench/scripts/*.lua (multi-stage Go, Node and
 Python builds with caches, secrets and copies; 40-70 lines each), each run in its own directory.
@@ -24,6 +25,12 @@ Our CLI is timed from a regular install (`pip install ROOT` into a venv of its o
 ~/.cache/luakit/bench-venv/ and rebuilt when the sources change), because an editable install puts an
 import finder in front of every module the venv's Python loads, floor included. --in-place times the
 `luakit` beside this Python instead (the floor then comes from this Python too). Plain stdlib.
+
+--instructions counts, instead of timing, the instructions each command executes in user space, once, under
+valgrind's cachegrind (Debian's `valgrind`; ~50x slower), with PYTHONHASHSEED=0. Other work on the machine
+moves wall times by up to 2x between runs here; it does not move these counts, which makes them the measure
+for comparing two versions of the code (the ratio to the floor is not the wall-time ratio: the floor spends
+more of its time loading shared libraries than running instructions).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -80,6 +88,34 @@ def run_once(argv: list[str], cwd: Path) -> tuple[float, int, bytes]:
         return seconds, done.returncode, err.read()
 
 
+def instructions(argv: list[str], cwd: Path) -> int:
+    """Instructions (user space) one run executes, counted by valgrind's cachegrind."""
+    counted = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *argv],
+        cwd=cwd,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", counted.stderr)
+    if found is None:
+        sys.exit(f"no instruction count from valgrind for {argv}:\n{counted.stderr}")
+    return int(found.group(1).replace(",", ""))
+
+
+def count_instructions(chosen: list[Script], columns: list[Command]) -> None:
+    print("\nmillions of instructions, one run each; ratio to the floor")
+    print(f"{'script':<15} " + " ".join(f"{c.label:>16}" for c in columns))
+    with tempfile.TemporaryDirectory(prefix="luakit-small-") as tmp:
+        for script in chosen:
+            counts = [instructions(c.for_script(script, Path(tmp) / "out"), script.path.parent) for c in columns]
+            cells = [f"{n / 1e6:8.1f} ({n / counts[0]:4.2f})" for n in counts]
+            print(f"{script.name:<15} " + " ".join(f"{cell:>16}" for cell in cells))
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
@@ -91,6 +127,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 rounds")
     parser.add_argument("--scripts", help="comma-separated script names (default: all)")
     parser.add_argument("--in-place", action="store_true", help="time the luakit beside this Python, not a wheel")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind, not time")
     ns = parser.parse_args()
     rounds = 5 if ns.quick else ns.rounds
     chosen = scripts()
@@ -116,6 +153,10 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, {platform.platform()}, python {platform.python_version()}")
     print(f"ours: {luakit} ({'this venv' if ns.in_place else 'regular install'}); go: {ns.go_luakit or '(none)'}")
+    if ns.instructions:
+        print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        count_instructions(chosen, columns)
+        return
     print(f"{rounds} rounds, interleaved; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
     samples: dict[tuple[str, str], list[float]] = {}

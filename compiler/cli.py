@@ -15,14 +15,14 @@ otherwise import (docs/performance.md#cold-start).
 
 from __future__ import annotations
 
+import _signal
+import _thread
 import argparse
 import contextlib
 import gc
 import os
-import signal
 import stat
 import sys
-import threading
 from collections.abc import Sequence
 
 from compiler import __version__
@@ -196,20 +196,25 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
         add_flags(p)
 
-    # Only the command being run gets its flags; the others are listed with their
-    # help. argparse makes a help formatter and looks up translations for every flag,
-    # a few ms of each start that no other command needs (docs/performance.md#cold-start).
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    for name, summary, add_flags in (
+    # Only the command being run is made, with its flags; the others only for `luakit --help`
+    # and for the message about a command that does not exist. argparse makes a help
+    # formatter and looks up translations for every parser and flag, a few ms of each start
+    # that the command being run does not need (docs/performance.md#cold-start).
+    subcommands = (
         ("build", "write the LLB definition (pipe it to buildctl)", build_flags),
         ("validate", "check a script; prints nothing when it is fine", evaluation_flags),
         ("dag", "show the op graph as Graphviz DOT or JSON", dag_flags),
         ("buildx", "build the script on BuildKit (docs/cli.md)", buildx_flags),
-    ):
+        ("version", "print the version", None),
+    )
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    known = command in {name for name, _, _ in subcommands}
+    for name, summary, add_flags in subcommands:
+        if known and name != command:
+            continue
         subparser = commands.add_parser(name, help=summary, formatter_class=_HelpFormatter)
-        if name == command:
+        if name == command and add_flags is not None:
             add_flags(subparser)
-    commands.add_parser("version", help="print the version", formatter_class=_HelpFormatter)
     return parser
 
 
@@ -350,17 +355,22 @@ def _end_on_signals() -> None:
     they work while a script is inside one long C call, where no Python signal
     handler (nor KeyboardInterrupt) would run.
     """
-    signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    # `_signal` is the C module `signal` wraps: the same functions, without the enum classes
+    # `signal` builds for every signal name at import (~1 ms of each start).
+    signals = {_signal.SIGINT, _signal.SIGTERM}
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, signals)
 
     def wait() -> None:
-        received = signal.sigwait(signals)
+        received = _signal.sigwait(signals)
         for tmp in list(_pending):
             _remove(tmp)
-        print("luakit: interrupted" if received == signal.SIGINT else "luakit: terminated", file=sys.stderr, flush=True)
+        ended = "interrupted" if received == _signal.SIGINT else "terminated"
+        print(f"luakit: {ended}", file=sys.stderr, flush=True)
         os._exit(128 + received)
 
-    threading.Thread(target=wait, name="luakit-signals", daemon=True).start()
+    # `_thread`, not `threading`, which nothing else in a CLI run needs (~1 ms of each start).
+    # Like a daemon thread, it ends with the process.
+    _thread.start_new_thread(wait, ())
 
 
 def run(argv: Sequence[str]) -> int:

@@ -7,9 +7,9 @@ a location, next to whatever the script built before it stopped.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import re
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
@@ -254,13 +254,21 @@ def watchdog(timeout: float, give_up: Callable[[], None]) -> Iterator[None]:
     For a script stuck inside one C call, which no hook can stop: `give_up` must
     end the process (after telling the user), as the evaluation cannot be ended.
     """
-    timer = threading.Timer(timeout + WATCHDOG_GRACE, give_up)
-    timer.daemon = True
-    timer.start()
+    # A bare `_thread` waiting on a lock rather than `threading.Timer`: the CLI would
+    # import `threading` for this alone, ~1 ms of every start (docs/performance.md#cold-start).
+    # The thread ends with the process, as a daemon thread does.
+    finished = _thread.allocate_lock()
+    finished.acquire()
+
+    def watch() -> None:
+        if not finished.acquire(timeout=timeout + WATCHDOG_GRACE):
+            give_up()
+
+    _thread.start_new_thread(watch, ())
     try:
         yield
     finally:
-        timer.cancel()
+        finished.release()
 
 
 def reachable(state: g.State) -> dict[int, g.Node]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.runtime.callsite import CallSites, sites_for
+from compiler.runtime.callsite import CallSites, _match_args, _scan_args, sites_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(
@@ -93,3 +93,26 @@ def test_quick_path_skips_the_tokenizer_on_plain_scripts() -> None:
     sites = CallSites(text)
     assert sites.locate(5, "cache") is not None and sites.locate(5, "run") is not None
     assert sites._tokens is None
+
+
+def _assert_scan_agrees(text: str) -> int:
+    """The scan and the pattern end every argument list of `text` at the same place (or neither)."""
+    openers = [i for i, char in enumerate(text) if char in "({"]
+    for offset in openers:
+        assert _scan_args(text, offset) == _match_args(text, offset), (offset, text[offset : offset + 60])
+    return len(openers)
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_scan_agrees_with_the_pattern(path: Path) -> None:
+    text = path.read_text()
+    assert _assert_scan_agrees(text) > 0
+    for mutated in _mutations(text, 40, seed=len(text)):
+        _assert_scan_agrees(mutated)
+
+
+def test_scan_agrees_with_the_pattern_on_tricky_lines() -> None:
+    nested = "f(" * 7 + ")" * 7 + " g({ a = { b = { c = '}' } } -- ) \n })"
+    assert _assert_scan_agrees(TRICKY + nested) > 10
+    for mutated in _mutations(TRICKY + nested, 300, seed=11):
+        _assert_scan_agrees(mutated)

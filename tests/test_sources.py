@@ -30,6 +30,8 @@ def test_image_bad_refs():
     assert "must be lowercase" in error('bk.export(bk.image("Alpine"))')
     assert "invalid image reference 'alpine:a:b'" in error('bk.export(bk.image("alpine:a:b"))')
     assert "invalid tag" in error('bk.export(bk.image("alpine:-x"))')
+    assert "invalid registry 'exa_mple.com'" in error('bk.export(bk.image("exa_mple.com/foo"))')
+    assert "invalid digest" in error('bk.export(bk.image("alpine@sha256:xyz"))')
     assert error('bk.image("")') == "build.lua:1:10: bk.image: ref must not be empty"
 
 

@@ -36,7 +36,6 @@ _ULIMITS = (
     "sigpending",
     "stack",
 )
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # ---------------------------------------------------------------- environment
@@ -146,7 +145,9 @@ def _ulimits(value: Any) -> tuple[g.Ulimit, ...]:
 
 
 def _env_name(name: str) -> str:
-    if not _ENV_NAME.match(name):
+    # An ASCII identifier is exactly [A-Za-z_][A-Za-z0-9_]*, a POSIX shell's variable name: no
+    # pattern to compile at start-up, and cheaper per key than one.
+    if not (name.isascii() and name.isidentifier()):
         raise v.Invalid("is not a valid environment variable name")
     return name
 

@@ -10,12 +10,15 @@ import re
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_DOMAIN = re.compile(
+# Compiled by `re` on first use (its cache), like _DIGEST: a reference without a registry
+# (`alpine:3.19`) has no domain to check.
+_DOMAIN = (
     r"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*"
     r"|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$"
 )
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+# Compiled by `re` on first use (its cache): few references pin a digest.
+_DIGEST = r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$"
 
 DEFAULT_DOMAIN = "docker.io"
 
@@ -32,7 +35,7 @@ def normalize(ref: str) -> str:
     name, digest = text, ""
     if "@" in text:
         name, digest = text.split("@", 1)
-        if not _DIGEST.match(digest):
+        if not re.match(_DIGEST, digest):
             raise ReferenceError(f"invalid digest '{digest}' in image reference '{ref}'")
     tag = ""
     slash = name.rfind("/")
@@ -42,7 +45,7 @@ def normalize(ref: str) -> str:
         if not _TAG.match(tag):
             raise ReferenceError(f"invalid tag '{tag}' in image reference '{ref}'")
     domain, remainder = _split_domain(name)
-    if not _DOMAIN.match(domain):
+    if domain != DEFAULT_DOMAIN and not re.match(_DOMAIN, domain):
         raise ReferenceError(f"invalid registry '{domain}' in image reference '{ref}'")
     if remainder.lower() != remainder:
         raise ReferenceError(f"invalid image reference '{ref}': repository name ({remainder}) must be lowercase")

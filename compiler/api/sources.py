@@ -70,7 +70,8 @@ def scratch(call: Call, *extra: Any) -> g.State:
     return g.State(None, platform=call.session.target)
 
 
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Compiled by `re` on first use (its cache), like _SCP_LIKE: only bk.local needs it.
+_LOCAL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 LOCAL_OPTIONS: dict[str, v.Reader] = {
     "include": v.string_list,
@@ -90,7 +91,7 @@ def _go_json(items: tuple[str, ...]) -> str:
 
 def local(call: Call, name: Any = None, opts: Any = None) -> g.State:
     text = v.check(call, "name", v.nonempty_string, name)
-    if not _LOCAL_NAME.match(text) or len(text) > 256:
+    if not re.match(_LOCAL_NAME, text) or len(text) > 256:
         raise call.error(
             f"invalid local name '{text}': use letters, digits, '.', '_' or '-' (the NAME of buildctl --local NAME=DIR)"
         )
@@ -134,13 +135,13 @@ _GIT_ATTRS = (
     ("known_ssh_hosts", "git.knownsshhosts", "source.git.knownsshhosts"),
 )
 
-_SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$")
+_SCP_LIKE = r"^(?:(?P<user>[^@/]+)@)?(?P<host>[^:/]+):(?P<path>(?!//).+)$"
 
 
 def _parse_git_url(url: str) -> tuple[str, str, str, bool]:
     """(remote url, host, path, is_ssh) like BuildKit's gitutil.ParseURL."""
     if "://" not in url:
-        scp = _SCP_LIKE.match(url)
+        scp = re.match(_SCP_LIKE, url)
         if scp and "." not in url.split(":", 1)[0].split("@")[-1] and "@" not in url:
             scp = None
         if scp:

@@ -519,18 +519,19 @@ permissions = file_mode(special_bits=False)
 
 # ---------------------------------------------------------------- users and owners
 
-_ID = re.compile(r"^[0-9]+$")
-_NAME = re.compile(r"^[^:\s]+$")
+# Compiled by `re` on first use (its cache): most scripts set no owner.
+_ID = r"^[0-9]+$"
+_NAME = r"^[^:\s]+$"
 
 
 def _account(value: Any) -> str | int:
     """A user or group: a name, or a numeric id (a number, or a string of digits)."""
     if isinstance(value, str):
-        if _ID.match(value):
+        if re.match(_ID, value):
             return uint32(int(value))
         if not value:
             raise Invalid("must not be empty")
-        if not _NAME.match(value):
+        if not re.match(_NAME, value):
             raise Invalid(f"must be a user name or id, without ':' or spaces, got {shown(value)}")
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -579,7 +580,7 @@ def user(value: Any) -> str:
 
 def numeric_id(value: Any) -> int:
     """A uid or gid where BuildKit takes only numbers (secrets, ssh sockets, http downloads)."""
-    if isinstance(value, str) and not _ID.match(value):
+    if isinstance(value, str) and not re.match(_ID, value):
         raise Invalid(f"must be a numeric id (names are not looked up here), got {shown(value)}")
     if isinstance(value, str):
         value = int(value)

@@ -14,8 +14,9 @@ import re
 from compiler.records import Record
 
 # containerd's specifier components: letters, digits, '_', '.', '-' (an OS has no '.').
-_OS = re.compile(r"^[A-Za-z0-9_-]+$")
-_COMPONENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Compiled by `re` on first use (its cache): most scripts never name a platform.
+_OS = r"^[A-Za-z0-9_-]+$"
+_COMPONENT = r"^[A-Za-z0-9_.-]+$"
 
 EXAMPLE = "linux/arm64"
 
@@ -75,11 +76,11 @@ def normalize(os_name: str, arch: str, variant: str = "") -> Platform:
     `arm` -> `arm/v7`, `x86_64` -> `amd64`, `i386` -> `386` (no variant), `macos` -> `darwin`.
     Raises ValueError, with a message for the user, for a component containerd would reject.
     """
-    if not _OS.match(os_name):
+    if not re.match(_OS, os_name):
         raise ValueError(_invalid("OS", os_name))
-    if not _COMPONENT.match(arch):
+    if not re.match(_COMPONENT, arch):
         raise ValueError(_invalid("architecture", arch))
-    if variant and not _COMPONENT.match(variant):
+    if variant and not re.match(_COMPONENT, variant):
         raise ValueError(_invalid("variant", variant))
     os_name = os_name.lower()
     if os_name == "macos":

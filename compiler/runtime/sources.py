@@ -20,8 +20,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/pe
 if TYPE_CHECKING:
     from typing import Any
 
-_POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
-_NEAR = re.compile(r"near '(?P<token>.*)'$")
+# Pattern sources, compiled by `re` on first use and kept in its cache: a run that never
+# reports a Lua error does not pay for compiling it (docs/performance.md#cold-start).
+_POSITION = r"(?s)^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$"
+_NEAR = r"near '(?P<token>.*)'$"
 
 
 class SourceFile(Record):
@@ -165,7 +167,7 @@ class SourceSet:
     # ------------------------------------------------------------ Lua's messages
 
     def _split_position(self, message: str) -> tuple[str, int, str] | None:
-        m = _POSITION.match(message)
+        m = re.match(_POSITION, message)
         if m is None:
             return None
         file = self._stand_ins.get(m.group("file"), m.group("file"))
@@ -180,7 +182,7 @@ class SourceSet:
             return Problem(self._named(message), None, ProblemKind.SYNTAX)
         file, line, text = split
         location = self.line_location(file, line)
-        near = _NEAR.search(text)
+        near = re.search(_NEAR, text)
         lines = self._sites[file].lines
         if near and near.group("token") and line <= len(lines):
             column = lines[line - 1].rfind(near.group("token"))
