@@ -29,7 +29,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import gc
-import multiprocessing
 import multiprocessing.connection
 import os
 import resource
@@ -56,6 +55,7 @@ from compiler.evaluate import (
 )
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
+from compiler.worker_start import Started, start_process
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
 # libraries, the marshalled Definition).
@@ -206,7 +206,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(
+def serve(
     conn: multiprocessing.connection.Connection, memory_limit: int, parent: int, chunk: Any = None, line: Any = None
 ) -> None:
     _die_with(parent)
@@ -280,21 +280,16 @@ class Worker:
     WorkerGone. Start one ahead of need: spawning costs a Python start-up.
     """
 
-    def __init__(self, memory_limit: int) -> None:
+    def __init__(self, memory_limit: int, started: Started | None = None) -> None:
+        """A new worker, or one whose process was `started` already (see compiler.worker_start)."""
+        if started is None:
+            started = _on_process_thread(lambda: start_process(memory_limit))
+        assert started.memory_limit == memory_limit, "the address-space cap is set when the process starts"
         self.memory_limit = memory_limit
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        # Where the evaluation was last seen running, written by the child at each look
-        # of its count hook: when the child has to be killed (stuck inside one C call,
-        # beyond any hook), it can no longer say where it was, so it is read from here.
-        # Unlocked: it is only read once the child is dead.
-        self._seen_chunk = context.Array("c", 256, lock=False)
-        self._seen_line = context.Value("i", 0, lock=False)
-        self._process = context.Process(
-            target=_serve, args=(child, memory_limit, os.getpid(), self._seen_chunk, self._seen_line), daemon=True
-        )
-        _on_process_thread(self._process.start)
-        child.close()
+        self._process, self._conn = started.process, started.conn
+        # When the child has to be killed (stuck inside one C call, beyond any hook), it
+        # can no longer say where it was, so that is read from here (`_stuck_problem`).
+        self._seen_chunk, self._seen_line = started.seen_chunk, started.seen_line
         self._ready = False
         self._closed = threading.Lock()
         # Every look at the process reaps it (waitpid); two threads doing so at once

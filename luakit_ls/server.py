@@ -14,7 +14,7 @@ import posixpath
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
@@ -26,6 +26,9 @@ from luakit_ls.commands import BUILD, EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
 from luakit_ls.protocol import LuakitProtocol
 from luakit_ls.script_log import ScriptLog
+
+if TYPE_CHECKING:
+    from compiler.worker_start import Started
 
 
 @dataclass
@@ -61,6 +64,7 @@ class LuakitServer(LanguageServer):
         self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
+        self.first_worker: Started | None = None  # started at the process's start, for the scheduler
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
 
@@ -78,7 +82,10 @@ class LuakitServer(LanguageServer):
 
         # The first worker first: its start (a new Python importing the compiler) is the
         # longest wait before the first diagnostics, and the rest of loading overlaps it.
-        self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
+        # It is usually under way already (`first_worker`, luakit_ls/__main__.py).
+        first_worker, self.first_worker = self.first_worker, None
+        memory_limit = self.settings.memory_limit_mib * 1024 * 1024
+        self._scheduler = Scheduler(self._on_outcome, self._on_details, memory_limit, first_worker=first_worker)
         self._scheduler.warm_up()
         from luakit_ls import stubs
         from luakit_ls.diagnostics import Outbox
@@ -436,21 +443,25 @@ def shutdown(ls: LuakitServer, params: None) -> None:
         ls.scheduler.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="luakit-ls", description="The luakit language server.")
-    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port instead (for debugging)")
-    parser.add_argument("--version", action="version", version=f"luakit-ls {__version__}")
-    ns = parser.parse_args(argv)
-    if ns.tcp:
-        host, _, port = ns.tcp.rpartition(":")
-        if not port.isdigit():
-            parser.error(f"--tcp: '{ns.tcp}' must be HOST:PORT")
+def serve(options: argparse.Namespace, first_worker: Started | None = None) -> None:
+    """Serve over stdio or `options.tcp`; `first_worker` is a worker process started already
+    (luakit_ls/__main__.py), which the scheduler takes as its first worker."""
+    server.first_worker = first_worker
+    if options.tcp:
+        host, _, port = options.tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
     # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
     sys.exit(server.protocol.exit_code or 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m luakit_ls.server`: the same server, its first worker started only once loaded
+    (this module's imports come first when it is the main script)."""
+    from luakit_ls.__main__ import arguments
+
+    serve(arguments(argv))
 
 
 if __name__ == "__main__":
