@@ -18,7 +18,9 @@ A worker cannot outlive its host: it asks the kernel for SIGKILL when the host d
 (Linux's parent-death signal), which ends it even inside one C call. The kernel sends
 that signal when the *thread* that started the child ends, so every worker process is
 started on one long-lived thread of this module (`on_process_thread`), which the
-language server's scheduler also uses for all its spawning and killing. An exception
+language server's scheduler also uses for all its spawning and killing (the server's
+first worker is started on its main thread, before anything loads: see
+compiler/worker_start.py, which starts the processes). An exception
 while building or sending a report (a bug in luakit) comes back as an LK004 problem
 and the worker stays warm. Test hook: with `LUAKIT_TEST_WORKER_FAULT=<script name>`
 in a worker's environment, building a report for that script raises.
@@ -55,7 +57,7 @@ from compiler.evaluate import (
 )
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
-from compiler.worker_start import Started, start_process
+from compiler.worker_start import Started, seen_views, start_process
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
 # libraries, the marshalled Definition).
@@ -286,10 +288,11 @@ class Worker:
             started = _on_process_thread(lambda: start_process(memory_limit))
         assert started.memory_limit == memory_limit, "the address-space cap is set when the process starts"
         self.memory_limit = memory_limit
-        self._process, self._conn = started.process, started.conn
+        self._process = started.process
+        self._conn = multiprocessing.connection.Connection(started.sock.detach())
         # When the child has to be killed (stuck inside one C call, beyond any hook), it
         # can no longer say where it was, so that is read from here (`_stuck_problem`).
-        self._seen_chunk, self._seen_line = started.seen_chunk, started.seen_line
+        self._seen_chunk, self._seen_line = seen_views(started.seen)
         self._ready = False
         self._closed = threading.Lock()
         # Every look at the process reaps it (waitpid); two threads doing so at once
@@ -300,7 +303,7 @@ class Worker:
     @property
     def alive(self) -> bool:
         with self._reaping:
-            return self._process.is_alive()
+            return self._process.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -327,7 +330,7 @@ class Worker:
             report = self._conn.recv() if answered else None
         except (EOFError, OSError) as exc:
             self.kill()
-            raise WorkerGone(f"the evaluator exited with {self._process.exitcode}") from exc
+            raise WorkerGone(f"the evaluator exited with {self._process.returncode}") from exc
         if report is None:
             self.kill()
             raise EvaluationTimedOut(self._stuck_problem(request))
@@ -348,15 +351,15 @@ class Worker:
         it from here could race with that thread and close a descriptor reused since).
         """
         with self._reaping:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
 
     def kill(self) -> None:
         """Stop the process and release the pipe; from the thread that uses the worker."""
         with self._reaping:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
-            self._process.join()
+            self._process.wait()
         if self._closed.acquire(blocking=False):
             self._conn.close()
 

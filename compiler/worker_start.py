@@ -1,25 +1,42 @@
-"""Starting an evaluation worker's process, without importing the compiler here.
+"""Starting an evaluation worker's process, with nothing heavier than `subprocess`.
 
-A worker (`compiler.isolated.Worker`) is a spawned Python that imports the compiler
-and then evaluates one request at a time. Its start is the longest wait before an
+A worker (`compiler.isolated.Worker`) is a new Python that imports the compiler and
+then evaluates one request at a time. Its start is the longest wait before an
 editor's first diagnostics, so the language server begins it as the very first thing
 it does (luakit_ls/__main__.py), before pygls and lsprotocol load, and hands the
 process to its scheduler once that has loaded (`Worker(memory_limit, started)`).
-Importing `compiler.isolated` there first would cost the server ~0.1-0.15 s of
-imports (the evaluator's modules) before it could answer `initialize`; this module
-imports only multiprocessing, and the child imports the compiler on its own core.
+
+Why a plain `subprocess` and not multiprocessing's spawn: starting through
+multiprocessing costs the parent its imports (~40 ms of CPU at start-up: pickle,
+ctypes, tempfile, its shared-memory heap) and a second Python at once, its resource
+tracker, both competing with the server's own start on two cores, before it can
+answer `initialize`. Here the parent only makes a socket pair and a small shared
+file; the child wraps its end in a multiprocessing `Connection` (the same pickled
+messages as before) and imports the compiler itself. `subprocess` and `socket` are
+loaded by asyncio anyway.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import mmap
 import os
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
-SEEN_CHUNK_SIZE = 256  # bytes kept of the chunk name the evaluation was last seen in
+# Where the evaluation was last seen running, written by the child at each look of its
+# count hook, read by the parent once it had to kill the child (stuck inside one C
+# call, the child can no longer say): the chunk name (NUL-padded), then the line.
+SEEN_CHUNK_SIZE = 256
+SEEN_SIZE = SEEN_CHUNK_SIZE + 8
+
+# The child's program. Its arguments: its socket's and the shared file's descriptors, its
+# memory limit, the parent's pid, then the parent's `sys.path`, which it takes before it
+# imports anything (as multiprocessing's spawn does): the same modules are found (a
+# source checkout, an editable install), and nothing from the workspace folder it runs in.
+CHILD = "import sys; sys.path[:] = sys.argv[5:]; from compiler.worker_start import serve_child; serve_child()"
 
 
 @dataclass(frozen=True)
@@ -27,36 +44,68 @@ class Started:
     """A worker process that has been started, and how to talk to it."""
 
     memory_limit: int  # the address-space cap the process was started with
-    process: BaseProcess
-    conn: Connection  # the parent's end of the pipe
-    # Where the evaluation was last seen running, written by the child at each look
-    # of its count hook (shared memory, readable after the child was killed).
-    seen_chunk: Any
-    seen_line: Any
+    process: subprocess.Popen[bytes]
+    sock: socket.socket  # the parent's end of the pair (`Worker` wraps it in a Connection)
+    seen: mmap.mmap  # shared with the child: see `SEEN_SIZE`
 
 
 def start_process(memory_limit: int) -> Started:
-    """Start a worker process (spawned: a new Python, never a fork of a threaded server).
+    """Start a worker process (a new Python, never a fork of a threaded server).
 
     The child asks for SIGKILL when the *thread* that started it ends (Linux's
     parent-death signal), so call this on a thread that lives as long as the process:
     `compiler.isolated.on_process_thread`, or the main thread at start-up.
     """
-    context = multiprocessing.get_context("spawn")
-    conn, child = context.Pipe()
-    # Unlocked: only read once the child is dead.
-    seen_chunk = context.Array("c", SEEN_CHUNK_SIZE, lock=False)
-    seen_line = context.Value("i", 0, lock=False)
-    process = context.Process(
-        target=_serve, args=(child, memory_limit, os.getpid(), seen_chunk, seen_line), daemon=True
-    )
-    process.start()
-    child.close()
-    return Started(memory_limit, process, conn, seen_chunk, seen_line)
+    parent_end, child_end = socket.socketpair()
+    seen_fd = _shared_file(SEEN_SIZE)
+    try:
+        seen = mmap.mmap(seen_fd, SEEN_SIZE)
+        arguments = [str(child_end.fileno()), str(seen_fd), str(memory_limit), str(os.getpid()), *sys.path]
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, *arguments], stdin=subprocess.DEVNULL, pass_fds=(child_end.fileno(), seen_fd)
+        )
+    except BaseException:
+        parent_end.close()
+        raise
+    finally:
+        child_end.close()
+        os.close(seen_fd)  # the mapping keeps the memory
+    return Started(memory_limit, process, parent_end, seen)
 
 
-def _serve(*args: Any) -> None:
-    """In the child: import the compiler and evaluate what the parent sends."""
+def _shared_file(size: int) -> int:
+    """A file descriptor of `size` zero bytes that a child can map: memory only where the
+    platform has that (Linux), else an unlinked temporary file."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("luakit-worker-seen")
+    else:
+        import tempfile
+
+        handle, path = tempfile.mkstemp(prefix="luakit-worker-")
+        os.unlink(path)
+        fd = handle
+    os.ftruncate(fd, size)
+    return fd
+
+
+def seen_views(seen: mmap.mmap) -> tuple[Any, Any]:
+    """The chunk name (a ctypes char array: `.value` is bytes) and the line (`.value` is an
+    int) inside the shared mapping, for the child to write and the parent to read."""
+    import ctypes
+
+    chunk = (ctypes.c_char * SEEN_CHUNK_SIZE).from_buffer(seen)
+    line = ctypes.c_int.from_buffer(seen, SEEN_CHUNK_SIZE)
+    return chunk, line
+
+
+def serve_child() -> None:
+    """The child's main (see `CHILD`)."""
+    from multiprocessing.connection import Connection
+
     from compiler.isolated import serve
 
-    serve(*args)
+    sock_fd, seen_fd, memory_limit, parent = (int(arg) for arg in sys.argv[1:5])
+    seen = mmap.mmap(seen_fd, SEEN_SIZE)
+    os.close(seen_fd)
+    chunk, line = seen_views(seen)
+    serve(Connection(sock_fd), memory_limit, parent, chunk, line)
