@@ -64,7 +64,7 @@ class LuakitServer(LanguageServer):
         self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
-        self.first_worker: Started | None = None  # started at the process's start, for the scheduler
+        self._first_worker: Started | None = None  # started at `initialized`, for the scheduler
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
 
@@ -76,14 +76,27 @@ class LuakitServer(LanguageServer):
 
     # ------------------------------------------------------------ lazily loaded parts
 
+    def start_first_worker(self) -> None:
+        """Start the first evaluation worker's process, once `initialize` is answered.
+
+        Its start (a new Python importing the compiler, 0.1-0.25 s) is the longest wait
+        before the first diagnostics, and the rest of loading overlaps it. Started here,
+        on the event loop's thread (which lives as long as the server, as the worker's
+        parent-death signal needs), it no longer waits for `load` to import the scheduler
+        and the compiler (~50 ms here, more under load): compiler.worker_start imports
+        nothing that pygls has not. Not before the answer: on two shared cores, a Python
+        starting at once made `initialize` later (docs/performance.md, "Start-up").
+        """
+        from compiler.worker_start import start_process
+
+        self._first_worker = start_process(self.settings.memory_limit_mib * 1024 * 1024)
+
     def load(self, loop: asyncio.AbstractEventLoop) -> None:
         """Import the compiler and the editor modules, start the workers (off the event loop)."""
         from luakit_ls.scheduler import Scheduler
 
-        # The first worker first: its start (a new Python importing the compiler) is the
-        # longest wait before the first diagnostics, and the rest of loading overlaps it.
-        # It is usually under way already (`first_worker`, luakit_ls/__main__.py).
-        first_worker, self.first_worker = self.first_worker, None
+        # The first worker first (started by `start_first_worker`, or here if it was not).
+        first_worker, self._first_worker = self._first_worker, None
         memory_limit = self.settings.memory_limit_mib * 1024 * 1024
         self._scheduler = Scheduler(self._on_outcome, self._on_details, memory_limit, first_worker=first_worker)
         self._scheduler.warm_up()
@@ -263,6 +276,7 @@ def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
 
 @server.feature(t.INITIALIZED)
 def initialized(ls: LuakitServer, params: t.InitializedParams) -> None:
+    ls.start_first_worker()
     threading.Thread(target=ls.load, args=(asyncio.get_running_loop(),), daemon=True).start()
 
 
@@ -443,25 +457,21 @@ def shutdown(ls: LuakitServer, params: None) -> None:
         ls.scheduler.close()
 
 
-def serve(options: argparse.Namespace, first_worker: Started | None = None) -> None:
-    """Serve over stdio or `options.tcp`; `first_worker` is a worker process started already
-    (luakit_ls/__main__.py), which the scheduler takes as its first worker."""
-    server.first_worker = first_worker
-    if options.tcp:
-        host, _, port = options.tcp.rpartition(":")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="luakit-ls", description="The luakit language server.")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port instead (for debugging)")
+    parser.add_argument("--version", action="version", version=f"luakit-ls {__version__}")
+    ns = parser.parse_args(argv)
+    if ns.tcp:
+        host, _, port = ns.tcp.rpartition(":")
+        if not port.isdigit():
+            parser.error(f"--tcp: '{ns.tcp}' must be HOST:PORT")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
     # pygls swallows the SystemExit of `exit`: the code the specification names is exited with here.
     sys.exit(server.protocol.exit_code or 0)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m luakit_ls.server`: the same server, its first worker started only once loaded
-    (this module's imports come first when it is the main script)."""
-    from luakit_ls.__main__ import arguments
-
-    serve(arguments(argv))
 
 
 if __name__ == "__main__":
