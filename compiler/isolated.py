@@ -39,10 +39,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from compiler import records
 from compiler.errors import Location, Problem, ProblemKind
@@ -58,6 +57,9 @@ from compiler.evaluate import (
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
 from compiler.worker_start import Started, seen_views, start_process
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
 # libraries, the marshalled Definition).
@@ -255,13 +257,25 @@ def _mark_process_thread() -> None:
 
 
 _process_thread_mark = threading.local()
-# Lives as long as the process (an executor's thread never ends before shutdown), so the
-# parent-death signal of the workers it starts only fires when this process dies.
-_process_thread = ThreadPoolExecutor(1, thread_name_prefix="luakit-processes", initializer=_mark_process_thread)
+_process_thread: ThreadPoolExecutor | None = None
+_process_thread_made = threading.Lock()
 
 
 def on_process_thread(function: Callable[..., T], *args: Any) -> Future[T]:
     """Run `function(*args)` on the thread that starts worker processes."""
+    global _process_thread
+    # Made on first use, not at import: a worker imports this module too and never starts
+    # processes, and concurrent.futures (with logging and traceback) was ~6-13 ms of CPU
+    # of each worker's start. Made once, under a lock: there must be one such thread.
+    with _process_thread_made:
+        if _process_thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Lives as long as the process (an executor's thread never ends before shutdown), so
+            # the parent-death signal of the workers it starts only fires when this process dies.
+            _process_thread = ThreadPoolExecutor(
+                1, thread_name_prefix="luakit-processes", initializer=_mark_process_thread
+            )
     return _process_thread.submit(function, *args)
 
 
