@@ -18,9 +18,9 @@ A worker cannot outlive its host: it asks the kernel for SIGKILL when the host d
 (Linux's parent-death signal), which ends it even inside one C call. The kernel sends
 that signal when the *thread* that started the child ends, so every worker process is
 started on one long-lived thread of this module (`on_process_thread`), which the
-language server's scheduler also uses for all its spawning and killing (the server's
-first worker is started on its main thread, before anything loads: see
-compiler/worker_start.py, which starts the processes). An exception
+language server's scheduler also uses for all its spawning and killing (the server
+starts its first worker on its event loop's thread, which lives as long: see
+`LuakitServer.start_first_worker`; compiler/worker_start.py starts the processes). An exception
 while building or sending a report (a bug in luakit) comes back as an LK004 problem
 and the worker stays warm. Test hook: with `LUAKIT_TEST_WORKER_FAULT=<script name>`
 in a worker's environment, building a report for that script raises.

@@ -2,18 +2,19 @@
 
 A worker (`compiler.isolated.Worker`) is a new Python that imports the compiler and
 then evaluates one request at a time. Its start is the longest wait before an
-editor's first diagnostics, so the language server begins it as the very first thing
-it does (luakit_ls/__main__.py), before pygls and lsprotocol load, and hands the
-process to its scheduler once that has loaded (`Worker(memory_limit, started)`).
+editor's first diagnostics, so the language server begins it as soon as it has
+answered `initialize` (`LuakitServer.start_first_worker`), before it loads the
+scheduler and the compiler itself, and hands the process to its scheduler once that
+has loaded (`Worker(memory_limit, started)`). This module imports nothing that
+pygls has not loaded already, so that start waits for no import.
 
 Why a plain `subprocess` and not multiprocessing's spawn: starting through
-multiprocessing costs the parent its imports (~40 ms of CPU at start-up: pickle,
-ctypes, tempfile, its shared-memory heap) and a second Python at once, its resource
-tracker, both competing with the server's own start on two cores, before it can
-answer `initialize`. Here the parent only makes a socket pair and a small shared
-file; the child wraps its end in a multiprocessing `Connection` (the same pickled
-messages as before) and imports the compiler itself. `subprocess` and `socket` are
-loaded by asyncio anyway.
+multiprocessing cost the parent its imports (~40-65 ms of CPU: pickle, ctypes,
+tempfile, its shared-memory heap), started a second Python at once (its resource
+tracker) competing with the worker for the two cores, and had each worker run the
+parent's main script again. Here the parent only makes a socket pair and a small
+shared file; the child wraps its end in a multiprocessing `Connection` (the same
+pickled messages as before) and imports the compiler itself.
 """
 
 from __future__ import annotations

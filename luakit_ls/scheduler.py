@@ -145,8 +145,8 @@ class Workers:
         self._lock = threading.Lock()
         self._current: Worker | None = None
         if first is not None:
-            # A process started before the scheduler was made (luakit_ls/__main__.py): the
-            # first worker, unless the settings asked for another memory limit than it has.
+            # A process started before the scheduler was made (`LuakitServer.start_first_worker`):
+            # the first worker, unless the settings asked for another memory limit since.
             early = Worker(first.memory_limit, first)
             if first.memory_limit == memory_limit:
                 self._current = early
