@@ -27,7 +27,9 @@ Worker processes are started, killed and replaced on one thread only:
 `compiler.isolated`'s process thread (`on_process_thread`), which lives as long as
 the server, so the workers' parent-death signal fires only when the server dies.
 The event loop hands it that work and awaits it; the evaluation threads only wait
-for answers (a worker killed meanwhile makes `ask` raise WorkerGone).
+for answers (a worker killed meanwhile makes `ask` raise WorkerGone). One exception:
+the server's first worker process, started on the event loop's thread (as long-lived)
+before the scheduler exists, and handed to it (`first_worker`).
 
 The scheduler knows nothing of LSP: it takes text and settings and hands a
 `Outcome` to a callback. Completion, hover and symbols never wait for it.
