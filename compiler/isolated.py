@@ -18,7 +18,9 @@ A worker cannot outlive its host: it asks the kernel for SIGKILL when the host d
 (Linux's parent-death signal), which ends it even inside one C call. The kernel sends
 that signal when the *thread* that started the child ends, so every worker process is
 started on one long-lived thread of this module (`on_process_thread`), which the
-language server's scheduler also uses for all its spawning and killing. An exception
+language server's scheduler also uses for all its spawning and killing (the server
+starts its first worker on its event loop's thread, which lives as long: see
+`LuakitServer.start_first_worker`; compiler/worker_start.py starts the processes). An exception
 while building or sending a report (a bug in luakit) comes back as an LK004 problem
 and the worker stays warm. Test hook: with `LUAKIT_TEST_WORKER_FAULT=<script name>`
 in a worker's environment, building a report for that script raises.
@@ -29,7 +31,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import gc
-import multiprocessing
 import multiprocessing.connection
 import os
 import resource
@@ -38,10 +39,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from compiler import records
 from compiler.errors import Location, Problem, ProblemKind
@@ -56,6 +56,10 @@ from compiler.evaluate import (
 )
 from compiler.graph import nodes as g
 from compiler.image.config import exported_image_config
+from compiler.worker_start import Started, seen_views, start_process
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # Address space allowed to the evaluator beyond its memory limit (interpreter,
 # libraries, the marshalled Definition).
@@ -206,7 +210,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(
+def serve(
     conn: multiprocessing.connection.Connection, memory_limit: int, parent: int, chunk: Any = None, line: Any = None
 ) -> None:
     _die_with(parent)
@@ -253,13 +257,25 @@ def _mark_process_thread() -> None:
 
 
 _process_thread_mark = threading.local()
-# Lives as long as the process (an executor's thread never ends before shutdown), so the
-# parent-death signal of the workers it starts only fires when this process dies.
-_process_thread = ThreadPoolExecutor(1, thread_name_prefix="luakit-processes", initializer=_mark_process_thread)
+_process_thread: ThreadPoolExecutor | None = None
+_process_thread_made = threading.Lock()
 
 
 def on_process_thread(function: Callable[..., T], *args: Any) -> Future[T]:
     """Run `function(*args)` on the thread that starts worker processes."""
+    global _process_thread
+    # Made on first use, not at import: a worker imports this module too and never starts
+    # processes, and concurrent.futures (with logging and traceback) was ~6-13 ms of CPU
+    # of each worker's start. Made once, under a lock: there must be one such thread.
+    with _process_thread_made:
+        if _process_thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Lives as long as the process (an executor's thread never ends before shutdown), so
+            # the parent-death signal of the workers it starts only fires when this process dies.
+            _process_thread = ThreadPoolExecutor(
+                1, thread_name_prefix="luakit-processes", initializer=_mark_process_thread
+            )
     return _process_thread.submit(function, *args)
 
 
@@ -280,21 +296,17 @@ class Worker:
     WorkerGone. Start one ahead of need: spawning costs a Python start-up.
     """
 
-    def __init__(self, memory_limit: int) -> None:
+    def __init__(self, memory_limit: int, started: Started | None = None) -> None:
+        """A new worker, or one whose process was `started` already (see compiler.worker_start)."""
+        if started is None:
+            started = _on_process_thread(lambda: start_process(memory_limit))
+        assert started.memory_limit == memory_limit, "the address-space cap is set when the process starts"
         self.memory_limit = memory_limit
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        # Where the evaluation was last seen running, written by the child at each look
-        # of its count hook: when the child has to be killed (stuck inside one C call,
-        # beyond any hook), it can no longer say where it was, so it is read from here.
-        # Unlocked: it is only read once the child is dead.
-        self._seen_chunk = context.Array("c", 256, lock=False)
-        self._seen_line = context.Value("i", 0, lock=False)
-        self._process = context.Process(
-            target=_serve, args=(child, memory_limit, os.getpid(), self._seen_chunk, self._seen_line), daemon=True
-        )
-        _on_process_thread(self._process.start)
-        child.close()
+        self._process = started.process
+        self._conn = multiprocessing.connection.Connection(started.sock.detach())
+        # When the child has to be killed (stuck inside one C call, beyond any hook), it
+        # can no longer say where it was, so that is read from here (`_stuck_problem`).
+        self._seen_chunk, self._seen_line = seen_views(started.seen)
         self._ready = False
         self._closed = threading.Lock()
         # Every look at the process reaps it (waitpid); two threads doing so at once
@@ -305,7 +317,7 @@ class Worker:
     @property
     def alive(self) -> bool:
         with self._reaping:
-            return self._process.is_alive()
+            return self._process.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -332,7 +344,7 @@ class Worker:
             report = self._conn.recv() if answered else None
         except (EOFError, OSError) as exc:
             self.kill()
-            raise WorkerGone(f"the evaluator exited with {self._process.exitcode}") from exc
+            raise WorkerGone(f"the evaluator exited with {self._process.returncode}") from exc
         if report is None:
             self.kill()
             raise EvaluationTimedOut(self._stuck_problem(request))
@@ -353,15 +365,15 @@ class Worker:
         it from here could race with that thread and close a descriptor reused since).
         """
         with self._reaping:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
 
     def kill(self) -> None:
         """Stop the process and release the pipe; from the thread that uses the worker."""
         with self._reaping:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
-            self._process.join()
+            self._process.wait()
         if self._closed.acquire(blocking=False):
             self._conn.close()
 

@@ -27,7 +27,9 @@ Worker processes are started, killed and replaced on one thread only:
 `compiler.isolated`'s process thread (`on_process_thread`), which lives as long as
 the server, so the workers' parent-death signal fires only when the server dies.
 The event loop hands it that work and awaits it; the evaluation threads only wait
-for answers (a worker killed meanwhile makes `ask` raise WorkerGone).
+for answers (a worker killed meanwhile makes `ask` raise WorkerGone). One exception:
+the server's first worker process, started on the event loop's thread (as long-lived)
+before the scheduler exists, and handed to it (`first_worker`).
 
 The scheduler knows nothing of LSP: it takes text and settings and hands a
 `Outcome` to a callback. Completion, hover and symbols never wait for it.
@@ -61,6 +63,7 @@ from compiler.isolated import (
     WorkerGone,
     on_process_thread,
 )
+from compiler.worker_start import Started
 from luakit_ls.settings import Settings
 
 # Seconds of quiet after an edit before evaluating: short, since obsolete work is
@@ -139,10 +142,18 @@ def eval_options(settings: Settings, module_overlays: Mapping[str, str] | None =
 class Workers:
     """The busy worker and a spare, swapped when one must die. Used on the process thread only."""
 
-    def __init__(self, memory_limit: int) -> None:
+    def __init__(self, memory_limit: int, first: Started | None = None) -> None:
         self.memory_limit = memory_limit
         self._lock = threading.Lock()
         self._current: Worker | None = None
+        if first is not None:
+            # A process started before the scheduler was made (`LuakitServer.start_first_worker`):
+            # the first worker, unless the settings asked for another memory limit since.
+            early = Worker(first.memory_limit, first)
+            if first.memory_limit == memory_limit:
+                self._current = early
+            else:
+                on_process_thread(early.kill)
         self._spare: Worker | None = None
         self.keep_spare = False  # set once the first worker has answered (`Scheduler._start_spares`)
 
@@ -198,11 +209,12 @@ class Scheduler:
         details: Callable[[Outcome], None] | None = None,
         memory_limit: int = 512 * MiB,
         clock: Clock | None = None,
+        first_worker: Started | None = None,
     ) -> None:
         self._clock = clock or LoopClock()
         self._publish = publish
         self._details = details
-        self._workers = Workers(memory_limit)
+        self._workers = Workers(memory_limit, first_worker)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="luakit-eval")
         self._waiting: dict[str, asyncio.Task[None]] = {}
         self._latest: dict[str, Job] = {}  # the job whose result a document's diagnostics should show
@@ -218,7 +230,8 @@ class Scheduler:
         self._details_lock = asyncio.Lock()
 
     def warm_up(self) -> None:
-        """Start the first worker in the background (it imports the compiler).
+        """Start the first worker in the background (it imports the compiler), unless the
+        `first_worker` given is under way.
 
         Only the first: the spare and the details worker start once it has answered
         (`_start_spares`). Three Pythons importing the compiler at once on two cores

@@ -14,7 +14,7 @@ import posixpath
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
@@ -26,6 +26,9 @@ from luakit_ls.commands import BUILD, EMIT_DEFINITION, SHOW_DAG, VALIDATE
 from luakit_ls.documents import as_library, display_name, is_build_script, is_named_script, path_of
 from luakit_ls.protocol import LuakitProtocol
 from luakit_ls.script_log import ScriptLog
+
+if TYPE_CHECKING:
+    from compiler.worker_start import Started
 
 
 @dataclass
@@ -61,6 +64,7 @@ class LuakitServer(LanguageServer):
         self.script_log = ScriptLog()
         self.outbox: Any = None  # luakit_ls.diagnostics.Outbox, made in `load`
         self._scheduler: Any = None
+        self._first_worker: Started | None = None  # started at `initialized`, for the scheduler
         self._ready = threading.Event()
         self._pending: set[str] = set()  # documents to evaluate once loading is done
 
@@ -72,13 +76,29 @@ class LuakitServer(LanguageServer):
 
     # ------------------------------------------------------------ lazily loaded parts
 
+    def start_first_worker(self) -> None:
+        """Start the first evaluation worker's process, once `initialize` is answered.
+
+        Its start (a new Python importing the compiler, 0.1-0.25 s) is the longest wait
+        before the first diagnostics, and the rest of loading overlaps it. Started here,
+        on the event loop's thread (which lives as long as the server, as the worker's
+        parent-death signal needs), it no longer waits for `load` to import the scheduler
+        and the compiler (~50 ms here, more under load): compiler.worker_start imports
+        nothing that pygls has not. Not before the answer: on two shared cores, a Python
+        starting at once made `initialize` later (docs/performance.md, "Start-up").
+        """
+        from compiler.worker_start import start_process
+
+        self._first_worker = start_process(self.settings.memory_limit_mib * 1024 * 1024)
+
     def load(self, loop: asyncio.AbstractEventLoop) -> None:
         """Import the compiler and the editor modules, start the workers (off the event loop)."""
         from luakit_ls.scheduler import Scheduler
 
-        # The first worker first: its start (a new Python importing the compiler) is the
-        # longest wait before the first diagnostics, and the rest of loading overlaps it.
-        self._scheduler = Scheduler(self._on_outcome, self._on_details, self.settings.memory_limit_mib * 1024 * 1024)
+        # The first worker first (started by `start_first_worker`, or here if it was not).
+        first_worker, self._first_worker = self._first_worker, None
+        memory_limit = self.settings.memory_limit_mib * 1024 * 1024
+        self._scheduler = Scheduler(self._on_outcome, self._on_details, memory_limit, first_worker=first_worker)
         self._scheduler.warm_up()
         from luakit_ls import stubs
         from luakit_ls.diagnostics import Outbox
@@ -256,6 +276,7 @@ def initialize(ls: LuakitServer, params: t.InitializeParams) -> None:
 
 @server.feature(t.INITIALIZED)
 def initialized(ls: LuakitServer, params: t.InitializedParams) -> None:
+    ls.start_first_worker()
     threading.Thread(target=ls.load, args=(asyncio.get_running_loop(),), daemon=True).start()
 
 

@@ -1,5 +1,7 @@
 """Evaluation in a child process: results come back flat; a stuck child is killed."""
 
+import subprocess
+import sys
 import time
 
 from compiler import EvalOptions, ScriptSource
@@ -141,3 +143,20 @@ def test_a_worker_started_on_a_short_lived_thread_outlives_that_thread():
         assert worker.alive
     finally:
         worker.kill()
+
+
+def test_a_workers_imports_leave_out_what_only_its_parent_uses(tmp_path):
+    # Every worker imports this module at its start, which the editor's first diagnostics wait
+    # for; the thread that starts processes (concurrent.futures, logging) is its parent's only.
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, compiler.isolated; print(sorted({'concurrent.futures', 'logging'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout.strip()
+    assert found == "[]", found

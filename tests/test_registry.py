@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pickle
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pytest
 
 from compiler.api.call import ImageResolveError, RegistryUnreachable
 from compiler.graph.platform import Platform
+from compiler.image import image_resolver
 from compiler.image.registry import (
     Credentials,
     ImageCache,
@@ -245,3 +249,37 @@ def test_a_cached_config_answers_the_cache_only_resolver(tmp_path):
     # The network resolver falls back to it when the registry cannot be reached.
     again = RegistryResolver(tmp_path, timeout=2).resolve("docker-image://127.0.0.1:9/a:1", Platform("linux", "arm64"))
     assert again == found
+
+
+def test_the_editors_resolver_reads_the_cache_where_it_resolves_and_loads_no_network_code_before(monkeypatch, tmp_path):
+    # The language server makes it for every evaluation and pickles it to its worker: made in a
+    # new Python, it leaves the registry module (urllib.request, http.client, email) unloaded.
+    monkeypatch.delenv("LUAKIT_NO_RESOLVE", raising=False)  # tests/conftest.py sets it
+    made = subprocess.run(
+        [sys.executable, "-c", LOADS_NO_REGISTRY], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert made.stdout.split() == ["False", "False"], made.stdout
+    blob = json.dumps({"config": {"Env": ["PATH=/y"]}}).encode()
+    import hashlib
+
+    monkeypatch.setenv("LUAKIT_CACHE_DIR", str(tmp_path))
+    resolver = pickle.loads(pickle.dumps(image_resolver(network=False)))
+    assert resolver.resolve("docker-image://127.0.0.1:9/c:1", Platform("linux", "arm64")) is None  # nothing cached
+    ImageCache(tmp_path / "images").put(
+        parse_identifier("127.0.0.1:9/c:1"),
+        Platform("linux", "arm64"),
+        "sha256:m",
+        "sha256:" + hashlib.sha256(blob).hexdigest(),
+        blob,
+    )
+    found = resolver.resolve("docker-image://127.0.0.1:9/c:1", Platform("linux", "arm64"))  # cached since: seen
+    assert found is not None and found.env == ("PATH=/y",)
+
+
+LOADS_NO_REGISTRY = """
+import pickle, sys
+from compiler.image import image_resolver
+pickle.dumps(image_resolver(network=False))
+assert type(image_resolver(network=False)).__name__ != "NoImageResolver"
+print("compiler.image.registry" in sys.modules, "http.client" in sys.modules)
+"""

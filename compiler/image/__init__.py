@@ -8,6 +8,8 @@ from collections.abc import Mapping
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
     from compiler.api.call import ImageResolver
+    from compiler.graph import nodes as g
+    from compiler.graph.platform import Platform
 
 
 def lookups_disabled(environ: Mapping[str, str] = os.environ) -> bool:
@@ -25,6 +27,26 @@ def image_resolver(network: bool, offline: bool = False) -> ImageResolver:
 
     if offline or lookups_disabled():
         return NoImageResolver()
-    from compiler.image.registry import RegistryResolver, cached_resolver
+    if not network:
+        return CacheOnlyResolver()
+    from compiler.image.registry import RegistryResolver
 
-    return RegistryResolver() if network else cached_resolver()
+    return RegistryResolver()
+
+
+class CacheOnlyResolver:
+    """`image_resolver(network=False)`: what the CLI resolved before (the disk cache), never a
+    request; the registry module is loaded by the process that resolves, on its first image.
+
+    The language server makes one for every evaluation and sends it to its worker, which
+    does the resolving: building `compiler.image.registry.cached_resolver()` there instead
+    had the server import the network stack (urllib.request, http.client, email: ~30 ms, more
+    under load) just before it could send its first evaluation.
+    """
+
+    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None:
+        from compiler.image.registry import cached_resolver
+
+        # Each call reads the cache afresh, so a long-lived editor process sees what the CLI
+        # resolved since (RegistryResolver with network=False).
+        return cached_resolver().resolve(identifier, platform)

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from compiler.evaluate import ScriptSource
+from compiler.evaluate import MiB, ScriptSource
 from compiler.isolated import on_process_thread
+from compiler.worker_start import start_process
 from luakit_ls.scheduler import DEBOUNCE, DETAILS_AFTER, KILL_AFTER, Job, Outcome, Scheduler
 from luakit_ls.settings import Settings
 
@@ -114,6 +115,32 @@ async def test_only_the_first_worker_starts_before_the_first_answer() -> None:
         clock.advance(DEBOUNCE)
         assert (await next_of(published)).report.ok
         assert len(started_workers(before)) == 3  # the first, its spare, the details worker
+    finally:
+        scheduler.close()
+
+
+@pytest.mark.parametrize("memory_limit_mib", [512, 256], ids=["same limit", "another limit"])
+async def test_a_worker_process_started_before_the_scheduler_is_its_first_worker(memory_limit_mib: int) -> None:
+    # The server starts one at its process's start (luakit_ls/__main__.py), with the default
+    # limit: the scheduler takes it, unless the settings asked for another limit (the
+    # address-space cap is set when a process starts), then it is killed and replaced.
+    first = on_process_thread(start_process, 512 * MiB).result()
+    clock, published = FakeClock(), asyncio.Queue[Outcome]()
+    before = started_workers(set())
+    assert first.process.pid in before
+    scheduler = Scheduler(published.put_nowait, None, memory_limit_mib * MiB, clock=clock, first_worker=first)
+    try:
+        scheduler.warm_up()
+        started = started_workers(before)
+        if memory_limit_mib == 512:
+            assert started == set() and first.process.poll() is None
+        else:
+            assert len(started) == 1 and first.process.poll() is not None
+        scheduler.schedule(job(1))
+        await clock.sleeping(1)
+        clock.advance(DEBOUNCE)
+        assert (await next_of(published)).report.ok
+        assert (first.process.poll() is None) == (memory_limit_mib == 512)  # it evaluated, or was gone
     finally:
         scheduler.close()
 
