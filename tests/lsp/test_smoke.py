@@ -57,9 +57,12 @@ async def _initialize_seconds() -> float:
 async def test_initialize_is_answered_within_a_second_of_the_start():
     """Editors wait for `initialize`: pygls loads first, the compiler after `initialized`.
 
-    ~0.6 s here, most of it importing lsprotocol's types; the better of two starts
-    is taken, so a moment of load on a shared machine does not decide the result.
+    ~0.4-0.8 s here, most of it importing lsprotocol's types; the best of up to three
+    starts is taken, so a moment of load on a shared machine does not decide the result.
     """
-    first = await _initialize_seconds()
-    best = first if first < 1.0 else min(first, await _initialize_seconds())
+    best = await _initialize_seconds()
+    for _ in range(2):
+        if best < 1.0:
+            break
+        best = min(best, await _initialize_seconds())
     assert best < 1.0, f"initialize answered after {best:.2f} s"
