@@ -136,7 +136,14 @@ def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
         added.digest = digest
         added.index = index
     data = head.SerializeToString(deterministic=True) + platform_and_constraints(node.platform) + body
-    return EncodedOp(data, digest_of(data), tuple(sorted(set(caps))), tuple(inputs.items))
+    return EncodedOp(data, digest_of(data), _sorted_caps(caps), tuple(inputs.items))
+
+
+@functools.lru_cache(maxsize=256)
+def _sorted_caps(caps: tuple[str, ...]) -> tuple[str, ...]:
+    """`caps` sorted, without repeats. A graph's ops come in a few kinds with the same caps
+    each, so looking the answer up beats sorting a set per op."""
+    return tuple(sorted(set(caps)))
 
 
 def _source(op: pb.Op, node: g.SourceNode) -> tuple[str, ...]:
