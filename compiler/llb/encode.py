@@ -185,7 +185,8 @@ def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
 
     output = 0
     for mount in node.filesystem_mounts():
-        m = exec_op.mounts.add(dest=mount.dest)
+        m = exec_op.mounts.add()  # field by field, like the head's inputs
+        m.dest = mount.dest
         if isinstance(mount, g.BindMount):
             m.input = inputs.index(mount.source)
             if mount.source is not None:
