@@ -57,6 +57,39 @@ def test_op_bytes_put_the_oneof_last_like_go():
     assert tags == [1, 10, 11, 2]
 
 
+# Wide merges of diffs and scratch inputs: the oneofs compiler/llb/encode.py serializes once and reuses.
+SHARED_PARTS = """
+local base = bk.image("alpine:3.19")
+local layers = {}
+for i = 1, 4 do
+  layers[i] = bk.diff(base, base:run("echo " .. i))
+end
+layers[5] = bk.diff(bk.scratch(), base:mkfile("/f", "x"))
+layers[6] = bk.diff(base, bk.scratch())
+bk.export(bk.merge(bk.merge(unpack(layers)), bk.merge(layers[1], layers[2]), base))
+"""
+
+
+@pytest.mark.parametrize("script", [RICH, SHARED_PARTS], ids=["rich", "shared-parts"])
+def test_op_bytes_are_upbs_serialization_with_the_oneof_last(script: str) -> None:
+    # An oracle apart from the encoder's own (cached, concatenated) parts: each op parsed
+    # back and serialized whole by upb, then split at the oneof as Go orders it.
+    d = build(script, target_platform=parse("linux/amd64"))
+    raw = list(getattr(d.definition, "def"))[:-1]
+    kinds = set()
+    for data in raw:
+        op = pb.Op.FromString(data)
+        kind = op.WhichOneof("op")
+        assert kind is not None
+        kinds.add(kind)
+        head, body = pb.Op(), pb.Op()
+        head.CopyFrom(op)
+        head.ClearField(kind)
+        getattr(body, kind).CopyFrom(getattr(op, kind))
+        assert data == head.SerializeToString(deterministic=True) + body.SerializeToString(deterministic=True)
+    assert {"exec", "source", "file", "merge", "diff"} <= kinds
+
+
 def _build_in_subprocess(script: Path, seed: str) -> bytes:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     proc = subprocess.run(

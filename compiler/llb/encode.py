@@ -47,28 +47,45 @@ class EncodedOp(Record):
         object.__setattr__(self, "inputs", inputs)
 
 
-def op_bytes(head: pb.Op, body: pb.Op) -> bytes:
-    """Serialize like Go's protobuf: fields by number, but the `op` oneof last.
-
-    upb orders strictly by field number, which would put the oneof before
-    `platform`/`constraints` and change every digest (docs/llb.md#op-encoding-and-digests). Concatenated
-    serializations are valid wire format, so `encode` builds the two parts as two
-    messages from the start: `head` without the oneof, `body` with only the oneof.
-    """
-    return head.SerializeToString(deterministic=True) + body.SerializeToString(deterministic=True)
-
-
 def digest_of(data: bytes) -> str:
     return "sha256:" + sha256(data).hexdigest()
 
 
-@functools.lru_cache(maxsize=64)
-def platform_pb(platform: Platform) -> pb.Platform:
-    """A graph has few platforms and many ops on each: one message per platform, copied into each op.
+# An op's bytes are three serializations one after the other (protobuf messages
+# concatenate; docs/llb.md#op-encoding-and-digests): its inputs, then the fields Go writes
+# next (platform, constraints), then the `op` oneof, which Go writes last and upb, ordering
+# strictly by field number, would write first. Each part is an `Op` holding only those
+# fields. Parts that many ops share are serialized once and reused: the middle part is the
+# same for every op on one platform, and a diff's or merge's oneof holds nothing but input
+# indexes (the digests are in the inputs), so wide merges of diffs reuse a handful.
 
-    The message is shared: copy it (CopyFrom), never change it.
-    """
-    return pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant)
+
+@functools.lru_cache(maxsize=64)
+def platform_and_constraints(platform: Platform | None) -> bytes:
+    """The fields Go writes between the inputs and the oneof, serialized: a graph has few platforms."""
+    op = pb.Op()
+    if platform is not None:
+        op.platform.CopyFrom(pb.Platform(OS=platform.os, Architecture=platform.architecture, Variant=platform.variant))
+    op.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
+    return op.SerializeToString(deterministic=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _diff_body(lower: int, upper: int) -> bytes:
+    """A DiffOp's oneof, serialized: it holds nothing but its two input indexes."""
+    op = pb.Op()
+    op.diff.lower.input = lower
+    op.diff.upper.input = upper
+    return op.SerializeToString(deterministic=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _merge_body(count: int) -> bytes:
+    """A MergeOp's oneof, serialized: inputs 0..count-1 in order (a merge's inputs are not deduplicated)."""
+    op = pb.Op()
+    for index in range(count):
+        op.merge.inputs.add().input = index
+    return op.SerializeToString(deterministic=True)
 
 
 class _Inputs:
@@ -94,34 +111,39 @@ class _Inputs:
 
 def encode(node: g.Node, resolve: Resolve) -> EncodedOp:
     inputs = _Inputs(resolve)
-    # `op` holds the oneof body; the fields Go writes before it go in their own
-    # message below (see `op_bytes`): no copies of the body.
-    op = pb.Op()
-    if isinstance(node, g.SourceNode):
-        caps = _source(op, node)
-    elif isinstance(node, g.ExecNode):
-        caps = _exec(op, node, inputs)
-    elif isinstance(node, g.FileNode):
-        caps = _file(op, node, inputs)
-    elif isinstance(node, g.MergeNode):
+    if isinstance(node, g.MergeNode):
         for ref in node.sources:
-            op.merge.inputs.add().input = inputs.append(ref)
-        caps = ("mergeop",)
+            inputs.append(ref)
+        body = _merge_body(len(node.sources))
+        caps: tuple[str, ...] = ("mergeop",)
     elif isinstance(node, g.DiffNode):
-        op.diff.lower.input = inputs.index(node.lower)
-        op.diff.upper.input = inputs.index(node.upper)
+        body = _diff_body(inputs.index(node.lower), inputs.index(node.upper))
         caps = ("diffop",)
-    else:  # pragma: no cover - the Node union is closed
-        raise TypeError(f"unknown node {node!r}")
-    # Filled in place: upb's keyword constructor is more than twice as slow for these few fields.
+    else:
+        op = pb.Op()  # the oneof alone
+        if isinstance(node, g.ExecNode):
+            caps = _exec(op, node, inputs)
+        elif isinstance(node, g.FileNode):
+            caps = _file(op, node, inputs)
+        elif isinstance(node, g.SourceNode):
+            caps = _source(op, node)
+        else:  # pragma: no cover - the Node union is closed
+            raise TypeError(f"unknown node {node!r}")
+        body = op.SerializeToString(deterministic=True)
     head = pb.Op()
     for digest, index in inputs.items:
-        head.inputs.add(digest=digest, index=index)
-    if node.platform is not None:
-        head.platform.CopyFrom(platform_pb(node.platform))
-    head.constraints.SetInParent()  # llb always emits an empty WorkerConstraints
-    data = op_bytes(head, op)
-    return EncodedOp(data, digest_of(data), tuple(sorted(set(caps))), tuple(inputs.items))
+        added = head.inputs.add()  # field by field: the keyword form of `add` is twice as slow
+        added.digest = digest
+        added.index = index
+    data = head.SerializeToString(deterministic=True) + platform_and_constraints(node.platform) + body
+    return EncodedOp(data, digest_of(data), _sorted_caps(caps), tuple(inputs.items))
+
+
+@functools.lru_cache(maxsize=256)
+def _sorted_caps(caps: tuple[str, ...]) -> tuple[str, ...]:
+    """`caps` sorted, without repeats. A graph's ops come in a few kinds with the same caps
+    each, so looking the answer up beats sorting a set per op."""
+    return tuple(sorted(set(caps)))
 
 
 def _source(op: pb.Op, node: g.SourceNode) -> tuple[str, ...]:
@@ -163,7 +185,8 @@ def _exec(op: pb.Op, node: g.ExecNode, inputs: _Inputs) -> tuple[str, ...]:
 
     output = 0
     for mount in node.filesystem_mounts():
-        m = exec_op.mounts.add(dest=mount.dest)
+        m = exec_op.mounts.add()  # field by field, like the head's inputs
+        m.dest = mount.dest
         if isinstance(mount, g.BindMount):
             m.input = inputs.index(mount.source)
             if mount.source is not None:

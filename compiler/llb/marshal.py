@@ -208,9 +208,12 @@ def _add_location(locations: Any, index: int, loc: Location) -> None:
 
     Set field by field in the message added to the list: building a pb.Location
     with its Range and Positions apart and copying it in is slower (four messages
-    built, then copied).
+    built, then copied), and so is upb's keyword form of `add` (`add(sourceIndex=...)`).
     """
-    added = locations.add(sourceIndex=index).ranges.add()
-    added.start.line, added.start.character = loc.line, loc.column
-    added.end.line = loc.end_line or loc.line
-    added.end.character = loc.end_column if loc.end_line else loc.column
+    location = locations.add()
+    location.sourceIndex = index
+    added = location.ranges.add()
+    start, end = added.start, added.end
+    start.line, start.character = loc.line, loc.column
+    end.line = loc.end_line or loc.line
+    end.character = loc.end_column if loc.end_line else loc.column
