@@ -14,8 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 
-from compiler.api.call import Call, Export, NoImageResolver, Session
-from compiler.api.dispatch import BRIDGE_NAMES, dispatch
+from compiler.api.call import Export, NoImageResolver, Session
+from compiler.api.dispatch import BRIDGE_NAMES
+from compiler.api.reuse import Results
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
@@ -367,6 +368,7 @@ class _Host:
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
         self.values = Converter(self.sandbox.identify)
+        self.results = Results(script.name)  # the API calls' results, reused from the last evaluation
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:
@@ -398,6 +400,8 @@ class _Host:
         )
         if evaluation.ok:
             problems.extend(unused_steps(evaluation))
+        stopped = outcome.timed_out or outcome.out_of_memory or outcome.syntax_error is not None
+        self.results.finish(complete=not stopped and outcome.error is None)
         return evaluation
 
     def _limit_problem(self, timed_out: bool) -> Problem:
@@ -454,7 +458,7 @@ class _Host:
         try:
             from_lua = self.values.from_lua
             arguments = [from_lua(a) for a in args]
-            result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
+            result = self.results.call(name, entry, location, self.session, arguments)
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location, err.focus, err.replacement)
