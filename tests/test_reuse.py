@@ -1,7 +1,8 @@
-"""Results reused between evaluations of one script (compiler/api/reuse.py): never a different answer.
+"""What an evaluation keeps for the next one of its script: never a different answer.
 
-An evaluation that reuses the last one's results must give exactly what a first
-evaluation gives: the same bytes, problems, calls and logs.
+The API calls' results (compiler/api/reuse.py) and the calls' locations
+(compiler/runtime/sources.py, callsite.py). An evaluation that reuses them must
+give exactly what a first evaluation gives: the same bytes, problems, calls and logs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from compiler import EvalOptions, Evaluation, ScriptSource, evaluate
 from compiler.api import reuse
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+from compiler.runtime import callsite, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*/build.lua"))
@@ -36,9 +38,17 @@ bk.export(bk.merge(s[1], s[2], s[3], s[4], s[5], bk.diff(base, s[6])))
 """
 
 
+def forget() -> None:
+    """As in a new process: nothing kept from earlier evaluations."""
+    reuse._last.clear()
+    sources._line_calls.clear()
+    callsite._one_line_calls.clear()
+    callsite._cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def nothing_remembered() -> None:
-    reuse._last.clear()
+    forget()
 
 
 def outcome(evaluation: Evaluation) -> tuple[object, ...]:
@@ -49,9 +59,9 @@ def outcome(evaluation: Evaluation) -> tuple[object, ...]:
 
 def first_and_again(before: ScriptSource, after: ScriptSource, options: EvalOptions | None = None) -> tuple:
     """(a first evaluation of `after`, an evaluation of `after` right after one of `before`)."""
-    reuse._last.clear()
+    forget()
     first = evaluate(after, options)
-    reuse._last.clear()
+    forget()
     evaluate(before, options)
     return first, evaluate(after, options)
 
@@ -152,3 +162,9 @@ def test_the_image_resolver_is_asked_every_time() -> None:
     assert again.export.state.exec.cwd == "/new"  # type: ignore[union-attr]
     unchanged = evaluate(ScriptSource(text), new)
     assert unchanged.export.state is again.export.state  # type: ignore[union-attr]
+
+
+def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
+    # After a long bracket, a line's text alone does not say where its calls are.
+    assert callsite.sites_for('local a = "x"\nbk.image("a")\n').line_text(2) == 'bk.image("a")'
+    assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
