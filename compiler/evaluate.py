@@ -109,6 +109,7 @@ class EvalOptions(Record):
         "on_progress",
         "module_reader",
         "module_overlays",
+        "reuse_results",
     )
     build_args: Mapping[str, str]
     target_platform: Platform | None
@@ -125,6 +126,11 @@ class EvalOptions(Record):
     # pickled to compiler/isolated.py's worker). The compiled-chunk cache is keyed
     # by text, so an overlay never runs a stale compilation.
     module_overlays: Mapping[str, str]
+    # Whether calls unchanged since the last evaluation of a script of the same name, in this
+    # process, return that evaluation's results (compiler/api/reuse.py): for the editor's
+    # worker, which evaluates a script again on each edit. Off for a one-off evaluation (the
+    # CLI, the frontend), which would only pay for remembering its results.
+    reuse_results: bool
 
     def __init__(
         self,
@@ -137,6 +143,7 @@ class EvalOptions(Record):
         on_progress: Callable[[bytes, int], None] | None = None,
         module_reader: ModuleReader | None = None,
         module_overlays: Mapping[str, str] | None = None,
+        reuse_results: bool = False,
     ) -> None:
         _set(self, "build_args", {} if build_args is None else build_args)
         _set(self, "target_platform", target_platform)
@@ -147,6 +154,7 @@ class EvalOptions(Record):
         _set(self, "on_progress", on_progress)
         _set(self, "module_reader", module_reader)
         _set(self, "module_overlays", {} if module_overlays is None else module_overlays)
+        _set(self, "reuse_results", reuse_results)
 
 
 class CallRecord(Record):
@@ -368,7 +376,7 @@ class _Host:
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
         self.values = Converter(self.sandbox.identify)
-        self.results = Results(script.name)  # the API calls' results, reused from the last evaluation
+        self.results = Results(script.name, options.reuse_results)
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from compiler import EvalOptions, Evaluation, ScriptSource, evaluate
+from compiler import EvalOptions, Evaluation, ScriptSource
+from compiler import evaluate as evaluate_once
 from compiler.api import reuse
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+from compiler.records import replace
 from compiler.runtime import callsite, sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,11 @@ local unused = base:run("echo never used")
 print("built", #s)
 bk.export(bk.merge(s[1], s[2], s[3], s[4], s[5], bk.diff(base, s[6])))
 """
+
+
+def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evaluation:
+    """As the editor's worker evaluates (luakit_ls/scheduler.py)."""
+    return evaluate_once(script, replace(options or EvalOptions(), reuse_results=True))
 
 
 def forget() -> None:
@@ -103,6 +110,13 @@ def test_an_unchanged_line_returns_the_same_state() -> None:
     changed = [c.location.line == 8 and c.function == "state:mkfile" for c in first.calls]  # type: ignore[union-attr]
     assert same == [not c for c in changed]
     assert any(same)
+
+
+def test_a_one_off_evaluation_remembers_nothing() -> None:
+    first = evaluate_once(ScriptSource(WRITTEN_OUT))
+    assert not reuse._last
+    again = evaluate(ScriptSource(WRITTEN_OUT))
+    assert not any(a.value is b.value for a, b in zip(first.calls, again.calls, strict=True))
 
 
 @pytest.mark.parametrize("was, now", [("true", "1"), ("1", "1.0"), ('"0755"', "755"), ("0", "-0"), ("1", "'1'")])

@@ -112,15 +112,16 @@ def _key(value: Any) -> Any:
 class Results:
     """The results of one evaluation's calls, and those of the last evaluation of its script."""
 
-    def __init__(self, script_name: str) -> None:
+    def __init__(self, script_name: str, enabled: bool = True) -> None:
         self.script_name = script_name
-        self.previous = _last.get(script_name, {})
+        self.enabled = enabled  # off: every call is dispatched, and nothing is remembered
+        self.previous = _last.get(script_name, {}) if enabled else {}
         self.current: dict[tuple[Any, ...], Remembered] = {}
 
     def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
         """`dispatch` of this call, or the result of the same call the last time."""
         reusable = name in REUSABLE
-        if not reusable and name not in KEPT_WHEN_EQUAL:
+        if not self.enabled or (not reusable and name not in KEPT_WHEN_EQUAL):
             return dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
         key = (name, location, session.target, *[_key(a) for a in arguments])
         found = self.current.get(key) or self.previous.get(key)
@@ -142,6 +143,8 @@ class Results:
         An evaluation that stopped early (a syntax error while typing, a runtime
         error) keeps the last results too, for the lines it did not reach.
         """
+        if not self.enabled:
+            return
         kept = self.current
         if not complete and len(self.previous) + len(self.current) <= _MAX_RESULTS:
             kept = {**self.previous, **self.current}
