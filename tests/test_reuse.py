@@ -47,7 +47,7 @@ def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evalua
 
 def forget() -> None:
     """As in a new process: nothing kept from earlier evaluations."""
-    reuse._last.clear()
+    reuse._scripts.clear()
     sources._line_calls.clear()
     callsite._one_line_calls.clear()
     callsite._cache.clear()
@@ -114,7 +114,7 @@ def test_an_unchanged_line_returns_the_same_state() -> None:
 
 def test_a_one_off_evaluation_remembers_nothing() -> None:
     first = evaluate_once(ScriptSource(WRITTEN_OUT))
-    assert not reuse._last
+    assert not reuse._scripts
     again = evaluate(ScriptSource(WRITTEN_OUT))
     assert not any(a.value is b.value for a, b in zip(first.calls, again.calls, strict=True))
 

@@ -30,6 +30,7 @@ returned last time, that State is kept, so the lines built on it can be reused.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 
 from compiler.api import values as v
@@ -85,14 +86,17 @@ _HANDLES = (g.State, v.MountValue, Platform)
 class Remembered:
     """A call's result, and what else the call did. (Not a record: it is never compared.)"""
 
-    __slots__ = ("result", "arguments", "warnings", "charged")
+    __slots__ = ("result", "arguments", "warnings", "charged", "evaluation")
 
-    def __init__(self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int) -> None:
+    def __init__(
+        self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
+    ) -> None:
         self.result = result
         # The arguments hold the handles the key names by id(): an id stays theirs while they live.
         self.arguments = arguments
         self.warnings = warnings
         self.charged = charged
+        self.evaluation = evaluation  # the last evaluation that made or reused it (see `Results.finish`)
 
 
 def _key(value: Any) -> Any:
@@ -101,7 +105,13 @@ def _key(value: Any) -> Any:
     if kind is str or kind is bytes or value is None:
         return value  # never equal to the tuples below, nor to each other
     if kind is v.Table:
-        return (v.Table, tuple([(_key(k), _key(item)) for k, item in value.items.items()]))
+        # Table keys and values are mostly strings, their own key: taken here rather than in a
+        # call per entry (one call per entry was a third of the time of a reused call).
+        entries = value.items.items()
+        return (
+            v.Table,
+            tuple([(k if type(k) is str else _key(k), x if type(x) is str else _key(x)) for k, x in entries]),
+        )
     if kind is float:
         return (float, value.hex())  # -0.0 is not 0.0 here, and nan is equal to nan
     if kind in _HANDLES:
@@ -109,14 +119,22 @@ def _key(value: Any) -> Any:
     return (kind, value)  # int, bool, Opaque
 
 
+_evaluations = itertools.count(1)
+
+
 class Results:
-    """The results of one evaluation's calls, and those of the last evaluation of its script."""
+    """The results of a script's calls: this evaluation's, and those kept from the last one.
+
+    One table per script, each entry stamped with the last evaluation that used it,
+    so that a reused call costs one lookup (its key, a few tuples deep, is hashed
+    once). Evaluations of a script run one at a time (the editor's worker).
+    """
 
     def __init__(self, script_name: str, enabled: bool = True) -> None:
         self.script_name = script_name
         self.enabled = enabled  # off: every call is dispatched, and nothing is remembered
-        self.previous = _last.get(script_name, {}) if enabled else {}
-        self.current: dict[tuple[Any, ...], Remembered] = {}
+        self.entries = _scripts.get(script_name, {}) if enabled else {}
+        self.evaluation = next(_evaluations)
 
     def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
         """`dispatch` of this call, or the result of the same call the last time."""
@@ -124,9 +142,9 @@ class Results:
         if not self.enabled or (not reusable and name not in KEPT_WHEN_EQUAL):
             return dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
         key = (name, location, session.target, *[_key(a) for a in arguments])
-        found = self.current.get(key) or self.previous.get(key)
+        found = self.entries.get(key)
         if found is not None and reusable:
-            self.current[key] = found
+            found.evaluation = self.evaluation
             session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
             session.charge(found.charged)
             return found.result
@@ -134,24 +152,25 @@ class Results:
         result = dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
         if found is not None and _equal_sources(found.result, result):
             result = found.result
-        self.current[key] = Remembered(result, arguments, tuple(session.warnings[warned:]), session.charged - charged)
+        warnings = tuple(session.warnings[warned:])
+        self.entries[key] = Remembered(result, arguments, warnings, session.charged - charged, self.evaluation)
         return result
 
     def finish(self, complete: bool) -> None:
-        """Keep this evaluation's results for the next one of the script.
+        """Keep this evaluation's results for the next one of the script, and drop the others.
 
         An evaluation that stopped early (a syntax error while typing, a runtime
-        error) keeps the last results too, for the lines it did not reach.
+        error) keeps the older results too, for the lines it did not reach.
         """
         if not self.enabled:
             return
-        kept = self.current
-        if not complete and len(self.previous) + len(self.current) <= _MAX_RESULTS:
-            kept = {**self.previous, **self.current}
-        _last[self.script_name] = kept
-        _last.move_to_end(self.script_name)
-        while len(_last) > _SCRIPTS:
-            _last.popitem(last=False)
+        entries = self.entries
+        if complete or len(entries) > _MAX_RESULTS:
+            entries = {key: found for key, found in entries.items() if found.evaluation == self.evaluation}
+        _scripts[self.script_name] = entries
+        _scripts.move_to_end(self.script_name)
+        while len(_scripts) > _SCRIPTS:
+            _scripts.popitem(last=False)
 
 
 def _equal_sources(old: Any, new: Any) -> bool:
@@ -171,5 +190,5 @@ def _equal_sources(old: Any, new: Any) -> bool:
     )
 
 
-# Script name -> the results of its last evaluation, most recently evaluated last.
-_last: OrderedDict[str, dict[tuple[Any, ...], Remembered]] = OrderedDict()
+# Script name -> its calls' results (see `Results`), the most recently evaluated script last.
+_scripts: OrderedDict[str, dict[tuple[Any, ...], Remembered]] = OrderedDict()
