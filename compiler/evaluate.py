@@ -285,6 +285,21 @@ def reachable(state: g.State) -> dict[int, g.Node]:
     return seen
 
 
+# The last export's nodes, by the exported State: when an evaluation exports the very State of
+# the last one (compiler/api/reuse.py reused every call that built it), its graph is the same
+# and is not walked again. One entry: it keeps one graph alive.
+_last_export: tuple[g.State | None, dict[int, g.Node]] = (None, {})
+
+
+def _exported_nodes(state: g.State) -> dict[int, g.Node]:
+    global _last_export
+    last_state, nodes = _last_export  # read once: another thread may replace it
+    if last_state is not state:
+        nodes = reachable(state)
+        _last_export = (state, nodes)
+    return nodes
+
+
 def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """Warnings for steps whose result never reaches the export: BuildKit skips them.
 
@@ -295,7 +310,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """
     if evaluation.export is None:
         return []
-    used = reachable(evaluation.export.state)
+    used = _exported_nodes(evaluation.export.state)
     candidates = [
         call
         for call in evaluation.calls
