@@ -182,3 +182,18 @@ def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
     # After a long bracket, a line's text alone does not say where its calls are.
     assert callsite.sites_for('local a = "x"\nbk.image("a")\n').line_text(2) == 'bk.image("a")'
     assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
+
+
+def test_results_are_kept_for_a_few_scripts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
+    for name in ("a.lua", "b.lua", "c.lua"):
+        evaluate(ScriptSource(text, name))
+    assert list(reuse._scripts) == ["a.lua", "b.lua", "c.lua"]
+    monkeypatch.setattr(reuse, "_MAX_RESULTS", 3)  # each script has 2 results (scratch, mkfile): two are too many
+    evaluate(ScriptSource(text, "a.lua"))
+    assert list(reuse._scripts) == ["a.lua"]
+    monkeypatch.setattr(reuse, "_SCRIPTS", 2)
+    monkeypatch.setattr(reuse, "_MAX_RESULTS", 100)
+    for name in ("b.lua", "c.lua"):
+        evaluate(ScriptSource(text, name))
+    assert list(reuse._scripts) == ["b.lua", "c.lua"]

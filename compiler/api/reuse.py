@@ -75,9 +75,9 @@ REUSABLE = frozenset(
 # Run every time, but an equal State keeps the last one's identity (see the docstring).
 KEPT_WHEN_EQUAL = frozenset({b"bk.image"})
 
-# The scripts whose last results are kept: a few open documents.
+# The scripts whose last results are kept: a few open documents, and at most about this many
+# results in all (each keeps its graph alive: a few hundred bytes a result).
 _SCRIPTS = 8
-# A script's results that keep the last ones too (see `Results.finish`) are dropped past this.
 _MAX_RESULTS = 200_000
 
 _HANDLES = (g.State, v.MountValue, Platform)
@@ -169,8 +169,8 @@ class Results:
             entries = {key: found for key, found in entries.items() if found.evaluation == self.evaluation}
         _scripts[self.script_name] = entries
         _scripts.move_to_end(self.script_name)
-        while len(_scripts) > _SCRIPTS:
-            _scripts.popitem(last=False)
+        while len(_scripts) > _SCRIPTS or (len(_scripts) > 1 and sum(map(len, _scripts.values())) > _MAX_RESULTS):
+            _scripts.popitem(last=False)  # the script evaluated least recently
 
 
 def _equal_sources(old: Any, new: Any) -> bool:
