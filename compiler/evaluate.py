@@ -14,9 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 
-from compiler.api.call import Export, NoImageResolver, Session
-from compiler.api.dispatch import BRIDGE_NAMES
-from compiler.api.reuse import Results
+from compiler.api.call import Call, Export, NoImageResolver, Session
+from compiler.api.dispatch import BRIDGE_NAMES, dispatch
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from compiler.api.call import ImageResolver
+    from compiler.api.reuse import Results
 
     # Loaded when first marshalling (below): `luakit validate` and most evaluations
     # never encode an op, and the encoder brings protobuf's upb (docs/performance.md).
@@ -391,7 +391,11 @@ class _Host:
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
         self.values = Converter(self.sandbox.identify)
-        self.results = Results(script.name, options.reuse_results)
+        self.results: Results | None = None
+        if options.reuse_results:
+            from compiler.api.reuse import Results  # here: a one-off evaluation never needs it
+
+            self.results = Results(script.name)
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:
@@ -423,8 +427,9 @@ class _Host:
         )
         if evaluation.ok:
             problems.extend(unused_steps(evaluation))
-        stopped = outcome.timed_out or outcome.out_of_memory or outcome.syntax_error is not None
-        self.results.finish(complete=not stopped and outcome.error is None)
+        if self.results is not None:
+            stopped = outcome.timed_out or outcome.out_of_memory or outcome.syntax_error is not None
+            self.results.finish(complete=not stopped and outcome.error is None)
         return evaluation
 
     def _limit_problem(self, timed_out: bool) -> Problem:
@@ -481,7 +486,10 @@ class _Host:
         try:
             from_lua = self.values.from_lua
             arguments = [from_lua(a) for a in args]
-            result = self.results.call(name, entry, location, self.session, arguments)
+            if self.results is not None:
+                result = self.results.call(name, entry, location, self.session, arguments)
+            else:
+                result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location, err.focus, err.replacement)

@@ -130,16 +130,15 @@ class Results:
     once). Evaluations of a script run one at a time (the editor's worker).
     """
 
-    def __init__(self, script_name: str, enabled: bool = True) -> None:
+    def __init__(self, script_name: str) -> None:
         self.script_name = script_name
-        self.enabled = enabled  # off: every call is dispatched, and nothing is remembered
-        self.entries = _scripts.get(script_name, {}) if enabled else {}
+        self.entries = _scripts.get(script_name, {})
         self.evaluation = next(_evaluations)
 
     def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
         """`dispatch` of this call, or the result of the same call the last time."""
         reusable = name in REUSABLE
-        if not self.enabled or (not reusable and name not in KEPT_WHEN_EQUAL):
+        if not reusable and name not in KEPT_WHEN_EQUAL:
             return dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
         key = (name, location, session.target, *[_key(a) for a in arguments])
         found = self.entries.get(key)
@@ -162,8 +161,6 @@ class Results:
         An evaluation that stopped early (a syntax error while typing, a runtime
         error) keeps the older results too, for the lines it did not reach.
         """
-        if not self.enabled:
-            return
         entries = self.entries
         if complete or len(entries) > _MAX_RESULTS:
             entries = {key: found for key, found in entries.items() if found.evaluation == self.evaluation}
