@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from compiler.api.call import ImageResolver
+    from compiler.api.reuse import Results
 
     # Loaded when first marshalling (below): `luakit validate` and most evaluations
     # never encode an op, and the encoder brings protobuf's upb (docs/performance.md).
@@ -108,6 +109,7 @@ class EvalOptions(Record):
         "on_progress",
         "module_reader",
         "module_overlays",
+        "reuse_results",
     )
     build_args: Mapping[str, str]
     target_platform: Platform | None
@@ -124,6 +126,11 @@ class EvalOptions(Record):
     # pickled to compiler/isolated.py's worker). The compiled-chunk cache is keyed
     # by text, so an overlay never runs a stale compilation.
     module_overlays: Mapping[str, str]
+    # Whether calls unchanged since the last evaluation of a script of the same name, in this
+    # process, return that evaluation's results (compiler/api/reuse.py): for the editor's
+    # worker, which evaluates a script again on each edit. Off for a one-off evaluation (the
+    # CLI, the frontend), which would only pay for remembering its results.
+    reuse_results: bool
 
     def __init__(
         self,
@@ -136,6 +143,7 @@ class EvalOptions(Record):
         on_progress: Callable[[bytes, int], None] | None = None,
         module_reader: ModuleReader | None = None,
         module_overlays: Mapping[str, str] | None = None,
+        reuse_results: bool = False,
     ) -> None:
         _set(self, "build_args", {} if build_args is None else build_args)
         _set(self, "target_platform", target_platform)
@@ -146,6 +154,7 @@ class EvalOptions(Record):
         _set(self, "on_progress", on_progress)
         _set(self, "module_reader", module_reader)
         _set(self, "module_overlays", {} if module_overlays is None else module_overlays)
+        _set(self, "reuse_results", reuse_results)
 
 
 class CallRecord(Record):
@@ -284,6 +293,21 @@ def reachable(state: g.State) -> dict[int, g.Node]:
     return seen
 
 
+# The last export's nodes, by the exported State: when an evaluation exports the very State of
+# the last one (compiler/api/reuse.py reused every call that built it), its graph is the same
+# and is not walked again. One entry: it keeps one graph alive.
+_last_export: tuple[g.State | None, dict[int, g.Node]] = (None, {})
+
+
+def _exported_nodes(state: g.State) -> dict[int, g.Node]:
+    global _last_export
+    last_state, nodes = _last_export  # read once: another thread may replace it
+    if last_state is not state:
+        nodes = reachable(state)
+        _last_export = (state, nodes)
+    return nodes
+
+
 def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """Warnings for steps whose result never reaches the export: BuildKit skips them.
 
@@ -294,7 +318,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """
     if evaluation.export is None:
         return []
-    used = reachable(evaluation.export.state)
+    used = _exported_nodes(evaluation.export.state)
     candidates = [
         call
         for call in evaluation.calls
@@ -375,6 +399,11 @@ class _Host:
         self.deadline = Deadline(options.timeout)
         self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
         self.values = Converter(self.sandbox.identify)
+        self.results: Results | None = None
+        if options.reuse_results:
+            from compiler.api.reuse import Results  # here: a one-off evaluation never needs it
+
+            self.results = Results(script.name)
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:
@@ -406,6 +435,9 @@ class _Host:
         )
         if evaluation.ok:
             problems.extend(unused_steps(evaluation))
+        if self.results is not None:
+            stopped = outcome.timed_out or outcome.out_of_memory or outcome.syntax_error is not None
+            self.results.finish(complete=not stopped and outcome.error is None)
         return evaluation
 
     def _limit_problem(self, timed_out: bool) -> Problem:
@@ -462,7 +494,10 @@ class _Host:
         try:
             from_lua = self.values.from_lua
             arguments = [from_lua(a) for a in args]
-            result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
+            if self.results is not None:
+                result = self.results.call(name, entry, location, self.session, arguments)
+            else:
+                result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location, err.focus, err.replacement)

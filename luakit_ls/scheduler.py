@@ -136,6 +136,8 @@ def eval_options(settings: Settings, module_overlays: Mapping[str, str] | None =
         memory_limit=settings.memory_limit_mib * MiB,
         image_resolver=image_resolver(network=False),
         module_overlays=dict(module_overlays or {}),
+        # The worker evaluates each document again on every edit: unchanged calls reuse their results.
+        reuse_results=True,
     )
 
 

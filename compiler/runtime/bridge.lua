@@ -64,11 +64,32 @@ end
 
 local stdlib_prefix_length = #stdlib_prefix
 
--- Whether a frame's debug info is a line of the script or its modules: not a C
--- function, not the "(tail call)" marker Lua 5.1 leaves for lost frames, not the stdlib.
-local function user_line(info)
-  return info ~= nil and info.what ~= "C" and info.what ~= "tail" and info.currentline > 0
-    and string_sub(info.source, 1, stdlib_prefix_length) ~= stdlib_prefix
+-- The source of a function of the script or its modules; false for C functions and the stdlib.
+-- Kept per function: debug.getinfo's "S" builds its strings anew on every call, where "fl"
+-- (the frame's function and line) only looks, and a call site is looked up at every API call.
+local user_sources = setmetatable({}, { __mode = "k" })
+
+local function user_source(func)
+  local source = user_sources[func]
+  if source == nil then
+    local info = debug_getinfo(func, "S")
+    source = info.what ~= "C" and string_sub(info.source, 1, stdlib_prefix_length) ~= stdlib_prefix and info.source
+    user_sources[func] = source
+  end
+  return source
+end
+
+-- The source and line of a frame's "fl" debug info when it is a line of the script or its
+-- modules, else nil: not a C function (no line), not the "(tail call)" marker Lua 5.1 leaves
+-- for lost frames (no function), not the stdlib.
+local function user_place(info)
+  if info ~= nil and info.func ~= nil and info.currentline > 0 then
+    local source = user_source(info.func)
+    if source then
+      return source, info.currentline
+    end
+  end
+  return nil
 end
 
 -- The first frame outside the bundled stdlib: errors and source locations point
@@ -129,10 +150,8 @@ end
 local looked_up_source, looked_up_line, looked_up_from, looked_up_from_line = nil, 0, nil, 0
 
 local function looked_up(level)
-  local info = debug_getinfo(level + 1, "Sl")
-  if user_line(info) then
-    looked_up_source, looked_up_line = info.source, info.currentline
-  else
+  looked_up_source, looked_up_line = user_place(debug_getinfo(level + 1, "fl"))
+  if looked_up_source == nil then
     looked_up_source, looked_up_line = call_site(level + 1)
   end
   local parent = debug_getinfo(level + 2, "fl")
@@ -159,13 +178,14 @@ local function api(name)
     -- One look at the caller answers the usual case, a call on a line of the script;
     -- call_site walks further up only for stdlib helpers (about a third of the
     -- bridge's time per call went to these looks).
-    local caller = debug_getinfo(2, "Sl")
-    if caller ~= nil and caller.what == "tail" and tail_called_after_lookup() then
+    local caller = debug_getinfo(2, "fl")
+    if caller ~= nil and caller.func == nil and tail_called_after_lookup() then -- a "(tail call)" marker
       source, line = looked_up_source, looked_up_line
-    elseif user_line(caller) then
-      source, line = caller.source, caller.currentline
     else
-      source, line = call_site(2)
+      source, line = user_place(caller)
+      if source == nil then
+        source, line = call_site(2)
+      end
     end
     looked_up_source = nil
     return finish(host_call(name, source, line, ...))

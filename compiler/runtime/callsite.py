@@ -164,6 +164,19 @@ class CallSites:
 
     # ------------------------------------------------------------ calls
 
+    def on_its_line(self, line: int, name: str) -> bool:
+        """Whether `locate(line, name)` was answered from `line`'s text alone (see `_one_line_calls`).
+
+        Such an answer holds for the same text on the same line of any file the quick path reads.
+        """
+        lines = self.lines
+        return self._quick and 1 <= line <= len(lines) and (lines[line - 1], name) in _one_line_calls
+
+    def line_text(self, line: int) -> str | None:
+        """The text of `line` in a file the quick path reads (lines read alike wherever they are), else None."""
+        lines = self.lines
+        return lines[line - 1] if self._quick and 1 <= line <= len(lines) else None
+
     def locate(self, line: int, name: str) -> tuple[int, int, int] | None:
         """(start column, end line, end column) of the first call of `name` on `line`."""
         key = (line, name)

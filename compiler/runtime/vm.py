@@ -74,6 +74,24 @@ class LuaOutcome:
         self.out_of_memory = out_of_memory
 
 
+# The bridge compiled, once per process: compiling its text took ~0.25 ms of each evaluation
+# (a quarter of a small script's), loading the compiled chunk ~0.04 ms. Compiled under the
+# name `execute` gives a text ("<python>"), so its functions' debug info is the same.
+_bridge_chunk: bytes | None = None
+
+
+def _bridge(lua: Any) -> bytes:
+    global _bridge_chunk
+    if _bridge_chunk is None:
+        with open(_BRIDGE, "rb") as f:
+            text = f.read()
+        # In a state no script has run in: the bridge removes string.dump from the sandbox.
+        _bridge_chunk = lua.execute(
+            b"local text, name = ...; return string.dump(assert(loadstring(text, name)))", text, b"<python>"
+        )
+    return _bridge_chunk
+
+
 class Sandbox:
     def __init__(self, host: Host, memory_limit: int, deadline: Deadline) -> None:
         self.deadline = deadline
@@ -85,8 +103,7 @@ class Sandbox:
             unpack_returned_tuples=True,
             attribute_filter=_deny_attributes,
         )
-        with open(_BRIDGE, "rb") as f:
-            bridge = f.read()
+        bridge = _bridge(self.lua)
         host_table = self.lua.table_from(
             {
                 b"call": host.call,

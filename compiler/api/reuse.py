@@ -1,0 +1,191 @@
+"""API results reused from the last evaluation of the same script (the editor's keystrokes).
+
+The language server's worker evaluates a script again after every edit, and most
+lines are unchanged: the same call, at the same place, on the same inputs, builds
+the same node. Building it (reading the options, cleaning paths, creating the
+records) was about half of each evaluation of a 1,000-op script
+(docs/performance.md#warm-evaluation); looking its result up is a fraction of that.
+
+A call's result is reused when these are all the same as for a call of the last
+evaluation (or an earlier call of this one):
+
+- the function (its bridge name, `b"State:run"`);
+- the call's location (the node records it, columns included);
+- the target platform of the evaluation;
+- each argument: strings, numbers and booleans by value and type (`1`, `1.0` and
+  `true` are equal in Python, not to the API), tables entry by entry, and handles
+  (State, Mount, Platform) by identity: the very object a reused call returned.
+
+So a line is reused only when every line it builds on was reused (or is equal by
+value), as the nodes hold their inputs by identity. What a call did besides
+returning its result is done again: the warnings it recorded are recorded again,
+and the memory it charged is charged again. Calls that failed are not remembered.
+
+Only the functions whose result depends on nothing else are reused. `bk.image`
+depends on the image resolver too (its disk cache changes when `luakit build`
+fills it), so it runs every time; but when it returns a State equal to the one it
+returned last time, that State is kept, so the lines built on it can be reused.
+`bk.export` and `bk.arg` run every time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+
+from compiler.api import values as v
+from compiler.api.call import Call, Session
+from compiler.api.dispatch import Entry, dispatch
+from compiler.graph import nodes as g
+from compiler.graph.platform import Platform
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from compiler.api.call import Noted
+    from compiler.errors import Location
+
+# The bridge names of the functions whose result is a function of the key alone.
+REUSABLE = frozenset(
+    {
+        b"State:run",
+        b"State:get_mount",
+        b"State:copy",
+        b"State:mkdir",
+        b"State:mkfile",
+        b"State:rm",
+        b"State:symlink",
+        b"State:with_metadata",
+        b"bk.local_",
+        b"bk.git",
+        b"bk.http",
+        b"bk.https",
+        b"bk.scratch",
+        b"bk.merge",
+        b"bk.diff",
+        b"bk.platform",
+        b"bk.cache",
+        b"bk.secret",
+        b"bk.ssh",
+        b"bk.tmpfs",
+        b"bk.bind",
+    }
+)
+# Run every time, but an equal State keeps the last one's identity (see the docstring).
+KEPT_WHEN_EQUAL = frozenset({b"bk.image"})
+
+# The scripts whose last results are kept: a few open documents, and at most about this many
+# results in all (each keeps its graph alive: a few hundred bytes a result).
+_SCRIPTS = 8
+_MAX_RESULTS = 200_000
+
+_HANDLES = (g.State, v.MountValue, Platform)
+
+
+class Remembered:
+    """A call's result, and what else the call did. (Not a record: it is never compared.)"""
+
+    __slots__ = ("result", "arguments", "warnings", "charged", "evaluation")
+
+    def __init__(
+        self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
+    ) -> None:
+        self.result = result
+        # The arguments hold the handles the key names by id(): an id stays theirs while they live.
+        self.arguments = arguments
+        self.warnings = warnings
+        self.charged = charged
+        self.evaluation = evaluation  # the last evaluation that made or reused it (see `Results.finish`)
+
+
+def _key(value: Any) -> Any:
+    """An argument as a part of a key: equal only for arguments every API function treats alike."""
+    kind = type(value)
+    if kind is str or kind is bytes or value is None:
+        return value  # never equal to the tuples below, nor to each other
+    if kind is v.Table:
+        # Table keys and values are mostly strings, their own key: taken here rather than in a
+        # call per entry (one call per entry was a third of the time of a reused call).
+        entries = value.items.items()
+        return (
+            v.Table,
+            tuple([(k if type(k) is str else _key(k), x if type(x) is str else _key(x)) for k, x in entries]),
+        )
+    if kind is float:
+        return (float, value.hex())  # -0.0 is not 0.0 here, and nan is equal to nan
+    if kind in _HANDLES:
+        return (kind, id(value))
+    return (kind, value)  # int, bool, Opaque
+
+
+_evaluations = itertools.count(1)
+
+
+class Results:
+    """The results of a script's calls: this evaluation's, and those kept from the last one.
+
+    One table per script, each entry stamped with the last evaluation that used it,
+    so that a reused call costs one lookup (its key, a few tuples deep, is hashed
+    once). Evaluations of a script run one at a time (the editor's worker).
+    """
+
+    def __init__(self, script_name: str) -> None:
+        self.script_name = script_name
+        self.entries = _scripts.get(script_name, {})
+        self.evaluation = next(_evaluations)
+
+    def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
+        """`dispatch` of this call, or the result of the same call the last time."""
+        reusable = name in REUSABLE
+        if not reusable and name not in KEPT_WHEN_EQUAL:
+            return dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
+        key = (name, location, session.target, *[_key(a) for a in arguments])
+        found = self.entries.get(key)
+        if found is not None and reusable:
+            found.evaluation = self.evaluation
+            session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
+            session.charge(found.charged)
+            return found.result
+        warned, charged = len(session.warnings), session.charged
+        result = dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
+        if found is not None and _equal_sources(found.result, result):
+            result = found.result
+        warnings = tuple(session.warnings[warned:])
+        self.entries[key] = Remembered(result, arguments, warnings, session.charged - charged, self.evaluation)
+        return result
+
+    def finish(self, complete: bool) -> None:
+        """Keep this evaluation's results for the next one of the script, and drop the others.
+
+        An evaluation that stopped early (a syntax error while typing, a runtime
+        error) keeps the older results too, for the lines it did not reach.
+        """
+        entries = self.entries
+        if complete or len(entries) > _MAX_RESULTS:
+            entries = {key: found for key, found in entries.items() if found.evaluation == self.evaluation}
+        _scripts[self.script_name] = entries
+        _scripts.move_to_end(self.script_name)
+        while len(_scripts) > _SCRIPTS or (len(_scripts) > 1 and sum(map(len, _scripts.values())) > _MAX_RESULTS):
+            _scripts.popitem(last=False)  # the script evaluated least recently
+
+
+def _equal_sources(old: Any, new: Any) -> bool:
+    """Whether two States are the same source op, field by field (source nodes have no inputs)."""
+    if type(old) is not g.State or type(new) is not g.State or old.ref is None or new.ref is None:
+        return False
+    old_node, new_node = old.ref.node, new.ref.node
+    return (
+        type(old_node) is g.SourceNode
+        and type(new_node) is g.SourceNode
+        and old_node._field_values(old_node) == new_node._field_values(new_node)
+        and old.ref.index == new.ref.index
+        and old.platform == new.platform
+        and old.image == new.image
+        and old.exec is None
+        and new.exec is None
+    )
+
+
+# Script name -> its calls' results (see `Results`), the most recently evaluated script last.
+_scripts: OrderedDict[str, dict[tuple[Any, ...], Remembered]] = OrderedDict()

@@ -1,0 +1,199 @@
+"""What an evaluation keeps for the next one of its script: never a different answer.
+
+The API calls' results (compiler/api/reuse.py) and the calls' locations
+(compiler/runtime/sources.py, callsite.py). An evaluation that reuses them must
+give exactly what a first evaluation gives: the same bytes, problems, calls and logs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler import EvalOptions, Evaluation, ScriptSource
+from compiler import evaluate as evaluate_once
+from compiler.api import reuse
+from compiler.graph import nodes as g
+from compiler.graph.platform import Platform
+from compiler.records import replace
+from compiler.runtime import callsite, sources
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*/build.lua"))
+
+# One call per line, as bench/shapes.py's shape b writes them, with mounts, nested tables and a warning.
+WRITTEN_OUT = """\
+local base = bk.image("alpine:3.19")
+local ctx = bk.local_("context")
+local s = {}
+for i = 1, 3 do
+  s[i] = base:run("make " .. i, { cwd = "/src", env = { STEP = tostring(i) }, mounts = { bk.cache("/root/.cache", { id = "c" }) } })
+  s[i] = s[i]:mkdir("/out/" .. i, { mode = "0755", make_parents = true })
+end
+s[4] = s[1]:mkfile("/etc/a.conf", "a=1\\n", { mode = 644 })
+s[5] = s[2]:copy(ctx, "pkg/", "/out/share/")
+s[6] = bk.scratch():mkfile("/x", "x")
+local unused = base:run("echo never used")
+print("built", #s)
+bk.export(bk.merge(s[1], s[2], s[3], s[4], s[5], bk.diff(base, s[6])))
+"""
+
+
+def evaluate(script: ScriptSource, options: EvalOptions | None = None) -> Evaluation:
+    """As the editor's worker evaluates (luakit_ls/scheduler.py)."""
+    return evaluate_once(script, replace(options or EvalOptions(), reuse_results=True))
+
+
+def forget() -> None:
+    """As in a new process: nothing kept from earlier evaluations."""
+    reuse._scripts.clear()
+    sources._line_calls.clear()
+    callsite._one_line_calls.clear()
+    callsite._cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def nothing_remembered() -> None:
+    forget()
+
+
+def outcome(evaluation: Evaluation) -> tuple[object, ...]:
+    definition = evaluation.definition_bytes() if evaluation.ok else None
+    calls = [(c.function, c.location) for c in evaluation.calls]
+    return definition, list(evaluation.problems), calls, evaluation.logs, evaluation.modules
+
+
+def first_and_again(before: ScriptSource, after: ScriptSource, options: EvalOptions | None = None) -> tuple:
+    """(a first evaluation of `after`, an evaluation of `after` right after one of `before`)."""
+    forget()
+    first = evaluate(after, options)
+    forget()
+    evaluate(before, options)
+    return first, evaluate(after, options)
+
+
+def edits(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    return [
+        text + "-- edited\n",  # nothing moves
+        "-- a new first line\n" + text,  # every call one line down
+        "".join(lines[:middle])
+        + lines[middle].replace('"', '"x', 1)
+        + "".join(lines[middle + 1 :]),  # one call changed
+        "".join(lines[:middle]) + "error('stop')\n" + "".join(lines[middle:]),  # stopped half-way
+        "".join(lines[:middle]),  # cut: a syntax error, or no export
+    ]
+
+
+@pytest.mark.parametrize(
+    "script", [*EXAMPLES, "written-out"], ids=lambda s: str(s).split("/")[-2] if "/" in str(s) else s
+)
+def test_an_edited_script_evaluates_as_the_first_time(script: Path | str) -> None:
+    if isinstance(script, Path):
+        source = ScriptSource.from_file(str(script))
+        make = lambda text: ScriptSource(text, source.name, source.path)  # noqa: E731
+    else:
+        source = ScriptSource(WRITTEN_OUT)
+        make = ScriptSource
+    for edited in edits(source.text):
+        for before, after in ((source, make(edited)), (make(edited), source)):
+            first, again = first_and_again(before, after)
+            assert outcome(again) == outcome(first)
+
+
+def test_an_unchanged_line_returns_the_same_state() -> None:
+    first = evaluate(ScriptSource(WRITTEN_OUT))
+    again = evaluate(ScriptSource(WRITTEN_OUT.replace('"/etc/a.conf"', '"/etc/b.conf"')))
+    same = [a.value is b.value for a, b in zip(first.calls, again.calls, strict=True)]
+    changed = [c.location.line == 8 and c.function == "state:mkfile" for c in first.calls]  # type: ignore[union-attr]
+    assert same == [not c for c in changed]
+    assert any(same)
+
+
+def test_a_one_off_evaluation_remembers_nothing() -> None:
+    first = evaluate_once(ScriptSource(WRITTEN_OUT))
+    assert not reuse._scripts
+    again = evaluate(ScriptSource(WRITTEN_OUT))
+    assert not any(a.value is b.value for a, b in zip(first.calls, again.calls, strict=True))
+
+
+@pytest.mark.parametrize("was, now", [("true", "1"), ("1", "1.0"), ('"0755"', "755"), ("0", "-0"), ("1", "'1'")])
+def test_values_equal_in_python_are_told_apart(was: str, now: str) -> None:
+    # The value on a line of its own: the call's text, and so its location, stays the same.
+    call = 'bk.export(bk.image("a"):mkdir("/d", { make_parents = p, mode = m }))\n'
+    for p, m in (("{}", '"0755"'), ("true", "{}")):
+        before = ScriptSource(f"local p, m = {p.format(was)}, {m.format(was)}\n{call}")
+        after = ScriptSource(f"local p, m = {p.format(now)}, {m.format(now)}\n{call}")
+        first, again = first_and_again(before, after)
+        assert outcome(again) == outcome(first)
+
+
+def test_warnings_are_recorded_again() -> None:
+    text = 'bk.export(bk.image("a"):copy(bk.local_("c"), "f", "/f", { mode = 644 }))\n'
+    evaluate(ScriptSource(text))
+    again = evaluate(ScriptSource(text))
+    assert [p.kind for p in again.problems] == ["mode"]
+
+
+def test_memory_is_charged_again() -> None:
+    # 4 MB of files in the graph, from one string of 200 kB in Lua's memory.
+    text = 'local s, x = bk.image("a"), string.rep("x", 200000)\n'
+    text += "".join(f's = s:mkfile("/f{i}", x)\n' for i in range(20)) + "bk.export(s)\n"
+    small = EvalOptions(memory_limit=2 * 1024 * 1024)
+    first = evaluate(ScriptSource(text), small)
+    assert "the build graph exceeds the memory limit" in str(first.problems)
+    assert evaluate(ScriptSource(text), EvalOptions(memory_limit=64 * 1024 * 1024)).ok
+    assert outcome(evaluate(ScriptSource(text), small)) == outcome(first)
+
+
+def test_the_target_platform_is_part_of_the_call() -> None:
+    text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
+    for target in (Platform("linux", "amd64"), Platform("linux", "arm64"), Platform("linux", "amd64")):
+        evaluation = evaluate(ScriptSource(text), EvalOptions(target_platform=target))
+        assert evaluation.export.state.platform == target  # type: ignore[union-attr]
+
+
+class ChangingResolver:
+    """An image config that changes between lookups (the disk cache filled by `luakit build`)."""
+
+    def __init__(self, workdir: str) -> None:
+        self.workdir = workdir
+
+    def resolve(self, identifier: str, platform: Platform | None) -> g.ImageDefaults | None:
+        return g.ImageDefaults(env=("PATH=/bin",), workdir=self.workdir)
+
+
+def test_the_image_resolver_is_asked_every_time() -> None:
+    text = 'bk.export(bk.image("a"):run("make"))\n'
+    old, new = (
+        EvalOptions(image_resolver=ChangingResolver("/old")),
+        EvalOptions(image_resolver=ChangingResolver("/new")),
+    )
+    evaluate(ScriptSource(text), old)
+    again = evaluate(ScriptSource(text), new)
+    assert again.export.state.exec.cwd == "/new"  # type: ignore[union-attr]
+    unchanged = evaluate(ScriptSource(text), new)
+    assert unchanged.export.state is again.export.state  # type: ignore[union-attr]
+
+
+def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
+    # After a long bracket, a line's text alone does not say where its calls are.
+    assert callsite.sites_for('local a = "x"\nbk.image("a")\n').line_text(2) == 'bk.image("a")'
+    assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
+
+
+def test_results_are_kept_for_a_few_scripts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
+    for name in ("a.lua", "b.lua", "c.lua"):
+        evaluate(ScriptSource(text, name))
+    assert list(reuse._scripts) == ["a.lua", "b.lua", "c.lua"]
+    monkeypatch.setattr(reuse, "_MAX_RESULTS", 3)  # each script has 2 results (scratch, mkfile): two are too many
+    evaluate(ScriptSource(text, "a.lua"))
+    assert list(reuse._scripts) == ["a.lua"]
+    monkeypatch.setattr(reuse, "_SCRIPTS", 2)
+    monkeypatch.setattr(reuse, "_MAX_RESULTS", 100)
+    for name in ("b.lua", "c.lua"):
+        evaluate(ScriptSource(text, name))
+    assert list(reuse._scripts) == ["b.lua", "c.lua"]
