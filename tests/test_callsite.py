@@ -58,12 +58,26 @@ def _assert_agree(text: str) -> int:
     return checked
 
 
+def _assert_scan_agrees(text: str) -> int:
+    """The scan and the pattern end every argument list of `text` at the same place (or neither)."""
+    openers = [i for i, char in enumerate(text) if char in "({"]
+    for offset in openers:
+        assert _scan_args(text, offset) == _match_args(text, offset), (offset, text[offset : offset + 60])
+    return len(openers)
+
+
+# Two answers that must agree: the quick path and the tokenizer on every call, and the quick
+# path's two ways of ending an argument list (a scan for short texts, the pattern for long ones).
+AGREEMENTS = {"quick-path=tokenizer": _assert_agree, "scan=pattern": _assert_scan_agrees}
+
+
+@pytest.mark.parametrize("check", AGREEMENTS.values(), ids=AGREEMENTS.keys())
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_quick_path_agrees_with_tokenizer(path: Path) -> None:
+def test_answers_agree_on_every_script_and_mutation(path: Path, check) -> None:
     text = path.read_text()
-    assert _assert_agree(text) > 0
+    assert check(text) > 0
     for mutated in _mutations(text, 40, seed=len(text)):
-        _assert_agree(mutated)
+        check(mutated)
 
 
 def test_tricky_lines_agree() -> None:
@@ -93,22 +107,6 @@ def test_quick_path_skips_the_tokenizer_on_plain_scripts() -> None:
     sites = CallSites(text)
     assert sites.locate(5, "cache") is not None and sites.locate(5, "run") is not None
     assert sites._tokens is None
-
-
-def _assert_scan_agrees(text: str) -> int:
-    """The scan and the pattern end every argument list of `text` at the same place (or neither)."""
-    openers = [i for i, char in enumerate(text) if char in "({"]
-    for offset in openers:
-        assert _scan_args(text, offset) == _match_args(text, offset), (offset, text[offset : offset + 60])
-    return len(openers)
-
-
-@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_scan_agrees_with_the_pattern(path: Path) -> None:
-    text = path.read_text()
-    assert _assert_scan_agrees(text) > 0
-    for mutated in _mutations(text, 40, seed=len(text)):
-        _assert_scan_agrees(mutated)
 
 
 def test_scan_agrees_with_the_pattern_on_tricky_lines() -> None:
