@@ -133,7 +133,7 @@ def eval_options(settings: Settings, module_overlays: Mapping[str, str] | None =
         build_args=dict(settings.build_args),
         target_platform=target,
         timeout=settings.timeout,
-        memory_limit=settings.memory_limit_mib * MiB,
+        memory_limit=settings.memory_limit,
         image_resolver=image_resolver(network=False),
         module_overlays=dict(module_overlays or {}),
         # The worker evaluates each document again on every edit: unchanged calls reuse their results.

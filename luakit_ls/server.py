@@ -89,7 +89,7 @@ class LuakitServer(LanguageServer):
         """
         from compiler.worker_start import start_process
 
-        self._first_worker = start_process(self.settings.memory_limit_mib * 1024 * 1024)
+        self._first_worker = start_process(self.settings.memory_limit)
 
     def load(self, loop: asyncio.AbstractEventLoop) -> None:
         """Import the compiler and the editor modules, start the workers (off the event loop)."""
@@ -97,8 +97,9 @@ class LuakitServer(LanguageServer):
 
         # The first worker first (started by `start_first_worker`, or here if it was not).
         first_worker, self._first_worker = self._first_worker, None
-        memory_limit = self.settings.memory_limit_mib * 1024 * 1024
-        self._scheduler = Scheduler(self._on_outcome, self._on_details, memory_limit, first_worker=first_worker)
+        self._scheduler = Scheduler(
+            self._on_outcome, self._on_details, self.settings.memory_limit, first_worker=first_worker
+        )
         self._scheduler.warm_up()
         from luakit_ls import stubs
         from luakit_ls.diagnostics import Outbox

@@ -32,6 +32,11 @@ class Settings:
     buildkit_host: str | None = None  # the daemon `luakit.build` uses (None: $BUILDKIT_HOST, else buildx's)
     build_output: BuildOutput | None = None  # what `luakit.build` exports (None: solve only)
 
+    @property
+    def memory_limit(self) -> int:
+        """`memory_limit_mib` in bytes, as the evaluator and its worker processes take it."""
+        return self.memory_limit_mib * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class BuildOutput:
