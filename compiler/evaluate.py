@@ -14,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 
-from compiler.api.call import Call, Export, NoImageResolver, Session
-from compiler.api.dispatch import BRIDGE_NAMES, dispatch
+from compiler.api.call import Export, NoImageResolver, Session
+from compiler.api.dispatch import BRIDGE_NAMES, dispatch_at
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
@@ -497,7 +497,7 @@ class _Host:
             if self.results is not None:
                 result = self.results.call(name, entry, location, self.session, arguments)
             else:
-                result = dispatch(entry, Call(entry.where, location, self.session, tuple(arguments)), arguments)
+                result = dispatch_at(entry, location, self.session, arguments)
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location, err.focus, err.replacement)

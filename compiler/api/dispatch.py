@@ -15,6 +15,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/pe
 if TYPE_CHECKING:
     from typing import Any
 
+    from compiler.api.call import Session
+    from compiler.errors import Location
+
 # inspect.CO_VARARGS, without importing inspect (docs/performance.md#cold-start): the code flag of a `*args`.
 _CO_VARARGS = 0x04
 
@@ -106,3 +109,8 @@ def dispatch(entry: Entry, call: Call, args: list[Any]) -> Any:
         method = entry.where.split(":", 1)[1]
         raise ScriptError(f"{entry.where}: call it on a State with a colon: state:{method}(...)")
     return entry.impl(call, *_arguments(entry, args))
+
+
+def dispatch_at(entry: Entry, location: Location | None, session: Session, args: list[Any]) -> Any:
+    """`dispatch` of a call the script made at `location` in `session`, its `Call` made here."""
+    return dispatch(entry, Call(entry.where, location, session, tuple(args)), args)

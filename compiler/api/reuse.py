@@ -34,8 +34,8 @@ import itertools
 from collections import OrderedDict
 
 from compiler.api import values as v
-from compiler.api.call import Call, Session
-from compiler.api.dispatch import Entry, dispatch
+from compiler.api.call import Session
+from compiler.api.dispatch import Entry, dispatch_at
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 
@@ -139,7 +139,7 @@ class Results:
         """`dispatch` of this call, or the result of the same call the last time."""
         reusable = name in REUSABLE
         if not reusable and name not in KEPT_WHEN_EQUAL:
-            return dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
+            return dispatch_at(entry, location, session, arguments)
         key = (name, location, session.target, *[_key(a) for a in arguments])
         found = self.entries.get(key)
         if found is not None and reusable:
@@ -148,7 +148,7 @@ class Results:
             session.charge(found.charged)
             return found.result
         warned, charged = len(session.warnings), session.charged
-        result = dispatch(entry, Call(entry.where, location, session, tuple(arguments)), arguments)
+        result = dispatch_at(entry, location, session, arguments)
         if found is not None and _equal_sources(found.result, result):
             result = found.result
         warnings = tuple(session.warnings[warned:])
