@@ -71,6 +71,7 @@ def _match_args(text: str, offset: int) -> int | None:
     return None if m is None else m.end()
 
 
+_STRING_ARG = re.compile(_SHORT_STRING)
 # What a scan of an argument list stops at: a bracket, a string's quote, a comment.
 _ARGS_STOP = re.compile(r"""[(){}"']|--""")
 
@@ -112,7 +113,6 @@ def _scan_args(text: str, offset: int) -> int | None:
 # scans of a text would cost as much as compiling the pattern.
 _SCAN_BELOW = 8_000
 
-_STRING_ARG = re.compile(_SHORT_STRING)
 # What only the tokenizer reads right: long brackets ([[, [=[, --[[) and strings
 # continued over a line break. A file without any has a clean state at every line start.
 _NEEDS_TOKENS = re.compile(r"\[=*\[|\\\r?\n")
