@@ -122,8 +122,9 @@ async def test_only_the_first_worker_starts_before_the_first_answer() -> None:
 @pytest.mark.parametrize("memory_limit_mib", [512, 256], ids=["same limit", "another limit"])
 async def test_a_worker_process_started_before_the_scheduler_is_its_first_worker(memory_limit_mib: int) -> None:
     # The server starts one at `initialized`, before it makes its scheduler
-    # (LuakitServer.start_first_worker): the scheduler takes it, unless the settings asked for another limit (the
-    # address-space cap is set when a process starts), then it is killed and replaced.
+    # (LuakitServer.start_first_worker): the scheduler takes it, unless the settings asked
+    # for another limit (the address-space cap is set when a process starts), then it is
+    # killed and replaced.
     first = on_process_thread(start_process, 512 * MiB).result()
     clock, published = FakeClock(), asyncio.Queue[Outcome]()
     before = started_workers(set())
