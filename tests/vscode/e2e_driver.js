@@ -403,8 +403,12 @@ async function main(page) {
 
   // Broken and saved: the script shows it. Fixed and saved: the script's marker goes, and the
   // script's editor is not touched.
+  // The markers are there before the save reaches the disk (the unsaved text has the mistake
+  // too), so the disk is waited for first: on a loaded machine the write comes later.
+  const stepsOnDisk = () => fs.readFileSync(path.join(workspace, 'lib', 'steps.lua'), 'utf8');
   await breakModule();
   await page.keyboard.press('Control+S');
+  await waitUntil(async () => stepsOnDisk().includes('XXmkfile'), 30_000, 'lib/steps.lua saved with the mistake');
   await waitUntil(async () => (await mistyped.count()) >= 2, 30_000, 'the saved mistake in the Problems panel');
   seen.moduleSaved = {
     problems: await problemsByFile(page),
@@ -412,6 +416,7 @@ async function main(page) {
   };
   await undoUntilClean();
   await page.keyboard.press('Control+S');
+  await waitUntil(async () => !stepsOnDisk().includes('XXmkfile'), 30_000, 'lib/steps.lua saved fixed');
   await mistyped.first().waitFor({ state: 'detached', timeout: 30_000 });
   await page.waitForTimeout(1000); // time for a late publish, were one to bring it back
   seen.moduleFixed = {
