@@ -5,6 +5,7 @@
     python bench/small.py --quick --scripts hello,go-service
     python bench/small.py --in-place                   # time the luakit of this venv (see below)
     python bench/small.py --instructions --scripts hello   # instructions, under valgrind: independent of load
+    python bench/small.py --references                 # and what argparse and a protoc module add to the floor
 
 Scripts: every examples/*/build.lua and the hand-written bench/scripts/*.lua (multi-stage Go, Node and
 Python builds with caches, secrets and copies; 40-70 lines each), each run in its own directory.
@@ -15,6 +16,12 @@ drift in the machine's speed (load, frequency) falls on all columns alike. Best 
                  Python CLI that evaluates Lua and writes protobuf pays before doing anything
   build          luakit build --no-resolve -o out.pb SCRIPT
   validate       luakit validate --no-resolve SCRIPT
+  argparse       (--references) the floor, then argparse parsing a subcommand: what any Python CLI of
+                 this shape pays before it reads its script
+  argparse+pb2   (--references) that, then importing a protoc-generated module (google.protobuf's
+                 empty_pb2): what one that writes protobuf the usual way pays (its first message class
+                 has upb import the well-known types; luakit feeds its descriptor to upb directly,
+                 compiler/pb/llb.py, but pays that import too)
   go dag         GO dag --format json -o out.json SCRIPT (the Go luakit's `build` always asks a registry for
                  image configs; its `dag` evaluates and walks the same graph offline)
   go validate    GO validate SCRIPT
@@ -52,6 +59,11 @@ from installed import regular_install
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = "import lupa.lua51, google.protobuf.message"
+ARGPARSE = (
+    FLOOR + "; import argparse; p = argparse.ArgumentParser()"
+    "; p.add_subparsers().add_parser('validate'); p.parse_args(['validate'])"
+)
+PROTOC = ARGPARSE + "; from google.protobuf import empty_pb2"
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,7 @@ def main() -> None:
     parser.add_argument("--scripts", help="comma-separated script names (default: all)")
     parser.add_argument("--in-place", action="store_true", help="time the luakit beside this Python, not a wheel")
     parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind, not time")
+    parser.add_argument("--references", action="store_true", help="also the argparse and argparse+pb2 floors")
     ns = parser.parse_args()
     rounds = 5 if ns.quick else ns.rounds
     chosen = scripts()
@@ -144,6 +157,8 @@ def main() -> None:
         Command("build", (luakit, "build", "--no-resolve", "-o", "OUT", "SCRIPT")),
         Command("validate", (luakit, "validate", "--no-resolve", "SCRIPT")),
     ]
+    if ns.references:
+        columns += [Command("argparse", (python, "-c", ARGPARSE)), Command("argparse+pb2", (python, "-c", PROTOC))]
     if ns.go_luakit:
         go = str(Path(ns.go_luakit).resolve())
         columns += [
@@ -208,6 +223,9 @@ def report(
     for column in columns:
         header += f" {column.label + ' best':>17} {'median':>7}"
     header += f" {'build/floor':>16} {'validate/floor':>16}"
+    has_references = any(c.label == "argparse" for c in columns)
+    if has_references:
+        header += f" {'build/+pb2':>16} {'validate/argparse':>18}"
     has_go = any(c.label.startswith("go") for c in columns)
     if has_go:
         header += f" {'build/go dag':>16} {'validate/go':>16}"
@@ -219,6 +237,8 @@ def report(
             b, m = best(script, column.label), median(script, column.label)
             row += f" {ms(b):>17} {ms(m)}" if b and m else f" {'n/a':>17} {'':>7}"
         pairs = [("build", "floor"), ("validate", "floor")]
+        if has_references:
+            pairs += [("build", "argparse+pb2"), ("validate", "argparse")]
         if has_go:
             pairs += [("build", "go dag"), ("validate", "go validate")]
         for ours, theirs in pairs:
