@@ -397,13 +397,15 @@ class _Host:
         self.module_paths: dict[str, None] = {}  # an ordered set
         self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
-        self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
-        self.values = Converter(self.sandbox.identify)
         self.results: Results | None = None
         if options.reuse_results:
-            from compiler.api.reuse import Results  # here: a one-off evaluation never needs it
+            from compiler.api.reuse import KEYED, Results  # here: a one-off evaluation never needs it
 
             self.results = Results(script.name)
+            self.sandbox = Sandbox(self, options.memory_limit, self.deadline, KEYED)
+        else:
+            self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
+        self.values = Converter(self.sandbox.identify, keys=self.results is not None)
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
     def run(self) -> Evaluation:
@@ -477,7 +479,8 @@ class _Host:
             self.options.on_progress(source, line)
         return self.deadline.tick()
 
-    def call(self, name: bytes, chunkname: bytes, line: int, *args: Any) -> tuple[Any, ...]:
+    def call(self, name: bytes, chunkname: bytes, line: int, call_key: bytes | None, *args: Any) -> tuple[Any, ...]:
+        """An API call; `call_key`, its arguments written out by the bridge, is given when results are reused."""
         if self.deadline.expired:
             return (b"error", _TIMEOUT_SENTINEL)
         self.running = (chunkname, line)  # the hook's ticks alone report progress: this path is hot
@@ -492,12 +495,11 @@ class _Host:
         else:
             location = self.sources.call_location(chunkname, line, entry.where or name.decode())
         try:
-            from_lua = self.values.from_lua
-            arguments = [from_lua(a) for a in args]
-            if self.results is not None:
-                result = self.results.call(name, entry, location, self.session, arguments)
+            if call_key is not None and self.results is not None:  # converts the arguments only if it must
+                result = self.results.call(name, entry, location, self.session, call_key, args, self.values.from_lua)
             else:
-                result = dispatch_at(entry, location, self.session, arguments)
+                from_lua = self.values.from_lua
+                result = dispatch_at(entry, location, self.session, [from_lua(a) for a in args])
             self.session.charge(512)
         except ScriptError as err:
             return self._api_error(entry.where, err.message, location, err.focus, err.replacement)

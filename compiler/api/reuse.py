@@ -12,9 +12,11 @@ evaluation (or an earlier call of this one):
 - the function (its bridge name, `b"State:run"`);
 - the call's location (the node records it, columns included);
 - the target platform of the evaluation;
-- each argument: strings, numbers and booleans by value and type (`1`, `1.0` and
-  `true` are equal in Python, not to the API), tables entry by entry, and handles
-  (State, Mount, Platform) by identity: the very object a reused call returned.
+- the arguments, as the bridge writes them out (its `call_key`, in
+  compiler/runtime/bridge.lua): strings, numbers and booleans by value and type (`1`,
+  `1.0` and `true` are equal in Python, not to the API), tables entry by entry, and
+  handles (State, Mount, Platform) by identity: the very object a reused call returned.
+  A reused call's arguments are not converted at all.
 
 So a line is reused only when every line it builds on was reused (or is equal by
 value), as the nodes hold their inputs by identity. What a call did besides
@@ -32,12 +34,11 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from collections.abc import Callable
 
-from compiler.api import values as v
 from compiler.api.call import Session
 from compiler.api.dispatch import Entry, dispatch_at
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
@@ -74,13 +75,13 @@ REUSABLE = frozenset(
 )
 # Run every time, but an equal State keeps the last one's identity (see the docstring).
 KEPT_WHEN_EQUAL = frozenset({b"bk.image"})
+# The functions whose calls the bridge sends with their key.
+KEYED = REUSABLE | KEPT_WHEN_EQUAL
 
 # The scripts whose last results are kept: a few open documents, and at most about this many
 # results in all (each keeps its graph alive: a few hundred bytes a result).
 _SCRIPTS = 8
 _MAX_RESULTS = 200_000
-
-_HANDLES = (g.State, v.MountValue, Platform)
 
 
 class Remembered:
@@ -92,31 +93,12 @@ class Remembered:
         self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
     ) -> None:
         self.result = result
-        # The arguments hold the handles the key names by id(): an id stays theirs while they live.
+        # The arguments hold the handles the key names by id() (compiler/runtime/convert.py's
+        # `to_lua`): an id stays theirs while they live.
         self.arguments = arguments
         self.warnings = warnings
         self.charged = charged
         self.evaluation = evaluation  # the last evaluation that made or reused it (see `Results.finish`)
-
-
-def _key(value: Any) -> Any:
-    """An argument as a part of a key: equal only for arguments every API function treats alike."""
-    kind = type(value)
-    if kind is str or kind is bytes or value is None:
-        return value  # never equal to the tuples below, nor to each other
-    if kind is v.Table:
-        # Table keys and values are mostly strings, their own key: taken here rather than in a
-        # call per entry (one call per entry was a third of the time of a reused call).
-        entries = value.items.items()
-        return (
-            v.Table,
-            tuple([(k if type(k) is str else _key(k), x if type(x) is str else _key(x)) for k, x in entries]),
-        )
-    if kind is float:
-        return (float, value.hex())  # -0.0 is not 0.0 here, and nan is equal to nan
-    if kind in _HANDLES:
-        return (kind, id(value))
-    return (kind, value)  # int, bool, Opaque
 
 
 _evaluations = itertools.count(1)
@@ -135,18 +117,29 @@ class Results:
         self.entries = _scripts.get(script_name, {})
         self.evaluation = next(_evaluations)
 
-    def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
-        """`dispatch` of this call, or the result of the same call the last time."""
-        reusable = name in REUSABLE
-        if not reusable and name not in KEPT_WHEN_EQUAL:
-            return dispatch_at(entry, location, session, arguments)
-        key = (name, location, session.target, *[_key(a) for a in arguments])
+    def call(
+        self,
+        name: bytes,
+        entry: Entry,
+        location: Location | None,
+        session: Session,
+        arguments_key: bytes,
+        args: tuple[Any, ...],
+        convert: Callable[[Any], Any],
+    ) -> Any:
+        """The result of the same call the last time, or `dispatch` of this one (a function in `KEYED`).
+
+        `arguments_key` is the bridge's key of the arguments `args`, which are Lua's values:
+        `convert` makes them the API's, only when the call runs.
+        """
+        key = (name, location, session.target, arguments_key)
         found = self.entries.get(key)
-        if found is not None and reusable:
+        if found is not None and name in REUSABLE:
             found.evaluation = self.evaluation
             session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
             session.charge(found.charged)
             return found.result
+        arguments = [convert(a) for a in args]
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
         if found is not None and _equal_sources(found.result, result):

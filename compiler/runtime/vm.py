@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     class Host(Protocol):
         """What the bridge calls back into (implemented by compiler.evaluate)."""
 
-        def call(self, name: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]: ...
+        def call(self, name: bytes, source: bytes, line: int, key: bytes | None, *args: Any) -> tuple[Any, ...]:
+            """An API call; `key` is its arguments written out, for the functions in the sandbox's `keyed`."""
+            ...
+
         def describe(self, handle: int) -> bytes: ...
         def print(self, source: bytes, line: int, text: bytes) -> None: ...
         def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
@@ -93,7 +96,10 @@ def _bridge(lua: Any) -> bytes:
 
 
 class Sandbox:
-    def __init__(self, host: Host, memory_limit: int, deadline: Deadline) -> None:
+    def __init__(
+        self, host: Host, memory_limit: int, deadline: Deadline, keyed: frozenset[bytes] = frozenset()
+    ) -> None:
+        """`keyed`: the API functions whose calls send their key (the bridge's `call_key`)."""
         self.deadline = deadline
         self.lua = lua51.LuaRuntime(
             encoding=None,
@@ -115,7 +121,10 @@ class Sandbox:
                 b"compiled": host.compiled,
             }
         )
-        self._run_main, self.identify = self.lua.execute(bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode())
+        keyed_table = self.lua.table_from(dict.fromkeys(keyed, True)) if keyed else None
+        self._run_main, self.identify = self.lua.execute(
+            bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode(), keyed_table
+        )
 
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used() or 0)
