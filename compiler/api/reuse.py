@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable
 
 from compiler.api.call import Session
 from compiler.api.dispatch import Entry, dispatch_at
@@ -108,14 +107,31 @@ class Results:
     """The results of a script's calls: this evaluation's, and those kept from the last one.
 
     One table per script, each entry stamped with the last evaluation that used it,
-    so that a reused call costs one lookup (its key, a few tuples deep, is hashed
-    once). Evaluations of a script run one at a time (the editor's worker).
+    so that a reused call costs one lookup (its key, the function, location, target
+    and the bridge's string of its arguments, is hashed once). Evaluations of a
+    script run one at a time (the editor's worker).
     """
 
     def __init__(self, script_name: str) -> None:
         self.script_name = script_name
         self.entries = _scripts.get(script_name, {})
         self.evaluation = next(_evaluations)
+
+    def reused(
+        self, name: bytes, location: Location | None, session: Session, arguments_key: bytes
+    ) -> Remembered | None:
+        """What the same call returned the last time (its warnings and charge recorded again); None if it must run.
+
+        `arguments_key` is the bridge's key of the call's arguments.
+        """
+        if name not in REUSABLE:
+            return None
+        found = self.entries.get((name, location, session.target, arguments_key))
+        if found is not None:
+            found.evaluation = self.evaluation
+            session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
+            session.charge(found.charged)
+        return found
 
     def call(
         self,
@@ -124,22 +140,11 @@ class Results:
         location: Location | None,
         session: Session,
         arguments_key: bytes,
-        args: tuple[Any, ...],
-        convert: Callable[[Any], Any],
+        arguments: list[Any],
     ) -> Any:
-        """The result of the same call the last time, or `dispatch` of this one (a function in `KEYED`).
-
-        `arguments_key` is the bridge's key of the arguments `args`, which are Lua's values:
-        `convert` makes them the API's, only when the call runs.
-        """
+        """`dispatch` of a call of a function in `KEYED` that `reused` had no result for, kept for the next time."""
         key = (name, location, session.target, arguments_key)
-        found = self.entries.get(key)
-        if found is not None and name in REUSABLE:
-            found.evaluation = self.evaluation
-            session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
-            session.charge(found.charged)
-            return found.result
-        arguments = [convert(a) for a in args]
+        found = self.entries.get(key)  # an equal bk.image keeps its State (see the docstring)
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
         if found is not None and _equal_sources(found.result, result):

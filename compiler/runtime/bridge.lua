@@ -21,8 +21,8 @@ local co_create, co_resume, co_yield, co_status, co_running =
 local string_sub, string_byte, string_format, string_find, string_dump =
   string.sub, string.byte, string.format, string.find, string.dump
 local table_concat, table_maxn = table.concat, table.maxn
-local host_call, host_describe, host_print, host_tick, host_require, host_getenv, host_compiled =
-  host.call, host.describe, host.print, host.tick, host.require, host.getenv, host.compiled
+local host_call, host_reused, host_describe, host_print, host_tick, host_require, host_getenv, host_compiled =
+  host.call, host.reused, host.describe, host.print, host.tick, host.require, host.getenv, host.compiled
 
 local function pack(...)
   return { n = select("#", ...), ... }
@@ -300,7 +300,18 @@ local function api(name)
       end
     end
     looked_up_source = nil
-    return finish(host_call(name, source, line, is_keyed and call_key(...) or nil, ...))
+    if is_keyed then
+      -- Asked by its key alone first: a reused call's arguments never cross to the host.
+      local key = call_key(...)
+      if key ~= nil then
+        local status, a, b, c = host_reused(name, source, line, key)
+        if status ~= nil then
+          return finish(status, a, b, c)
+        end
+      end
+      return finish(host_call(name, source, line, key, ...))
+    end
+    return finish(host_call(name, source, line, nil, ...))
   end
 end
 

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
             """An API call; `key` is its arguments written out, for the functions in the sandbox's `keyed`."""
             ...
 
+        def reused(self, name: bytes, source: bytes, line: int, key: bytes) -> tuple[Any, ...] | None:
+            """The answer to a keyed call made alike the last time, else None: then `call` is called."""
+            ...
+
         def describe(self, handle: int) -> bytes: ...
         def print(self, source: bytes, line: int, text: bytes) -> None: ...
         def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
@@ -113,6 +117,7 @@ class Sandbox:
         host_table = self.lua.table_from(
             {
                 b"call": host.call,
+                b"reused": host.reused,
                 b"describe": host.describe,
                 b"print": host.print,
                 b"tick": host.tick,
