@@ -233,6 +233,15 @@ def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
     assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
 
 
+def test_a_complete_evaluation_keeps_only_its_own_results() -> None:
+    text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
+    evaluate(ScriptSource(text))
+    evaluate(ScriptSource(text.replace('"x"', '"y"')))
+    assert [found.result for found in reuse._scripts["build.lua"].values()] == [
+        call.value for call in evaluate(ScriptSource(text.replace('"x"', '"y"'))).calls[:2]
+    ]
+
+
 def test_results_are_kept_for_a_few_scripts_only(monkeypatch: pytest.MonkeyPatch) -> None:
     text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
     for name in ("a.lua", "b.lua", "c.lua"):
