@@ -500,8 +500,8 @@ class _Host:
         except Exception as exc:  # the charge: the memory limit
             return self._failed(entry.where, location, exc)
         self.running = (chunkname, line)
-        self.calls.append(CallRecord(entry.where, location, found.result))
-        return self.values.to_lua(found.result)
+        self.calls.append(found.record)
+        return self.values.to_lua(found.record.value)
 
     def call(self, name: bytes, chunkname: bytes, line: int, call_key: bytes | None, *args: Any) -> tuple[Any, ...]:
         """An API call; `call_key`, its arguments written out by the bridge, is given when results are reused."""
@@ -522,14 +522,14 @@ class _Host:
             from_lua = self.values.from_lua
             arguments = [from_lua(a) for a in args]
             if call_key is not None and self.results is not None:
-                result = self.results.call(name, entry, location, self.session, call_key, arguments)
+                record = self.results.call(name, entry, location, self.session, call_key, arguments)
             else:
-                result = dispatch_at(entry, location, self.session, arguments)
+                record = CallRecord(entry.where, location, dispatch_at(entry, location, self.session, arguments))
             self.session.charge(512)
         except Exception as exc:
             return self._failed(entry.where, location, exc)
-        self.calls.append(CallRecord(entry.where, location, result))
-        return self.values.to_lua(result)
+        self.calls.append(record)
+        return self.values.to_lua(record.value)
 
     def _failed(self, where: str, location: Location | None, exc: Exception) -> tuple[Any, ...]:
         """The bridge's error for an API call that raised `exc`."""

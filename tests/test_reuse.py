@@ -237,7 +237,7 @@ def test_a_complete_evaluation_keeps_only_its_own_results() -> None:
     text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
     evaluate(ScriptSource(text))
     evaluate(ScriptSource(text.replace('"x"', '"y"')))
-    assert [found.result for found in reuse._scripts["build.lua"].values()] == [
+    assert [found.record.value for found in reuse._scripts["build.lua"].values()] == [
         call.value for call in evaluate(ScriptSource(text.replace('"x"', '"y"'))).calls[:2]
     ]
 

@@ -37,6 +37,7 @@ from collections import OrderedDict
 
 from compiler.api.call import Session
 from compiler.api.dispatch import Entry, dispatch_at
+from compiler.evaluate import CallRecord
 from compiler.graph import nodes as g
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
@@ -86,12 +87,15 @@ _MAX_RESULTS = 200_000
 class Remembered:
     """A call's result, and what else the call did. (Not a record: it is never compared.)"""
 
-    __slots__ = ("result", "arguments", "warnings", "charged", "evaluation")
+    __slots__ = ("record", "arguments", "warnings", "charged", "evaluation")
 
     def __init__(
-        self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
+        self, record: CallRecord, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
     ) -> None:
-        self.result = result
+        # The call as the evaluation lists it, its result in `value`: the same for a reused call
+        # (same function, location and result), and immutable, so it is listed again rather
+        # than made again (~1 us a call).
+        self.record = record
         # The arguments hold the handles the key names by id() (compiler/runtime/convert.py's
         # `to_lua`): an id stays theirs while they live.
         self.arguments = arguments
@@ -141,17 +145,19 @@ class Results:
         session: Session,
         arguments_key: bytes,
         arguments: list[Any],
-    ) -> Any:
+    ) -> CallRecord:
         """`dispatch` of a call of a function in `KEYED` that `reused` had no result for, kept for the next time."""
         key = (name, location, session.target, arguments_key)
         found = self.entries.get(key)  # an equal bk.image keeps its State (see the docstring)
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
-        if found is not None and _equal_sources(found.result, result):
-            result = found.result
+        if found is not None and _equal_sources(found.record.value, result):
+            record = found.record
+        else:
+            record = CallRecord(entry.where, location, result)
         warnings = tuple(session.warnings[warned:])
-        self.entries[key] = Remembered(result, arguments, warnings, session.charged - charged, self.evaluation)
-        return result
+        self.entries[key] = Remembered(record, arguments, warnings, session.charged - charged, self.evaluation)
+        return record
 
     def finish(self, complete: bool) -> None:
         """Keep this evaluation's results for the next one of the script, and drop the others.
