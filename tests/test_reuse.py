@@ -231,6 +231,9 @@ def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
     # After a long bracket, a line's text alone does not say where its calls are.
     assert callsite.sites_for('local a = "x"\nbk.image("a")\n').line_text(2) == 'bk.image("a")'
     assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
+    assert callsite.sites_for('local a = [==[x]==]\nbk.image("a")\n').line_text(2) is None
+    assert callsite.sites_for('local a = "x\\\nbk.image(\\"a\\")"\nbk.image("a")\n').line_text(3) is None
+    assert callsite.sites_for('local a = "x\\\r\nb"\nbk.image("a")\n').line_text(3) is None
 
 
 def test_a_complete_evaluation_keeps_only_its_own_results() -> None:
