@@ -75,8 +75,9 @@ REUSABLE = frozenset(
 )
 # Run every time, but an equal State keeps the last one's identity (see the docstring).
 KEPT_WHEN_EQUAL = frozenset({b"bk.image"})
-# The functions whose calls the bridge sends with their key.
-KEYED = REUSABLE | KEPT_WHEN_EQUAL
+# The functions whose calls the bridge sends with their key, each to whether the bridge asks
+# for its result first (`Results.reused`): a crossing into Python, in vain for one that always runs.
+KEYED = {name: name in REUSABLE for name in REUSABLE | KEPT_WHEN_EQUAL}
 
 # The scripts whose last results are kept: a few open documents, and at most about this many
 # results in all (each keeps its graph alive: a few hundred bytes a result).

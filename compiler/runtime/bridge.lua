@@ -179,6 +179,7 @@ end
 -- When the host reuses results (compiler/api/reuse.py, the editor's worker), a call of a
 -- function in `keyed` sends its arguments written out as one string, the call's key: the host
 -- looks the call up by it and converts the arguments only when it has no result for them.
+-- (`keyed[name]` is whether to ask first, by the key alone: false for a function that always runs.)
 -- Written here because reading a table through lupa costs ~1.5 us an entry, and making the
 -- key from the converted arguments was half of a reused call's time; Lua walks a table at a
 -- fraction of that, and a reused call then crosses with its arguments left unread.
@@ -285,6 +286,7 @@ end
 
 local function api(name)
   local is_keyed = keyed ~= nil and keyed[name] ~= nil
+  local ask_first = is_keyed and keyed[name]
   return function(...)
     local source, line
     -- One look at the caller answers the usual case, a call on a line of the script;
@@ -303,7 +305,7 @@ local function api(name)
     if is_keyed then
       -- Asked by its key alone first: a reused call's arguments never cross to the host.
       local key = call_key(...)
-      if key ~= nil then
+      if key ~= nil and ask_first then
         local status, a, b, c = host_reused(name, source, line, key)
         if status ~= nil then
           return finish(status, a, b, c)

@@ -11,6 +11,7 @@ from compiler.runtime.modules import STDLIB_PREFIX
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, Protocol
 
     # Only type checkers need the protocol (a class of `typing`): at run time the host is any object.
@@ -101,9 +102,10 @@ def _bridge(lua: Any) -> bytes:
 
 class Sandbox:
     def __init__(
-        self, host: Host, memory_limit: int, deadline: Deadline, keyed: frozenset[bytes] = frozenset()
+        self, host: Host, memory_limit: int, deadline: Deadline, keyed: Mapping[bytes, bool] | None = None
     ) -> None:
-        """`keyed`: the API functions whose calls send their key (the bridge's `call_key`)."""
+        """`keyed`: the API functions whose calls send their key (the bridge's `call_key`), each to
+        whether the bridge asks `host.reused` first."""
         self.deadline = deadline
         self.lua = lua51.LuaRuntime(
             encoding=None,
@@ -126,7 +128,7 @@ class Sandbox:
                 b"compiled": host.compiled,
             }
         )
-        keyed_table = self.lua.table_from(dict.fromkeys(keyed, True)) if keyed else None
+        keyed_table = self.lua.table_from(keyed) if keyed else None
         self._run_main, self.identify = self.lua.execute(
             bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode(), keyed_table
         )
