@@ -179,6 +179,15 @@ def test_a_reused_call_converts_no_argument(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(converted) == 2
 
 
+@pytest.mark.parametrize("length, kept", [(1000, True), (70_000, False)])
+def test_calls_with_long_arguments_are_not_kept(length: int, kept: bool) -> None:
+    # Their key would keep as much again alive as their arguments (compiler/runtime/bridge.lua).
+    text = f'bk.export(bk.scratch():mkfile("/f", string.rep("x", {length})))\n'
+    first, again = evaluate(ScriptSource(text)), evaluate(ScriptSource(text))
+    assert (again.calls[1].value is first.calls[1].value) == kept
+    assert outcome(again) == outcome(first)
+
+
 def test_warnings_are_recorded_again() -> None:
     text = 'bk.export(bk.image("a"):copy(bk.local_("c"), "f", "/f", { mode = 644 }))\n'
     evaluate(ScriptSource(text))

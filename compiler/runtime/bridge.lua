@@ -192,6 +192,9 @@ end
 -- another order are a missed reuse, never a wrong one); handles the key the host gave them
 -- (their value's identity); other values their type, as the host sees them (an opaque value).
 local MAX_TABLE_DEPTH = 64 -- as compiler/runtime/convert.py's: a deeper table is not keyed
+-- Nor are arguments longer than this written out (a file's content, say): the host would keep
+-- the key, as much again as the arguments it keeps, for as long as it keeps the result.
+local MAX_KEY_LENGTH = 64 * 1024
 
 -- The parts of the key being written, reused by every call: a key costs no table of its own
 -- (each new table, and each time one grows, is an allocation: ~0.1-0.5 us here). Nothing else
@@ -270,7 +273,7 @@ function add_key(n, value, depth)
   return n + 1
 end
 
--- The key of a call's arguments, or nil when one cannot be written (see `add_key`).
+-- The key of a call's arguments, or nil when none is written (see `add_key`, MAX_KEY_LENGTH).
 local function call_key(...)
   local n = 0
   for i = 1, select("#", ...) do -- not ipairs: an argument may be nil
@@ -279,7 +282,11 @@ local function call_key(...)
       return nil
     end
   end
-  return table_concat(parts, "", 1, n)
+  local key = table_concat(parts, "", 1, n)
+  if #key > MAX_KEY_LENGTH then
+    return nil
+  end
+  return key
 end
 
 ---------------------------------------------------------------- API functions
