@@ -398,6 +398,9 @@ _WORDS = ("name", "keyword")
 _STRINGS = ("string", "long_string")
 _OPENERS = (b"(", b"{")
 _CLOSERS = (b")", b"}")
+# The same brackets as the byte values of one-byte tokens (see `_call_end`).
+_OPENER_BYTES = frozenset(b"({")
+_CLOSER_BYTES = frozenset(b")}")
 
 
 def _text(source: bytes, token: Token) -> bytes:
@@ -418,13 +421,18 @@ def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
         return None
     depth = 0
     for j in range(i, len(tokens)):
-        text = _text(source, tokens[j])
-        if text in _OPENERS:
+        # A bracket is a token of one byte, compared as a number: no slice is made for each token
+        # of each call's arguments (a file without the quick path locates every call here).
+        token = tokens[j]
+        if token.end - token.start != 1:
+            continue
+        byte = source[token.start]
+        if byte in _OPENER_BYTES:
             depth += 1
-        elif text in _CLOSERS:
+        elif byte in _CLOSER_BYTES:
             depth -= 1
             if depth == 0:
-                return tokens[j]
+                return token
     return tokens[-1]
 
 
