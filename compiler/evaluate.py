@@ -493,7 +493,7 @@ class _Host:
         entry = BRIDGE_NAMES[name]
         location = self.sources.call_location(chunkname, line, entry.where)
         try:
-            found = self.results.reused(name, location, self.session, call_key)
+            found = self.results.reused(name, (chunkname, line), location, self.session, call_key)
             if found is None:
                 return None
             self.session.charge(512)
@@ -522,7 +522,8 @@ class _Host:
             from_lua = self.values.from_lua
             arguments = [from_lua(a) for a in args]
             if call_key is not None and self.results is not None:
-                record = self.results.call(name, entry, location, self.session, call_key, arguments)
+                site = (chunkname, line)
+                record = self.results.call(name, entry, site, location, self.session, call_key, arguments)
             else:
                 record = CallRecord(entry.where, location, dispatch_at(entry, location, self.session, arguments))
             self.session.charge(512)

@@ -162,6 +162,21 @@ def test_arguments_alike_only_in_writing_are_told_apart(was: str, now: str) -> N
     assert outcome(again) == outcome(first)
 
 
+@pytest.mark.parametrize(
+    "was, now",
+    [
+        ('local s = bk.scratch():mkfile("/f", "x")', 'local st = bk.scratch():mkfile("/f", "x")'),
+        ('local s = bk.image("a")', 'local s = bk.image "a"'),
+        ('local s = bk.scratch():mkfile("/f", "x")', 'local s = bk.scratch()\n:mkfile("/f", "x")'),
+    ],
+)
+def test_a_call_moved_on_its_line_is_located_anew(was: str, now: str) -> None:
+    # The same function, line and arguments: only the columns of the call differ.
+    after = ScriptSource(f"{now}\nbk.export(s or st)\n")
+    first, again = first_and_again(ScriptSource(f"{was}\nbk.export(s or st)\n"), after)
+    assert outcome(again) == outcome(first)
+
+
 def test_a_reused_call_converts_no_argument(monkeypatch: pytest.MonkeyPatch) -> None:
     converted = []
     from_lua = Converter.from_lua

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from compiler.api.call import Noted
     from compiler.errors import Location
 
+    Site = tuple[bytes, int]  # the chunk name and line the bridge reports a call at
+
 # The bridge names of the functions whose result is a function of the key alone.
 REUSABLE = frozenset(
     {
@@ -112,9 +114,11 @@ class Results:
     """The results of a script's calls: this evaluation's, and those kept from the last one.
 
     One table per script, each entry stamped with the last evaluation that used it,
-    so that a reused call costs one lookup (its key, the function, location, target
-    and the bridge's string of its arguments, is hashed once). Evaluations of a
-    script run one at a time (the editor's worker).
+    so that a reused call costs one lookup. Its key is the function, the chunk name
+    and line Lua reported the call at, the target and the bridge's string of the
+    arguments, all hashed in C; the location, whose hash is Python's (compiler/records.py),
+    is compared once found, most often by identity. Evaluations of a script run one
+    at a time (the editor's worker).
     """
 
     def __init__(self, script_name: str) -> None:
@@ -123,35 +127,39 @@ class Results:
         self.evaluation = next(_evaluations)
 
     def reused(
-        self, name: bytes, location: Location | None, session: Session, arguments_key: bytes
+        self, name: bytes, site: Site, location: Location | None, session: Session, arguments_key: bytes
     ) -> Remembered | None:
         """What the same call returned the last time (its warnings and charge recorded again); None if it must run.
 
-        `arguments_key` is the bridge's key of the call's arguments.
+        `site` is the (chunk name, line) the bridge reported the call at, `location` the range
+        found there, `arguments_key` the bridge's key of the call's arguments.
         """
         if name not in REUSABLE:
             return None
-        found = self.entries.get((name, location, session.target, arguments_key))
-        if found is not None:
-            found.evaluation = self.evaluation
-            session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
-            session.charge(found.charged)
+        found = self.entries.get((name, site, session.target, arguments_key))
+        if found is None or not _same(found.record.location, location):
+            return None
+        found.evaluation = self.evaluation
+        session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
+        session.charge(found.charged)
         return found
 
     def call(
         self,
         name: bytes,
         entry: Entry,
+        site: Site,
         location: Location | None,
         session: Session,
         arguments_key: bytes,
         arguments: list[Any],
     ) -> CallRecord:
         """`dispatch` of a call of a function in `KEYED` that `reused` had no result for, kept for the next time."""
-        key = (name, location, session.target, arguments_key)
+        key = (name, site, session.target, arguments_key)
         found = self.entries.get(key)  # an equal bk.image keeps its State (see the docstring)
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
+        # (A source node records its location: equal sources were called at the same place.)
         if found is not None and _equal_sources(found.record.value, result):
             record = found.record
         else:
@@ -178,6 +186,12 @@ class Results:
         _scripts.move_to_end(self.script_name)
         while len(_scripts) > _SCRIPTS or (len(_scripts) > 1 and sum(map(len, _scripts.values())) > _MAX_RESULTS):
             _scripts.popitem(last=False)  # the script evaluated least recently
+
+
+def _same(old: Location | None, new: Location | None) -> bool:
+    """Whether a kept call's location is this call's. Most often the very object (a one-line call's
+    is kept by its line's text: compiler/runtime/sources.py), so compared by identity first."""
+    return old is new or old == new
 
 
 def _equal_sources(old: Any, new: Any) -> bool:
