@@ -114,3 +114,33 @@ def test_scan_agrees_with_the_pattern_on_tricky_lines() -> None:
     assert _assert_scan_agrees(TRICKY + nested) > 10
     for mutated in _mutations(TRICKY + nested, 300, seed=11):
         _assert_scan_agrees(mutated)
+
+
+LONG_BRACKETS = """\
+local s = bk.image("alpine")
+s = s:mkfile("/etc/a.conf", [[
+workers = 4
+]], { mode = "0644" }) --[==[ a long
+comment ]==] s = s:run("make", { env = { A = [=[x]]y]=] } })
+local t = "a\\
+b" .. 'c' -- done
+x = 1.5e3 + 0x1F .. ...
+"""
+
+
+@pytest.mark.parametrize("path", [*SCRIPTS, "tricky", "long brackets"], ids=str)
+def test_an_edited_file_is_lexed_as_a_new_one(path: Path | str) -> None:
+    # callsite._lexed lexes again only what follows the first byte that changed since the last file.
+    from compiler.lua.lexer import lex
+    from compiler.lua.positions import LineIndex, encode
+    from compiler.runtime import callsite
+
+    text = {"tricky": TRICKY, "long brackets": LONG_BRACKETS}.get(str(path)) or Path(path).read_text()
+    edits = [text + "-- edited\n", "x" + text, text[:-1], *_mutations(text, 40, seed=len(text))]
+    for number, edited in enumerate(edits):
+        if number % 2 == 0:  # half after the original, half after the edit before
+            callsite._lexed(encode(text), LineIndex.of(encode(text)))
+        source = encode(edited)
+        index = LineIndex.of(source)
+        expected = [t for t in lex(source) if t.kind not in ("comment", "long_comment")]
+        assert callsite._lexed(source, index) == (expected, [index.line_of(t.start) + 1 for t in expected])

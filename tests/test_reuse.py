@@ -18,6 +18,7 @@ from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
 from compiler.records import replace
 from compiler.runtime import callsite, sources
+from compiler.runtime.convert import Converter
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*/build.lua"))
@@ -130,6 +131,78 @@ def test_values_equal_in_python_are_told_apart(was: str, now: str) -> None:
         assert outcome(again) == outcome(first)
 
 
+DEEP = "{ " * 70 + '"a"' + " }" * 70  # deeper than a key is written (the bridge's `add_key`): converted, and refused
+
+# Arguments a key must tell apart (compiler/runtime/bridge.lua's `call_key`): strings that run
+# together alike, values of other types written alike, numbers a digit apart, two handles.
+TOLD_APART = [
+    ('{ env = { A = "b1:c" } }', '{ env = { A = "b", ["1:c"] = "" } }'),
+    ('{ env = { A = "}" } }', '{ env = { ["A}"] = "" } }'),
+    ('{ env = { A = "1" } }', "{ env = { A = 1 } }"),
+    ("{ env = { A = 1.5 } }", "{ env = { A = 1.5000000000000002 } }"),
+    ("{ ulimits = { nofile = 1024 } }", "{ ulimits = { nofile = 1024.0000000000002 } }"),  # not an integer
+    ("{ env = { A = true } }", '{ env = { A = "T" } }'),
+    ("{ env = { A = print } }", '{ env = { A = "ofunction;" } }'),
+    ("{ env = { A = 1 / 0 } }", "{ env = { A = 0 / 0 } }"),
+    ("{ mounts = { a:mount('/m') } }", "{ mounts = { b:mount('/m') } }"),
+    ("{ mounts = { bk.cache('/m') } }", "{ mounts = { bk.tmpfs('/m') } }"),
+    ('{ cwd = "/a", [1] = "/b" }', '{ cwd = "/a", ["1"] = "/b" }'),
+    ("{ env = " + DEEP + " }", '{ env = { A = "a" } }'),
+]
+
+
+@pytest.mark.parametrize("was, now", [*TOLD_APART, *[(now, was) for was, now in TOLD_APART]])
+def test_arguments_alike_only_in_writing_are_told_apart(was: str, now: str) -> None:
+    # `x` is made on a line of its own: the calls after it, and so their locations, stay the same.
+    head = 'local a, b = bk.image("a"), bk.image("b")\n'
+    call = 'bk.export(a:run("make", x))\n'
+    before = ScriptSource(f"{head}local x = {was}\n{call}".replace("a:mount", "a:get_mount"))
+    after = ScriptSource(f"{head}local x = {now}\n{call}".replace("b:mount", "b:get_mount"))
+    first, again = first_and_again(before, after)
+    assert outcome(again) == outcome(first)
+
+
+@pytest.mark.parametrize(
+    "was, now",
+    [
+        ('local s = bk.scratch():mkfile("/f", "x")', 'local st = bk.scratch():mkfile("/f", "x")'),
+        ('local s = bk.image("a")', 'local s = bk.image "a"'),
+        ('local s = bk.scratch():mkfile("/f", "x")', 'local s = bk.scratch()\n:mkfile("/f", "x")'),
+    ],
+)
+def test_a_call_moved_on_its_line_is_located_anew(was: str, now: str) -> None:
+    # The same function, line and arguments: only the columns of the call differ.
+    after = ScriptSource(f"{now}\nbk.export(s or st)\n")
+    first, again = first_and_again(ScriptSource(f"{was}\nbk.export(s or st)\n"), after)
+    assert outcome(again) == outcome(first)
+
+
+def test_a_reused_call_converts_no_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    converted = []
+    from_lua = Converter.from_lua
+
+    def counting(self: Converter, value: object, depth: int = 0) -> object:
+        if depth == 0:
+            converted.append(value)
+        return from_lua(self, value, depth)
+
+    text = WRITTEN_OUT.replace("{ mode = 644 }", '{ mode = "0644" }')  # no call fails: every one is kept
+    evaluate(ScriptSource(text))
+    monkeypatch.setattr(Converter, "from_lua", counting)
+    assert evaluate(ScriptSource(text + "-- edited\n")).ok
+    # Only the calls that run every time: bk.image("alpine:3.19") and bk.export(...).
+    assert len(converted) == 2
+
+
+@pytest.mark.parametrize("length, kept", [(1000, True), (70_000, False)])
+def test_calls_with_long_arguments_are_not_kept(length: int, kept: bool) -> None:
+    # Their key would keep as much again alive as their arguments (compiler/runtime/bridge.lua).
+    text = f'bk.export(bk.scratch():mkfile("/f", string.rep("x", {length})))\n'
+    first, again = evaluate(ScriptSource(text)), evaluate(ScriptSource(text))
+    assert (again.calls[1].value is first.calls[1].value) == kept
+    assert outcome(again) == outcome(first)
+
+
 def test_warnings_are_recorded_again() -> None:
     text = 'bk.export(bk.image("a"):copy(bk.local_("c"), "f", "/f", { mode = 644 }))\n'
     evaluate(ScriptSource(text))
@@ -182,6 +255,18 @@ def test_only_lines_read_alike_anywhere_are_kept_by_their_text() -> None:
     # After a long bracket, a line's text alone does not say where its calls are.
     assert callsite.sites_for('local a = "x"\nbk.image("a")\n').line_text(2) == 'bk.image("a")'
     assert callsite.sites_for('local a = [[x]]\nbk.image("a")\n').line_text(2) is None
+    assert callsite.sites_for('local a = [==[x]==]\nbk.image("a")\n').line_text(2) is None
+    assert callsite.sites_for('local a = "x\\\nbk.image(\\"a\\")"\nbk.image("a")\n').line_text(3) is None
+    assert callsite.sites_for('local a = "x\\\r\nb"\nbk.image("a")\n').line_text(3) is None
+
+
+def test_a_complete_evaluation_keeps_only_its_own_results() -> None:
+    text = 'bk.export(bk.scratch():mkfile("/f", "x"))\n'
+    evaluate(ScriptSource(text))
+    evaluate(ScriptSource(text.replace('"x"', '"y"')))
+    assert [found.record.value for found in reuse._scripts["build.lua"].values()] == [
+        call.value for call in evaluate(ScriptSource(text.replace('"x"', '"y"'))).calls[:2]
+    ]
 
 
 def test_results_are_kept_for_a_few_scripts_only(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,11 @@ evaluation (or an earlier call of this one):
 - the function (its bridge name, `b"State:run"`);
 - the call's location (the node records it, columns included);
 - the target platform of the evaluation;
-- each argument: strings, numbers and booleans by value and type (`1`, `1.0` and
-  `true` are equal in Python, not to the API), tables entry by entry, and handles
-  (State, Mount, Platform) by identity: the very object a reused call returned.
+- the arguments, as the bridge writes them out (its `call_key`, in
+  compiler/runtime/bridge.lua): strings, numbers and booleans by value and type (`1`,
+  `1.0` and `true` are equal in Python, not to the API), tables entry by entry, and
+  handles (State, Mount, Platform) by identity: the very object a reused call returned.
+  A reused call's arguments are not converted at all.
 
 So a line is reused only when every line it builds on was reused (or is equal by
 value), as the nodes hold their inputs by identity. What a call did besides
@@ -33,11 +35,10 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 
-from compiler.api import values as v
 from compiler.api.call import Session
 from compiler.api.dispatch import Entry, dispatch_at
+from compiler.evaluate import CallRecord
 from compiler.graph import nodes as g
-from compiler.graph.platform import Platform
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
     from compiler.api.call import Noted
     from compiler.errors import Location
+
+    Site = tuple[bytes, int]  # the chunk name and line the bridge reports a call at
 
 # The bridge names of the functions whose result is a function of the key alone.
 REUSABLE = frozenset(
@@ -74,49 +77,34 @@ REUSABLE = frozenset(
 )
 # Run every time, but an equal State keeps the last one's identity (see the docstring).
 KEPT_WHEN_EQUAL = frozenset({b"bk.image"})
+# The functions whose calls the bridge sends with their key, each to whether the bridge asks
+# for its result first (`Results.reused`): a crossing into Python, in vain for one that always runs.
+KEYED = {name: name in REUSABLE for name in REUSABLE | KEPT_WHEN_EQUAL}
 
 # The scripts whose last results are kept: a few open documents, and at most about this many
 # results in all (each keeps its graph alive: a few hundred bytes a result).
 _SCRIPTS = 8
 _MAX_RESULTS = 200_000
 
-_HANDLES = (g.State, v.MountValue, Platform)
-
 
 class Remembered:
     """A call's result, and what else the call did. (Not a record: it is never compared.)"""
 
-    __slots__ = ("result", "arguments", "warnings", "charged", "evaluation")
+    __slots__ = ("record", "arguments", "warnings", "charged", "evaluation")
 
     def __init__(
-        self, result: Any, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
+        self, record: CallRecord, arguments: list[Any], warnings: tuple[Noted, ...], charged: int, evaluation: int
     ) -> None:
-        self.result = result
-        # The arguments hold the handles the key names by id(): an id stays theirs while they live.
+        # The call as the evaluation lists it, its result in `value`: the same for a reused call
+        # (same function, location and result), and immutable, so it is listed again rather
+        # than made again (~1 us a call).
+        self.record = record
+        # The arguments hold the handles the key names by id() (compiler/runtime/convert.py's
+        # `to_lua`): an id stays theirs while they live.
         self.arguments = arguments
         self.warnings = warnings
         self.charged = charged
         self.evaluation = evaluation  # the last evaluation that made or reused it (see `Results.finish`)
-
-
-def _key(value: Any) -> Any:
-    """An argument as a part of a key: equal only for arguments every API function treats alike."""
-    kind = type(value)
-    if kind is str or kind is bytes or value is None:
-        return value  # never equal to the tuples below, nor to each other
-    if kind is v.Table:
-        # Table keys and values are mostly strings, their own key: taken here rather than in a
-        # call per entry (one call per entry was a third of the time of a reused call).
-        entries = value.items.items()
-        return (
-            v.Table,
-            tuple([(k if type(k) is str else _key(k), x if type(x) is str else _key(x)) for k, x in entries]),
-        )
-    if kind is float:
-        return (float, value.hex())  # -0.0 is not 0.0 here, and nan is equal to nan
-    if kind in _HANDLES:
-        return (kind, id(value))
-    return (kind, value)  # int, bool, Opaque
 
 
 _evaluations = itertools.count(1)
@@ -126,8 +114,11 @@ class Results:
     """The results of a script's calls: this evaluation's, and those kept from the last one.
 
     One table per script, each entry stamped with the last evaluation that used it,
-    so that a reused call costs one lookup (its key, a few tuples deep, is hashed
-    once). Evaluations of a script run one at a time (the editor's worker).
+    so that a reused call costs one lookup. Its key is the function, the chunk name
+    and line Lua reported the call at, the target and the bridge's string of the
+    arguments, all hashed in C; the location, whose hash is Python's (compiler/records.py),
+    is compared once found, most often by identity. Evaluations of a script run one
+    at a time (the editor's worker).
     """
 
     def __init__(self, script_name: str) -> None:
@@ -135,25 +126,47 @@ class Results:
         self.entries = _scripts.get(script_name, {})
         self.evaluation = next(_evaluations)
 
-    def call(self, name: bytes, entry: Entry, location: Location | None, session: Session, arguments: list[Any]) -> Any:
-        """`dispatch` of this call, or the result of the same call the last time."""
-        reusable = name in REUSABLE
-        if not reusable and name not in KEPT_WHEN_EQUAL:
-            return dispatch_at(entry, location, session, arguments)
-        key = (name, location, session.target, *[_key(a) for a in arguments])
-        found = self.entries.get(key)
-        if found is not None and reusable:
-            found.evaluation = self.evaluation
-            session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
-            session.charge(found.charged)
-            return found.result
+    def reused(
+        self, name: bytes, site: Site, location: Location | None, session: Session, arguments_key: bytes
+    ) -> Remembered | None:
+        """What the same call returned the last time (its warnings and charge recorded again); None if it must run.
+
+        `site` is the (chunk name, line) the bridge reported the call at, `location` the range
+        found there, `arguments_key` the bridge's key of the call's arguments.
+        """
+        if name not in REUSABLE:
+            return None
+        found = self.entries.get((name, site, session.target, arguments_key))
+        if found is None or not _same(found.record.location, location):
+            return None
+        found.evaluation = self.evaluation
+        session.warnings.extend(found.warnings)  # recorded before the charge, as the functions do
+        session.charge(found.charged)
+        return found
+
+    def call(
+        self,
+        name: bytes,
+        entry: Entry,
+        site: Site,
+        location: Location | None,
+        session: Session,
+        arguments_key: bytes,
+        arguments: list[Any],
+    ) -> CallRecord:
+        """`dispatch` of a call of a function in `KEYED` that `reused` had no result for, kept for the next time."""
+        key = (name, site, session.target, arguments_key)
+        found = self.entries.get(key)  # an equal bk.image keeps its State (see the docstring)
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
-        if found is not None and _equal_sources(found.result, result):
-            result = found.result
+        # (A source node records its location: equal sources were called at the same place.)
+        if found is not None and _equal_sources(found.record.value, result):
+            record = found.record
+        else:
+            record = CallRecord(entry.where, location, result)
         warnings = tuple(session.warnings[warned:])
-        self.entries[key] = Remembered(result, arguments, warnings, session.charged - charged, self.evaluation)
-        return result
+        self.entries[key] = Remembered(record, arguments, warnings, session.charged - charged, self.evaluation)
+        return record
 
     def finish(self, complete: bool) -> None:
         """Keep this evaluation's results for the next one of the script, and drop the others.
@@ -163,11 +176,22 @@ class Results:
         """
         entries = self.entries
         if complete or len(entries) > _MAX_RESULTS:
-            entries = {key: found for key, found in entries.items() if found.evaluation == self.evaluation}
+            # The others deleted, rather than this evaluation's copied: after an edit they are
+            # few, and a copied key is hashed again (its Location's hash is Python's: ~1 ms in
+            # all for a 1,000-call script).
+            stale = [key for key, found in entries.items() if found.evaluation != self.evaluation]
+            for key in stale:
+                del entries[key]
         _scripts[self.script_name] = entries
         _scripts.move_to_end(self.script_name)
         while len(_scripts) > _SCRIPTS or (len(_scripts) > 1 and sum(map(len, _scripts.values())) > _MAX_RESULTS):
             _scripts.popitem(last=False)  # the script evaluated least recently
+
+
+def _same(old: Location | None, new: Location | None) -> bool:
+    """Whether a kept call's location is this call's. Most often the very object (a one-line call's
+    is kept by its line's text: compiler/runtime/sources.py), so compared by identity first."""
+    return old is new or old == new
 
 
 def _equal_sources(old: Any, new: Any) -> bool:

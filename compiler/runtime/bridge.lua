@@ -6,7 +6,7 @@
 -- is emptied and refilled with only the sandboxed facilities, so no path from a
 -- script leads back to `debug`, `io`, `package`, `python` or the host.
 
-local host, hook_count, stdlib_prefix = ...
+local host, hook_count, stdlib_prefix, keyed = ...
 
 local type, error, pairs, ipairs, select, tostring, tonumber =
   type, error, pairs, ipairs, select, tostring, tonumber
@@ -21,8 +21,8 @@ local co_create, co_resume, co_yield, co_status, co_running =
 local string_sub, string_byte, string_format, string_find, string_dump =
   string.sub, string.byte, string.format, string.find, string.dump
 local table_concat, table_maxn = table.concat, table.maxn
-local host_call, host_describe, host_print, host_tick, host_require, host_getenv, host_compiled =
-  host.call, host.describe, host.print, host.tick, host.require, host.getenv, host.compiled
+local host_call, host_reused, host_describe, host_print, host_tick, host_require, host_getenv, host_compiled =
+  host.call, host.reused, host.describe, host.print, host.tick, host.require, host.getenv, host.compiled
 
 local function pack(...)
   return { n = select("#", ...), ... }
@@ -122,18 +122,20 @@ end
 -- the same metatable string, but never one the host will take for a handle.
 local handle_of = setmetatable({}, { __mode = "k" })
 local kind_of = setmetatable({}, { __mode = "k" })
+local key_of = setmetatable({}, { __mode = "k" }) -- a handle's part of a call's key (see `call_key`)
 local prototypes = {}
 
-local function wrap(kind, id)
+local function wrap(kind, id, key)
   local proxy = newproxy(prototypes[kind])
   handle_of[proxy] = id
   kind_of[proxy] = kind
+  key_of[proxy] = key
   return proxy
 end
 
-local function finish(status, a, b)
+local function finish(status, a, b, c)
   if status == "handle" then
-    return wrap(a, b)
+    return wrap(a, b, c)
   elseif status == "value" then
     return a
   end
@@ -172,7 +174,126 @@ local function tail_called_after_lookup()
   return parent ~= nil and rawequal(parent.func, looked_up_from) and parent.currentline == looked_up_from_line
 end
 
+---------------------------------------------------------------- call keys
+
+-- When the host reuses results (compiler/api/reuse.py, the editor's worker), a call of a
+-- function in `keyed` sends its arguments written out as one string, the call's key: the host
+-- looks the call up by it and converts the arguments only when it has no result for them.
+-- (`keyed[name]` is whether to ask first, by the key alone: false for a function that always runs.)
+-- Written here because reading a table through lupa costs ~1.5 us an entry, and making the
+-- key from the converted arguments was half of a reused call's time; Lua walks a table at a
+-- fraction of that, and a reused call then crosses with its arguments left unread.
+--
+-- Two keys are equal only when the arguments convert to equal values that every API function
+-- treats alike (compiler/runtime/convert.py): each part says its type and where it ends, so no
+-- two lists of values write the same string. Strings are their bytes; numbers their double
+-- (%.17g tells every double apart: `-0` from `0`, `1.5` from `1.5000000000000002`); tables
+-- their entries in `next` order, the order the host would convert them in (equal tables read in
+-- another order are a missed reuse, never a wrong one); handles the key the host gave them
+-- (their value's identity); other values their type, as the host sees them (an opaque value).
+local MAX_TABLE_DEPTH = 64 -- as compiler/runtime/convert.py's: a deeper table is not keyed
+-- Nor are arguments longer than this written out (a file's content, say): the host would keep
+-- the key, as much again as the arguments it keeps, for as long as it keeps the result.
+local MAX_KEY_LENGTH = 64 * 1024
+
+-- The parts of the key being written, reused by every call: a key costs no table of its own
+-- (each new table, and each time one grows, is an allocation: ~0.1-0.5 us here). Nothing else
+-- runs while a key is written (no metamethod: `next` and `type` are raw), so one list serves.
+local parts = {}
+
+-- "<length>:" of strings of each length, and "n<number>;" of each number, made once per state:
+-- table.concat writes a number with sprintf, ~0.5 us each.
+local length_tags = setmetatable({}, {
+  __index = function(tags, length)
+    local tag = length .. ":"
+    tags[length] = tag
+    return tag
+  end,
+})
+local number_tags = setmetatable({}, {
+  __index = function(tags, number)
+    local tag = string_format("n%.17g;", number)
+    tags[number] = tag
+    return tag
+  end,
+})
+
+local add_key -- defined below: it calls itself for tables
+
+-- Appends `value`'s part after parts[n]; returns the new last index, or nil for a table nested
+-- too deeply (the host then converts the arguments and reports it). A string is "<length>:"
+-- and its bytes, a number "n<%.17g>;", a table "{" its keys and values "}", a boolean "T" or
+-- "F", a nil "_", a handle its key from the host, any other value "o<type>;".
+function add_key(n, value, depth)
+  local kind = type(value)
+  if kind == "string" then
+    parts[n + 1] = length_tags[#value]
+    parts[n + 2] = value
+    return n + 2
+  elseif kind == "table" then
+    if depth > MAX_TABLE_DEPTH then
+      return nil
+    end
+    parts[n + 1] = "{"
+    n = n + 1
+    for k, item in next, value do
+      -- Most keys and values are strings: written here rather than in a call each
+      -- (a Lua call costs about what writing the string does).
+      if type(k) == "string" then
+        parts[n + 1] = length_tags[#k]
+        parts[n + 2] = k
+        n = n + 2
+      else
+        n = add_key(n, k, depth + 1)
+        if n == nil then
+          return nil
+        end
+      end
+      if type(item) == "string" then
+        parts[n + 1] = length_tags[#item]
+        parts[n + 2] = item
+        n = n + 2
+      else
+        n = add_key(n, item, depth + 1)
+        if n == nil then
+          return nil
+        end
+      end
+    end
+    parts[n + 1] = "}"
+  elseif kind == "number" then
+    parts[n + 1] = value ~= value and "nnan;" or number_tags[value] -- NaN is no table key
+  elseif kind == "boolean" then
+    parts[n + 1] = value and "T" or "F"
+  elseif kind == "nil" then
+    parts[n + 1] = "_"
+  else -- a handle, or a value the host only knows the type of
+    parts[n + 1] = key_of[value] or ("o" .. kind .. ";")
+  end
+  return n + 1
+end
+
+-- The key of a call's arguments, or nil when none is written (see `add_key`, MAX_KEY_LENGTH).
+local function call_key(...)
+  local n = 0
+  for i = 1, select("#", ...) do -- not ipairs: an argument may be nil
+    n = add_key(n, (select(i, ...)), 0)
+    if n == nil then
+      return nil
+    end
+  end
+  local key = table_concat(parts, "", 1, n)
+  if #key > MAX_KEY_LENGTH then
+    return nil
+  end
+  return key
+end
+
+---------------------------------------------------------------- API functions
+
 local function api(name)
+  local is_keyed = keyed ~= nil and keyed[name] ~= nil
+  local ask_first = is_keyed and keyed[name]
   return function(...)
     local source, line
     -- One look at the caller answers the usual case, a call on a line of the script;
@@ -188,7 +309,18 @@ local function api(name)
       end
     end
     looked_up_source = nil
-    return finish(host_call(name, source, line, ...))
+    if is_keyed then
+      -- Asked by its key alone first: a reused call's arguments never cross to the host.
+      local key = call_key(...)
+      if key ~= nil and ask_first then
+        local status, a, b, c = host_reused(name, source, line, key)
+        if status ~= nil then
+          return finish(status, a, b, c)
+        end
+      end
+      return finish(host_call(name, source, line, key, ...))
+    end
+    return finish(host_call(name, source, line, nil, ...))
   end
 end
 
@@ -217,7 +349,7 @@ local function members(functions, kind)
     local f = functions[key]
     if f == nil then
       local source, line = call_site(2)
-      finish(host_call(kind .. ".__index", source, line, key))
+      finish(host_call(kind .. ".__index", source, line, nil, key))
     end
     looked_up(2)
     return f
@@ -227,11 +359,11 @@ end
 define_kind("State", members(state_methods, "State"))
 define_kind("Mount", function(self, key)
   local source, line = call_site(2)
-  finish(host_call("Mount.__index", source, line, key))
+  finish(host_call("Mount.__index", source, line, nil, key))
 end)
 define_kind("Platform", function(self, key)
   local source, line = call_site(2)
-  finish(host_call("Platform.__index", source, line, key))
+  finish(host_call("Platform.__index", source, line, nil, key))
 end)
 
 local bk = {} -- the functions; scripts see them through `bk_proxy` below

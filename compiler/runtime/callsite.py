@@ -115,7 +115,10 @@ _SCAN_BELOW = 8_000
 
 # What only the tokenizer reads right: long brackets ([[, [=[, --[[) and strings
 # continued over a line break. A file without any has a clean state at every line start.
-_NEEDS_TOKENS = re.compile(r"\[=*\[|\\\r?\n")
+# Two patterns, not one alternation: `re` skips to each one's first character by a fast
+# scan, where it tries an alternation at every position (1.0 ms -> 0.2 ms for 100 kB).
+_LONG_BRACKET = re.compile(r"\[=*\[")
+_CONTINUED_STRING = re.compile(r"\\\r?\n")
 _SPACE = re.compile(r"[ \t\r\f\v]*")
 
 
@@ -126,12 +129,12 @@ class CallSites:
         self.text = text
         self._lines: list[str] | None = None
         self._line_offsets: list[int] | None = None
-        self._quick = _NEEDS_TOKENS.search(text) is None
+        self._quick = _LONG_BRACKET.search(text) is None and _CONTINUED_STRING.search(text) is None
         self._tokens: list[Token] | None = None  # without comments
         self._word_list: list[Word] | None = None  # the same tokens, read as words (parts of calls)
         self._source = b""
         self._index = LineIndex.of(b"")
-        self._by_line: dict[int, list[int]] = {}
+        self._token_lines: list[int] = []  # the 1-based line of each token, in order
         self._found: dict[tuple[int, str], tuple[int, int, int] | None] = {}
         self._lexemes: dict[int, list[tuple[int, int]]] = {}  # line -> spans of its strings
         self._comments: dict[int, int] = {}  # line -> where its comment starts (or its length)
@@ -262,18 +265,19 @@ class CallSites:
         if self._tokens is None:
             source = encode(self.text)
             self._source, self._index = source, LineIndex.of(source)
-            from compiler.lua.lexer import lex  # here: most scripts never need the tokenizer's answer
-
-            self._tokens = [t for t in lex(source) if t.kind not in _COMMENTS]
-            for i, tok in enumerate(self._tokens):
-                self._by_line.setdefault(self._index.line_of(tok.start) + 1, []).append(i)
+            self._tokens, self._token_lines = _lexed(source, self._index)
         return self._tokens
+
+    def _tokens_on(self, line: int) -> range:
+        """The indexes of the tokens that start on `line` (after `_tokens_indexed`)."""
+        lines = self._token_lines
+        return range(bisect.bisect_left(lines, line), bisect.bisect_right(lines, line))
 
     def _locate_tokens(self, line: int, name: str) -> tuple[int, int, int] | None:
         tokens = self._tokens_indexed()
         source, index = self._source, self._index
         word = encode(name)
-        for i in self._by_line.get(line, []):
+        for i in self._tokens_on(line):
             tok = tokens[i]
             if tok.kind not in _WORDS or source[tok.start : tok.end] != word or i + 1 >= len(tokens):
                 continue
@@ -301,7 +305,7 @@ class CallSites:
     def field_name(self, line: int, table: str, name: str) -> Span | None:
         """The range of `name` in `table.name` on `line` (`imge` in `bk.imge(...)`); any table or `:` for ""."""
         tokens = self._words()
-        for i in self._by_line.get(line, []):
+        for i in self._tokens_on(line):
             tok = tokens[i]
             if tok.kind == "name" and tok.text == name and i >= 2:
                 before = tokens[i - 1].text
@@ -326,7 +330,7 @@ class CallSites:
 
     def _token_at(self, line: int, column: int) -> int | None:
         tokens = self._words()
-        for i in self._by_line.get(line, []):
+        for i in self._tokens_on(line):
             if tokens[i].column == column:
                 return i
         return None
@@ -334,6 +338,55 @@ class CallSites:
 
 # (line, column, end line, end column), as in `Location`.
 Span = tuple[int, int, int, int]
+
+
+# The tokens (comments left out) and their lines of the file lexed last, by its source. The file
+# lexed next is most often the same one edited (the editor's keystrokes): only what follows its
+# first changed byte is lexed again. Without this, each evaluation of a file with long brackets
+# (no quick path) lexed all of it: ~170 ms of each keystroke in the 1,000-op shape f of
+# bench/shapes.py. One file: it keeps one file's tokens alive.
+_last_lexed: tuple[bytes, list[Token], list[int]] = (b"", [], [])
+
+
+def _lexed(source: bytes, index: LineIndex) -> tuple[list[Token], list[int]]:
+    """The tokens of `source` without comments, and the 1-based line of each."""
+    global _last_lexed
+    from compiler.lua.lexer import lex  # here: most scripts never need the tokenizer's answer
+
+    old_source, old_tokens, old_lines = _last_lexed  # read once: another thread may replace it
+    same = _common_prefix(old_source, source)
+    # A token that ends before the first changed byte is read alike in both: the lexer decides
+    # a token by its bytes and the one after it. Lexing goes on from the end of the last such
+    # token as it went on then (the lexer keeps no state but its place); lines before that
+    # byte are the same lines.
+    kept = bisect.bisect_left(old_tokens, same, key=_end) if same else 0
+    tokens, lines = old_tokens[:kept], old_lines[:kept]
+    for tok in lex(source, old_tokens[kept - 1].end if kept else 0):
+        if tok.kind not in _COMMENTS:
+            tokens.append(tok)
+            lines.append(index.line_of(tok.start) + 1)
+    _last_lexed = (source, tokens, lines)
+    return tokens, lines
+
+
+def _end(token: Token) -> int:
+    return token.end
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """The length of the longest common prefix of `a` and `b`: by halves, each compared in C.
+
+    Only the half not yet known equal is compared (copied): about twice the bytes of the files.
+    """
+    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]; they differ before `high`, or end there
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
 
 _UNDECIDED = object()
 # Token kinds by their values (`Kind` is a StrEnum, so `Kind.NAME == "name"`): the lexer module
@@ -345,6 +398,9 @@ _WORDS = ("name", "keyword")
 _STRINGS = ("string", "long_string")
 _OPENERS = (b"(", b"{")
 _CLOSERS = (b")", b"}")
+# The same brackets as the byte values of one-byte tokens (see `_call_end`).
+_OPENER_BYTES = frozenset(b"({")
+_CLOSER_BYTES = frozenset(b")}")
 
 
 def _text(source: bytes, token: Token) -> bytes:
@@ -365,13 +421,18 @@ def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
         return None
     depth = 0
     for j in range(i, len(tokens)):
-        text = _text(source, tokens[j])
-        if text in _OPENERS:
+        # A bracket is a token of one byte, compared as a number: no slice is made for each token
+        # of each call's arguments (a file without the quick path locates every call here).
+        token = tokens[j]
+        if token.end - token.start != 1:
+            continue
+        byte = source[token.start]
+        if byte in _OPENER_BYTES:
             depth += 1
-        elif text in _CLOSERS:
+        elif byte in _CLOSER_BYTES:
             depth -= 1
             if depth == 0:
-                return tokens[j]
+                return token
     return tokens[-1]
 
 

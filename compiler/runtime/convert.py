@@ -31,9 +31,13 @@ _KINDS: dict[type, bytes] = {g.State: b"State", v.MountValue: b"Mount", Platform
 
 
 class Converter:
-    def __init__(self, identify: Identify) -> None:
+    def __init__(self, identify: Identify, keys: bool = False) -> None:
         self._identify = identify
         self.handles: list[Any] = []
+        # Whether each handle carries its part of a call's key (the bridge's `call_key`, for
+        # compiler/api/reuse.py): its value's identity, which the key must name across
+        # evaluations, where a handle's index names it in one evaluation only.
+        self._keys = keys
 
     def from_lua(self, value: Any, depth: int = 0) -> Any:
         kind = type(value)
@@ -71,11 +75,14 @@ class Converter:
         return v.Opaque(lua_kind or "userdata")
 
     def to_lua(self, result: Any) -> tuple[Any, ...]:
-        """What the bridge's `finish` expects: ("value", x) or ("handle", kind, index)."""
+        """What the bridge's `finish` expects: ("value", x) or ("handle", kind, index, key part or nil)."""
         if result is None or isinstance(result, str):
             return (b"value", result.encode() if result is not None else None)
         self.handles.append(result)
-        return (b"handle", _KINDS[type(result)], len(self.handles) - 1)
+        # An id is the value's while it lives: compiler/api/reuse.py keeps the arguments of every
+        # call it remembers, so a key naming a handle's id never outlives the handle's value.
+        key = b"h%x;" % id(result) if self._keys else None
+        return (b"handle", _KINDS[type(result)], len(self.handles) - 1, key)
 
     def describe(self, handle: int) -> str:
         """`tostring()` of a handle."""

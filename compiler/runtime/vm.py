@@ -11,13 +11,21 @@ from compiler.runtime.modules import STDLIB_PREFIX
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any, Protocol
 
     # Only type checkers need the protocol (a class of `typing`): at run time the host is any object.
     class Host(Protocol):
         """What the bridge calls back into (implemented by compiler.evaluate)."""
 
-        def call(self, name: bytes, source: bytes, line: int, *args: Any) -> tuple[Any, ...]: ...
+        def call(self, name: bytes, source: bytes, line: int, key: bytes | None, *args: Any) -> tuple[Any, ...]:
+            """An API call; `key` is its arguments written out, for the functions in the sandbox's `keyed`."""
+            ...
+
+        def reused(self, name: bytes, source: bytes, line: int, key: bytes) -> tuple[Any, ...] | None:
+            """The answer to a keyed call made alike the last time, else None: then `call` is called."""
+            ...
+
         def describe(self, handle: int) -> bytes: ...
         def print(self, source: bytes, line: int, text: bytes) -> None: ...
         def require(self, name: bytes, mode: bytes, source: bytes, line: int) -> tuple[Any, ...]: ...
@@ -93,7 +101,11 @@ def _bridge(lua: Any) -> bytes:
 
 
 class Sandbox:
-    def __init__(self, host: Host, memory_limit: int, deadline: Deadline) -> None:
+    def __init__(
+        self, host: Host, memory_limit: int, deadline: Deadline, keyed: Mapping[bytes, bool] | None = None
+    ) -> None:
+        """`keyed`: the API functions whose calls send their key (the bridge's `call_key`), each to
+        whether the bridge asks `host.reused` first."""
         self.deadline = deadline
         self.lua = lua51.LuaRuntime(
             encoding=None,
@@ -107,6 +119,7 @@ class Sandbox:
         host_table = self.lua.table_from(
             {
                 b"call": host.call,
+                b"reused": host.reused,
                 b"describe": host.describe,
                 b"print": host.print,
                 b"tick": host.tick,
@@ -115,7 +128,10 @@ class Sandbox:
                 b"compiled": host.compiled,
             }
         )
-        self._run_main, self.identify = self.lua.execute(bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode())
+        keyed_table = self.lua.table_from(keyed) if keyed else None
+        self._run_main, self.identify = self.lua.execute(
+            bridge, host_table, HOOK_COUNT, ("@" + STDLIB_PREFIX).encode(), keyed_table
+        )
 
     def memory_used(self) -> int:
         return int(self.lua.get_memory_used() or 0)
