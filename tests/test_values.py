@@ -266,3 +266,32 @@ def test_choices_map_names_to_buildkit_values():
     d = build('bk.export(bk.image("a"):run("x", { network = "none", security = "insecure" }))')
     op = d.one("exec")
     assert (op.exec.network, op.exec.security) == (pb.NONE, pb.INSECURE)
+
+
+# ---------------------------------------------------------------- lists and text
+
+
+@pytest.mark.parametrize(
+    "items, expected",
+    [
+        ({}, True),
+        ({1: "a", 2: "b"}, True),
+        ({2: "b", 1: "a"}, True),  # keys 1..n in any order
+        ({1: "a", 3: "c"}, False),
+        ({True: "a"}, False),  # a bool key is not the index 1, although True == 1 in Python
+        ({1.0: "a"}, False),
+        ({"1": "a"}, False),
+    ],
+)
+def test_a_table_is_an_array_only_with_int_keys_1_to_n(items: dict[object, object], expected: bool) -> None:
+    assert v.Table(items).is_array() is expected
+
+
+def test_text_takes_strings_and_numbers_and_refuses_bytes_and_bools() -> None:
+    assert v.text("x") == "x"
+    assert v.text(3) == "3"
+    assert v.text(2.5) == "2.5"
+    with pytest.raises(v.Invalid, match="must be UTF-8 text"):
+        v.text(b"\xff")
+    with pytest.raises(v.Invalid, match="must be a string"):
+        v.text(True)

@@ -48,7 +48,9 @@ class Table(IdentityRecord):
 
     def is_array(self) -> bool:
         n = len(self.items)
-        return all(isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= n for k in self.items)
+        # `type(k) is int`: an int and not a bool (bool is int's subclass), in one test of the
+        # type where isinstance needs two (the converter makes no other int subclass).
+        return all(type(k) is int and 1 <= k <= n for k in self.items)
 
     def array(self) -> list[Any]:
         return [self.items[i] for i in range(1, len(self.items) + 1)]
@@ -225,10 +227,12 @@ def nonempty_string(value: Any) -> str:
 
 def text(value: Any) -> str:
     """A string, or a number written as Lua prints it (env values, labels, argv items)."""
+    if isinstance(value, str):  # the usual case, answered first: every argv item and env value goes through here
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number_text(value)
-    if isinstance(value, (str, bytes)):
-        return string(value)
+    if isinstance(value, bytes):
+        return string(value)  # the complaint about text that is not UTF-8
     raise must_be("a string", value)
 
 
