@@ -192,7 +192,9 @@ def check(call: Call, what: str, reader: Reader, value: Any) -> Any:
         result = reader(value)
     except Invalid as err:
         raise call.error(sentence(what, err), _focus(call, value, err.keys, err.key), err.replacement) from None
-    return _heed(call, what, result, value)
+    if type(result) is Warned:  # tested here, not in a call to `_heed`: every argument of every call passes
+        return _heed(call, what, result, value)
+    return result
 
 
 def _focus(call: Call, argument: Any, keys: tuple[str | int, ...], key: bool) -> Focus | None:
