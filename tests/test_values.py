@@ -100,6 +100,17 @@ def test_an_octal_looking_number_is_a_warning_recorded_in_the_session():
     assert s.warnings == []
 
 
+def test_check_records_the_warning_of_a_reader_for_one_argument():
+    s = session()
+    assert v.check(call("state:copy", s), "mode", v.mode, 644) == 644  # taken as given
+    assert [w.message for w in s.warnings] == [
+        'state:copy: mode is the decimal number 644 (octal 1204): Lua has no octal literals; write "0644" for octal 0644'
+    ]
+    s = session()
+    assert v.check(call("state:copy", s), "mode", v.mode, "0644") == 0o644
+    assert s.warnings == []
+
+
 def test_an_octal_looking_number_that_is_no_mode_there_is_an_error_saying_what_to_write():
     # 644 is 0o1204: its sticky bit is dropped by mkfile, so the mode would silently be 0204.
     with pytest.raises(ScriptError) as raised:
