@@ -206,7 +206,7 @@ def test_buildkit_decodes_our_definition_field_by_field():
     assert final["Op"]["Op"] == {} and final["Op"]["inputs"][0]["digest"] == ours.final.inputs[0].digest
 
 
-# Two runs of each kind, differing in their commands alone: the second op of each kind is
+# Two runs of each kind, differing in their commands (and envs) alone: the second op of each kind is
 # encoded from the first one's body (compiler/llb/encode.py `_exec_bodies`), every other from
 # its own. A field left out of the body's key would give one kind the body of another.
 EXEC_KINDS = """
@@ -215,7 +215,7 @@ local ctx = bk.local_("context")
 local s = base
 for i = 1, 2 do
   s = s:run("plain " .. i)
-  s = s:run("env " .. i, { env = { A = "1" } })
+  s = s:run("env " .. i, { env = { A = "1", STEP = tostring(i) } })
   s = s:run("cwd " .. i, { cwd = "/w" })
   s = s:run("user " .. i, { user = "u" })
   s = s:run("hostname " .. i, { hostname = "h" })
