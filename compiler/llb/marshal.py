@@ -179,9 +179,20 @@ def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: 
         definition.Source.infos.add(filename=source.name, data=source.text.encode(), language="Lua")
     final_caps = {"constraints": True, "platform": True}
     defs, metadata, source_locations = getattr(definition, "def"), definition.metadata, definition.Source.locations
+    # An op made once has its metadata looked up by the identities of its caps and its node's
+    # metadata: both are shared objects (one caps tuple per kind of op, `NO_METADATA` on most
+    # nodes), so the key is two ids, where `_metadata`'s cache hashes the metadata by value
+    # (~1.5 µs an op). The ops hold both objects, so the ids stay theirs for this loop.
+    metadata_of: dict[tuple[int, int], _Metadata] = {}
     for op in ops:
         defs.append(op.encoded.data)
-        meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
+        if len(op.nodes) == 1:
+            key = (id(op.encoded.caps), id(op.nodes[0].meta))
+            meta = metadata_of.get(key)
+            if meta is None:
+                meta = metadata_of[key] = _metadata(op.encoded.caps, (op.nodes[0].meta,))
+        else:
+            meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
         metadata[op.digest].MergeFromString(meta.data)
         if meta.description:
             final_caps["meta.description"] = True
