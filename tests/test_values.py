@@ -100,6 +100,17 @@ def test_an_octal_looking_number_is_a_warning_recorded_in_the_session():
     assert s.warnings == []
 
 
+def test_check_records_the_warning_of_a_reader_for_one_argument():
+    s = session()
+    assert v.check(call("state:copy", s), "mode", v.mode, 644) == 644  # taken as given
+    assert [w.message for w in s.warnings] == [
+        'state:copy: mode is the decimal number 644 (octal 1204): Lua has no octal literals; write "0644" for octal 0644'
+    ]
+    s = session()
+    assert v.check(call("state:copy", s), "mode", v.mode, "0644") == 0o644
+    assert s.warnings == []
+
+
 def test_an_octal_looking_number_that_is_no_mode_there_is_an_error_saying_what_to_write():
     # 644 is 0o1204: its sticky bit is dropped by mkfile, so the mode would silently be 0204.
     with pytest.raises(ScriptError) as raised:
@@ -266,3 +277,32 @@ def test_choices_map_names_to_buildkit_values():
     d = build('bk.export(bk.image("a"):run("x", { network = "none", security = "insecure" }))')
     op = d.one("exec")
     assert (op.exec.network, op.exec.security) == (pb.NONE, pb.INSECURE)
+
+
+# ---------------------------------------------------------------- lists and text
+
+
+@pytest.mark.parametrize(
+    "items, expected",
+    [
+        ({}, True),
+        ({1: "a", 2: "b"}, True),
+        ({2: "b", 1: "a"}, True),  # keys 1..n in any order
+        ({1: "a", 3: "c"}, False),
+        ({True: "a"}, False),  # a bool key is not the index 1, although True == 1 in Python
+        ({1.0: "a"}, False),
+        ({"1": "a"}, False),
+    ],
+)
+def test_a_table_is_an_array_only_with_int_keys_1_to_n(items: dict[object, object], expected: bool) -> None:
+    assert v.Table(items).is_array() is expected
+
+
+def test_text_takes_strings_and_numbers_and_refuses_bytes_and_bools() -> None:
+    assert v.text("x") == "x"
+    assert v.text(3) == "3"
+    assert v.text(2.5) == "2.5"
+    with pytest.raises(v.Invalid, match="must be UTF-8 text"):
+        v.text(b"\xff")
+    with pytest.raises(v.Invalid, match="must be a string"):
+        v.text(True)

@@ -204,3 +204,43 @@ def test_buildkit_decodes_our_definition_field_by_field():
             assert entry["OpMetadata"]["progress_group"] == {"id": "p", "name": "p"}
     final = theirs[-1]
     assert final["Op"]["Op"] == {} and final["Op"]["inputs"][0]["digest"] == ours.final.inputs[0].digest
+
+
+# Two runs of each kind, differing in their commands (and envs) alone: the second op of each kind is
+# encoded from the first one's body (compiler/llb/encode.py `_exec_bodies`), every other from
+# its own. A field left out of the body's key would give one kind the body of another.
+EXEC_KINDS = """
+local base = bk.image("alpine")
+local ctx = bk.local_("context")
+local s = base
+for i = 1, 2 do
+  s = s:run("plain " .. i)
+  s = s:run("env " .. i, { env = { A = "1", STEP = tostring(i) } })
+  s = s:run("cwd " .. i, { cwd = "/w" })
+  s = s:run("user " .. i, { user = "u" })
+  s = s:run("hostname " .. i, { hostname = "h" })
+  s = s:run("network " .. i, { network = "host" })
+  s = s:run("security " .. i, { security = "insecure" })
+  s = s:run("cache " .. i, { mounts = { bk.cache("/c"), bk.tmpfs("/t") } })
+  s = s:run("locked " .. i, { mounts = { bk.cache("/c", { sharing = "locked" }) } })
+  s = s:run("secrets " .. i, { mounts = { bk.secret("/s"), bk.ssh() } })
+  s = s:run("secret env " .. i, { secret_env = { T = "t" } })
+  s = s:run("hosts " .. i, { extra_hosts = { db = "10.0.0.1" } })
+  s = s:run("ulimits " .. i, { ulimits = { nofile = 1024 } })
+  s = s:run("exit codes " .. i, { valid_exit_codes = { 0, 1 } })
+  s = s:run("bind " .. i, { mounts = { bk.bind(ctx, "/b") } })
+  s = bk.merge(s, bk.scratch():run("scratch root " .. i))
+end
+bk.export(s)
+"""
+
+
+def test_exec_ops_encoded_from_a_shared_body_are_the_ops_built_whole(monkeypatch):
+    from compiler.llb import encode
+
+    encode._exec_bodies.clear()
+    shared = run_script(EXEC_KINDS).definition_bytes()
+    monkeypatch.setattr(encode, "_exec_key", lambda node, inputs: None)  # every op built whole
+    whole = run_script(EXEC_KINDS).definition_bytes()
+    assert decode(shared).ops == decode(whole).ops
+    assert shared == whole

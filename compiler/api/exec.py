@@ -187,7 +187,10 @@ RUN_OPTIONS: dict[str, v.Reader] = {
 }
 
 # Options that are ExecNode fields as they are; the others are combined with the image's defaults.
-_NODE_FIELDS = ("hostname", "network", "security", "secret_env", "ulimits", "valid_exit_codes", "readonly_rootfs")
+# A set: each call looks at the options it was given (one or two, usually), not at all seven.
+_NODE_FIELDS = frozenset(
+    ("hostname", "network", "security", "secret_env", "ulimits", "valid_exit_codes", "readonly_rootfs")
+)
 
 
 # ---------------------------------------------------------------- run
@@ -253,12 +256,12 @@ def run(call: Call, state: g.State, cmd: Any = None, opts: Any = None) -> g.Stat
         cwd=cwd,
         user=options.get("user", image.user),
         mounts=mounts,
-        extra_hosts=tuple(options.get("extra_hosts", {}).items()),
+        extra_hosts=tuple(options["extra_hosts"].items()) if "extra_hosts" in options else (),
         platform=call.node_platform(state.platform),
         location=call.location,
-        **{key: options[key] for key in _NODE_FIELDS if key in options},
+        **{key: value for key, value in options.items() if key in _NODE_FIELDS},
     )
-    call.session.charge(256 + sum(len(a) for a in node.args) + sum(len(e) for e in node.env))
+    call.session.charge(256 + sum(map(len, node.args)) + sum(map(len, node.env)))  # map: no generator per call
     if node.readonly_rootfs:
         # Like llb: a read-only root is unchanged, so the result is the input
         # state; the exec's writable mounts are reached through get_mount.

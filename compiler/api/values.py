@@ -48,7 +48,9 @@ class Table(IdentityRecord):
 
     def is_array(self) -> bool:
         n = len(self.items)
-        return all(isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= n for k in self.items)
+        # `type(k) is int`: an int and not a bool (bool is int's subclass), in one test of the
+        # type where isinstance needs two (the converter makes no other int subclass).
+        return all(type(k) is int and 1 <= k <= n for k in self.items)
 
     def array(self) -> list[Any]:
         return [self.items[i] for i in range(1, len(self.items) + 1)]
@@ -190,7 +192,9 @@ def check(call: Call, what: str, reader: Reader, value: Any) -> Any:
         result = reader(value)
     except Invalid as err:
         raise call.error(sentence(what, err), _focus(call, value, err.keys, err.key), err.replacement) from None
-    return _heed(call, what, result, value)
+    if type(result) is Warned:  # tested here, not in a call to `_heed`: every argument of every call passes
+        return _heed(call, what, result, value)
+    return result
 
 
 def _focus(call: Call, argument: Any, keys: tuple[str | int, ...], key: bool) -> Focus | None:
@@ -225,10 +229,12 @@ def nonempty_string(value: Any) -> str:
 
 def text(value: Any) -> str:
     """A string, or a number written as Lua prints it (env values, labels, argv items)."""
+    if isinstance(value, str):  # the usual case, answered first: every argv item and env value goes through here
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number_text(value)
-    if isinstance(value, (str, bytes)):
-        return string(value)
+    if isinstance(value, bytes):
+        return string(value)  # the complaint about text that is not UTF-8
     raise must_be("a string", value)
 
 
@@ -463,6 +469,11 @@ def _written_as_octal(n: int) -> bool:
     return owner >= 4 and not group & ~owner and not other & ~group
 
 
+# A mode string's digits are checked as a set against these: one C call, where a generator
+# over the characters took a Python step for each.
+_OCTAL_DIGITS = frozenset("01234567")
+
+
 def file_mode(special_bits: bool) -> Reader:
     """A file mode: a string is octal ("0755"), a number is taken as given (493 is 0755).
 
@@ -479,7 +490,7 @@ def file_mode(special_bits: bool) -> Reader:
         if isinstance(value, str):
             digits = value.strip()
             digits = digits[2:] if digits[:2] in ("0o", "0O") else digits
-            if not digits or any(c not in "01234567" for c in digits):
+            if not digits or not set(digits) <= _OCTAL_DIGITS:
                 raise Invalid(f'must be an octal string like "0755", got {shown(value)}')
             n, looks_octal = int(digits, 8), False
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -487,8 +498,10 @@ def file_mode(special_bits: bool) -> Reader:
             looks_octal = _written_as_octal(n)
         else:
             raise must_be('an octal string like "0755" or a number', value)
-        write = f'Lua has no octal literals; write "{n:04d}" for octal {n:04d}'
-        # The digits as a string, which luakit reads as octal: what the author meant.
+        # What to write instead, and (the digits as a string, which luakit reads as octal) what the
+        # author meant: only a number that looks octal needs them, so a string mode (the usual
+        # case, on every copy, mkdir and mkfile that gives one) formats no words it never shows.
+        write = f'Lua has no octal literals; write "{n:04d}" for octal {n:04d}' if looks_octal else ""
         as_string = (
             Replacement(f'Write the mode as the string "{n:04d}"', f'"{n:04d}"', f"0*{n}") if looks_octal else None
         )

@@ -7,6 +7,7 @@ own error messages (syntax and runtime) into located `Problem`s.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -72,8 +73,12 @@ _LINE_CALLS_LIMIT = 200_000
 _line_calls: dict[tuple[str, int, str, str], Location] = {}
 
 
+@functools.lru_cache(maxsize=256)
 def _called_name(function: str) -> str:
-    """The name written before a call's arguments: `image` for "bk.image", `run` for "State:run"."""
+    """The name written before a call's arguments: `image` for "bk.image", `run` for "State:run".
+
+    Cached: the API has a few dozen names, and each call site's first location asks for one.
+    """
     return function.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
 
 
@@ -135,8 +140,9 @@ class SourceSet:
         if file and line > 0:
             sites = self._sites.get(file)
             text = sites.line_text(line) if sites else None
-            if text is not None:
-                location = _line_calls.get((file, line, function, text))
+            line_key = None if text is None else (file, line, function, text)
+            if line_key is not None:
+                location = _line_calls.get(line_key)
                 if location is not None:
                     self._calls[key] = location
                     return location
@@ -147,10 +153,10 @@ class SourceSet:
             else:
                 column, end_line, end_column = found
                 location = Location(file, line, column, end_line, end_column)
-            if text is not None and sites is not None and sites.on_its_line(line, name):
+            if line_key is not None and sites is not None and sites.on_its_line(line, name):
                 if len(_line_calls) >= _LINE_CALLS_LIMIT:
                     _line_calls.clear()
-                _line_calls[(file, line, function, text)] = location
+                _line_calls[line_key] = location
         self._calls[key] = location
         return location
 
