@@ -52,16 +52,18 @@ NEVER_FOR_THE_QUICK_START = {
     "platform",
 }
 
-# Runs the CLI's `main` as the console script does, then reports with nothing but sys
-# (which every interpreter has loaded), so that the report itself loads no module.
+# Runs the CLI's `main` as the console script does, then reports its exit code, how many
+# objects are frozen (out of the sight of the collection the interpreter runs as it exits)
+# and the modules loaded, with nothing but sys and gc (which the CLI loads itself), so that
+# the report loads no module of its own.
 PROGRAM = """
-import sys
+import gc, sys
 from compiler.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as end:
     code = end.code
-sys.stderr.write(f"\\n{code} {' '.join(sorted(sys.modules))}\\n")
+sys.stderr.write(f"\\n{code} {gc.get_freeze_count()} {' '.join(sorted(sys.modules))}\\n")
 """
 
 
@@ -78,6 +80,11 @@ def bare_environment() -> dict[str, str]:
 
 def loaded_by(*argv: str) -> set[str]:
     """The modules loaded in a fresh interpreter that ran `luakit ARGV` (stdout discarded)."""
+    return ended(*argv)[1] - at_start()
+
+
+def ended(*argv: str) -> tuple[int, set[str]]:
+    """How a fresh interpreter that ran `luakit ARGV` ends: (objects frozen, modules loaded)."""
     done = subprocess.run(
         [sys.executable, "-S", "-c", PROGRAM, *argv],
         cwd=ROOT,
@@ -88,9 +95,9 @@ def loaded_by(*argv: str) -> set[str]:
         timeout=60,
         check=False,
     )
-    code, *modules = done.stderr.strip().splitlines()[-1].split()
+    code, frozen, *modules = done.stderr.strip().splitlines()[-1].split()
     assert code == "0", done.stderr
-    return set(modules) - at_start()
+    return int(frozen), set(modules)
 
 
 def at_start() -> set[str]:
@@ -141,42 +148,8 @@ def test_build_to_a_file_loads_only_what_it_uses(tmp_path):
     assert only_for_protobuf(loaded) & NEVER_FOR_THE_QUICK_START == set()
 
 
-# Runs `main` as the console script does, then reports whether the objects alive at its end
-# are frozen (out of the sight of the collection the interpreter runs as it exits).
-FROZEN_AT_EXIT = """
-import gc, sys
-from compiler.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as end:
-    code = end.code
-sys.stderr.write(f"\\n{code} {gc.get_freeze_count()}\\n")
-"""
-
-
 def test_build_leaves_its_objects_frozen_for_a_quick_exit(tmp_path):
     # The interpreter's last collection walks every object still alive (the whole graph):
     # 30-270 ms after a 10,000-op build, where a frozen heap exits in ~10 ms.
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-S",
-            "-c",
-            FROZEN_AT_EXIT,
-            "build",
-            "--no-resolve",
-            "-o",
-            str(tmp_path / "out.pb"),
-            str(QUICK_START),
-        ],
-        cwd=ROOT,
-        env=bare_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    code, frozen = done.stderr.split()[-2:]
-    assert code == "0", done.stderr
-    assert int(frozen) > 0
+    frozen, _ = ended("build", "--no-resolve", "-o", str(tmp_path / "out.pb"), str(QUICK_START))
+    assert frozen > 0
