@@ -222,9 +222,9 @@ async def measure(client: Client, pid: int, folder: Path, ops: int, edits: int) 
     }
 
 
-async def start(python: str) -> tuple[float, float]:
+async def start(python: str, server: list[str] = SERVER, open_script: bool = True) -> tuple[float, float]:
     """A new server: (ms from starting its process to its answer to `initialize`, to the first
-    diagnostics of a 100-line script opened right after `initialized`)."""
+    diagnostics of a 100-line script opened right after `initialized`; 0 when none is opened)."""
     with tempfile.TemporaryDirectory(prefix="lk-bench-") as folder:
         path = Path(folder) / "build.lua"
         text = written_out(96)["build.lua"]
@@ -232,31 +232,19 @@ async def start(python: str) -> tuple[float, float]:
         path.write_text(text)
         client = Client()
         started = time.perf_counter()
-        await client.start_io(python, *SERVER, cwd=folder)
+        await client.start_io(python, *server, cwd=folder)
         await client.initialize_async(t.InitializeParams(capabilities=t.ClientCapabilities(), process_id=None))
         initialized = time.perf_counter()
         client.initialized(t.InitializedParams())
-        client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(path.as_uri(), "lua", 1, text)))
-        diagnosed = await client.diagnostics(path.as_uri(), 1)
+        diagnosed = started
+        if open_script:
+            document = t.TextDocumentItem(path.as_uri(), "lua", 1, text)
+            client.text_document_did_open(t.DidOpenTextDocumentParams(document))
+            diagnosed = await client.diagnostics(path.as_uri(), 1)
         await client.shutdown_async(None)
         client.exit(None)
         await client.stop()
     return (initialized - started) * 1000, (diagnosed - started) * 1000
-
-
-async def start_pygls_floor(python: str) -> float:
-    """ms from starting the smallest pygls server's process to its answer to `initialize`."""
-    with tempfile.TemporaryDirectory(prefix="lk-bench-") as folder:
-        client = Client()
-        started = time.perf_counter()
-        await client.start_io(python, *PYGLS_FLOOR, cwd=folder)
-        await client.initialize_async(t.InitializeParams(capabilities=t.ClientCapabilities(), process_id=None))
-        initialized = time.perf_counter()
-        client.initialized(t.InitializedParams())
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
-    return (initialized - started) * 1000
 
 
 async def run(edits: dict[int, int]) -> list[dict[str, object]]:
@@ -293,7 +281,7 @@ def main() -> None:
     starts, floor_ms = [], []
     for _ in range(args.starts):  # in turn, so that the machine's drift falls on both alike
         starts.append(asyncio.run(start(args.python)))
-        floor_ms.append(asyncio.run(start_pygls_floor(args.python)))
+        floor_ms.append(asyncio.run(start(args.python, PYGLS_FLOOR, open_script=False))[0])
     initialize_ms = [s[0] for s in starts]
     first_ms = [s[1] for s in starts]
     print(f"luakit-ls over stdio; Python {sys.version.split()[0]} ({args.python}); times in ms\n")
