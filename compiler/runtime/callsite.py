@@ -396,11 +396,9 @@ _COMMENTS = ("comment", "long_comment")
 # Keywords too: the quick path reads words, not Lua's grammar (and no API is named `or`).
 _WORDS = ("name", "keyword")
 _STRINGS = ("string", "long_string")
-_OPENERS = (b"(", b"{")
-_CLOSERS = (b")", b"}")
-# The same brackets as the byte values of one-byte tokens (see `_call_end`).
-_OPENER_BYTES = frozenset(b"({")
-_CLOSER_BYTES = frozenset(b")}")
+# Brackets as the byte values of one-byte tokens (see `_call_end`).
+_OPENERS = frozenset(b"({")
+_CLOSERS = frozenset(b")}")
 
 
 def _text(source: bytes, token: Token) -> bytes:
@@ -417,7 +415,7 @@ def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
     opener = tokens[i]
     if _is_string(opener):
         return opener
-    if _text(source, opener) not in _OPENERS:
+    if opener.end - opener.start != 1 or source[opener.start] not in _OPENERS:
         return None
     depth = 0
     for j in range(i, len(tokens)):
@@ -427,9 +425,9 @@ def _call_end(source: bytes, tokens: list[Token], i: int) -> Token | None:
         if token.end - token.start != 1:
             continue
         byte = source[token.start]
-        if byte in _OPENER_BYTES:
+        if byte in _OPENERS:
             depth += 1
-        elif byte in _CLOSER_BYTES:
+        elif byte in _CLOSERS:
             depth -= 1
             if depth == 0:
                 return token
