@@ -398,13 +398,12 @@ class _Host:
         self.pending_chunks: dict[str, str] = {}
         self.deadline = Deadline(options.timeout)
         self.results: Results | None = None
+        keyed = None  # the functions whose calls the bridge sends with their key: none without reuse
         if options.reuse_results:
             from compiler.api.reuse import KEYED, Results  # here: a one-off evaluation never needs it
 
-            self.results = Results(script.name)
-            self.sandbox = Sandbox(self, options.memory_limit, self.deadline, KEYED)
-        else:
-            self.sandbox = Sandbox(self, options.memory_limit, self.deadline)
+            self.results, keyed = Results(script.name), KEYED
+        self.sandbox = Sandbox(self, options.memory_limit, self.deadline, keyed)
         self.values = Converter(self.sandbox.identify, keys=self.results is not None)
         self.running: tuple[bytes, int] | None = None  # (chunk name, line) last seen running
 
