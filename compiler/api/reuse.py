@@ -136,7 +136,7 @@ class Results:
         """
         if name not in REUSABLE:
             return None
-        found = self.entries.get((name, site, session.target, arguments_key))
+        found = self.entries.get(_key(name, site, session, arguments_key))
         if found is None or not _same(found.record.location, location):
             return None
         found.evaluation = self.evaluation
@@ -155,7 +155,7 @@ class Results:
         arguments: list[Any],
     ) -> CallRecord:
         """`dispatch` of a call of a function in `KEYED` that `reused` had no result for, kept for the next time."""
-        key = (name, site, session.target, arguments_key)
+        key = _key(name, site, session, arguments_key)
         found = self.entries.get(key)  # an equal bk.image keeps its State (see the docstring)
         warned, charged = len(session.warnings), session.charged
         result = dispatch_at(entry, location, session, arguments)
@@ -186,6 +186,11 @@ class Results:
         _scripts.move_to_end(self.script_name)
         while len(_scripts) > _SCRIPTS or (len(_scripts) > 1 and sum(map(len, _scripts.values())) > _MAX_RESULTS):
             _scripts.popitem(last=False)  # the script evaluated least recently
+
+
+def _key(name: bytes, site: Site, session: Session, arguments_key: bytes) -> tuple[object, ...]:
+    """A call's entry in `Results.entries` (see `Results`): all of it hashed in C."""
+    return (name, site, session.target, arguments_key)
 
 
 def _same(old: Location | None, new: Location | None) -> bool:
