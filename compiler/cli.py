@@ -120,7 +120,18 @@ def _terminal_columns() -> int:
         return 80
 
 
+def _untranslated(message: str) -> str:
+    return message
+
+
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    # argparse passes each of its own words ("options", "usage: ", a flag's help) through
+    # `gettext.gettext`, which looks for a catalog of translations on disk every time, and
+    # whose first look-up imports `locale` for its tables of locale aliases: ~5 million
+    # instructions, a tenth of the Python floor, in every start (docs/performance.md#cold-start).
+    # Python ships no catalog of argparse's messages, and luakit's own are English, so the
+    # look-up only ever returns the message it was given: argparse is given that function.
+    argparse._ = _untranslated  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(
         prog="luakit",
         description="Compile Lua build scripts to BuildKit LLB.",

@@ -27,7 +27,9 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 # (~3 ms, and ~0.3 ms for each `NamedTuple`): annotation-only names are imported under
 # `TYPE_CHECKING`, protocols are defined there, and tuples of fields are records. No
 # `threading`: the CLI's two threads (signals, the watchdog) are `_thread`'s; no `signal`
-# (its enums): the CLI blocks and waits for signals with `_signal`.
+# (its enums): the CLI blocks and waits for signals with `_signal`. No `locale` (its alias
+# tables), which gettext imports on its first look-up of a translation: argparse's words are
+# not looked up (compiler/cli.py, `_untranslated`).
 NEVER_FOR_THE_QUICK_START = {
     "threading",
     "signal",
@@ -50,6 +52,7 @@ NEVER_FOR_THE_QUICK_START = {
     "compiler.lua.lexer",
     "json",
     "platform",
+    "locale",
 }
 
 # Runs the CLI's `main` as the console script does, then reports its exit code, how many
@@ -119,9 +122,9 @@ MARSHALLING = {"compiler.llb.marshal", "compiler.llb.encode", "compiler.pb.llb",
 
 # What protobuf itself loads with the first message class: upb imports its well-known
 # types' mixins (google.protobuf.internal.well_known_types), which import typing, datetime
-# and calendar, and google.protobuf.descriptor imports threading for a lock. Only `build`
-# makes message classes; our own modules import neither.
-FOR_PROTOBUF = {"typing", "threading"}
+# and calendar (which imports locale), and google.protobuf.descriptor imports threading for a
+# lock. Only `build` makes message classes; our own modules import none of them.
+FOR_PROTOBUF = {"typing", "threading", "locale"}
 
 
 def only_for_protobuf(loaded: set[str]) -> set[str]:
