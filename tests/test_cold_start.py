@@ -40,6 +40,8 @@ NEVER_FOR_THE_QUICK_START = {
     "dataclasses",
     "inspect",
     "luakit_buildkit.cli",
+    "compiler.image",  # --no-resolve: no lookup, so not even the package that makes them
+    "compiler.render",  # the op kinds of `dag --filter`
     "compiler.image.registry",
     "compiler.image.config",
     "compiler.render.dot",
