@@ -11,6 +11,7 @@ import os
 import site
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,18 +58,25 @@ NEVER_FOR_THE_QUICK_START = {
     "locale",
 }
 
-# Runs the CLI's `main` as the console script does, then reports its exit code, how many
-# objects are frozen (out of the sight of the collection the interpreter runs as it exits)
-# and the modules loaded, with nothing but sys and gc (which the CLI loads itself), so that
-# the report loads no module of its own.
+# Runs the CLI's `main` as the console script does (from `compiler.cli_start`), then reports
+# its exit code, how many objects are frozen (out of the sight of the collection the
+# interpreter runs as it exits), how many collections ran while `compiler.cli` and what it
+# imports were loaded, and the modules loaded, with nothing but sys and gc (which the CLI loads itself),
+# so that the report loads no module of its own.
 PROGRAM = """
 import gc, sys
-from compiler.cli import main
+collected = 0
+def count(phase, info):  # a collection that runs once compiler.cli has begun to import
+    global collected
+    collected += phase == "start" and "compiler.cli" in sys.modules
+gc.callbacks.append(count)
+from compiler.cli_start import main
+gc.callbacks.remove(count)
 try:
     main(sys.argv[1:])
 except SystemExit as end:
     code = end.code
-sys.stderr.write(f"\\n{code} {gc.get_freeze_count()} {' '.join(sorted(sys.modules))}\\n")
+sys.stderr.write(f"\\n{code} {gc.get_freeze_count()} {collected} {' '.join(sorted(sys.modules))}\\n")
 """
 
 
@@ -85,11 +93,12 @@ def bare_environment() -> dict[str, str]:
 
 def loaded_by(*argv: str) -> set[str]:
     """The modules loaded in a fresh interpreter that ran `luakit ARGV` (stdout discarded)."""
-    return ended(*argv)[1] - at_start()
+    return ended(*argv)[2] - at_start()
 
 
-def ended(*argv: str) -> tuple[int, set[str]]:
-    """How a fresh interpreter that ran `luakit ARGV` ends: (objects frozen, modules loaded)."""
+def ended(*argv: str) -> tuple[int, int, set[str]]:
+    """How a fresh interpreter that ran `luakit ARGV` ends: (objects frozen, collections run while
+    the command's modules were imported, modules loaded)."""
     done = subprocess.run(
         [sys.executable, "-S", "-c", PROGRAM, *argv],
         cwd=ROOT,
@@ -100,9 +109,9 @@ def ended(*argv: str) -> tuple[int, set[str]]:
         timeout=60,
         check=False,
     )
-    code, frozen, *modules = done.stderr.strip().splitlines()[-1].split()
+    code, frozen, collected, *modules = done.stderr.strip().splitlines()[-1].split()
     assert code == "0", done.stderr
-    return int(frozen), set(modules)
+    return int(frozen), int(collected), set(modules)
 
 
 def at_start() -> set[str]:
@@ -156,5 +165,19 @@ def test_build_to_a_file_loads_only_what_it_uses(tmp_path):
 def test_build_leaves_its_objects_frozen_for_a_quick_exit(tmp_path):
     # The interpreter's last collection walks every object still alive (the whole graph):
     # 30-270 ms after a 10,000-op build, where a frozen heap exits in ~10 ms.
-    frozen, _ = ended("build", "--no-resolve", "-o", str(tmp_path / "out.pb"), str(QUICK_START))
+    frozen, _, _ = ended("build", "--no-resolve", "-o", str(tmp_path / "out.pb"), str(QUICK_START))
     assert frozen > 0
+
+
+def test_no_collection_runs_while_the_command_is_imported():
+    # The cyclic collector is off before argparse and the compiler are imported
+    # (compiler/cli_start.py): those imports would run it dozens of times (~4 million
+    # instructions of each start) in a process whose graph has no cycles to free.
+    _, collected, _ = ended("validate", "--no-resolve", str(QUICK_START))
+    assert collected == 0
+
+
+def test_the_console_script_starts_where_the_collector_is_turned_off():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        scripts = tomllib.load(f)["project"]["scripts"]
+    assert scripts["luakit"] == "compiler.cli_start:main"
