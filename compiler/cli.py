@@ -454,7 +454,9 @@ def run(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     # A short-lived process building one acyclic graph: the cyclic garbage
-    # collector only costs time here (it makes large graphs superlinear).
+    # collector only costs time here (it makes large graphs superlinear). The console
+    # script turned it off already, before this module's imports (compiler/cli_start.py);
+    # `python -m compiler.cli` has it off from here.
     gc.disable()
     _end_on_signals()
     try:
