@@ -8,9 +8,10 @@ ever goes to stdout.
 
 Start-up time counts here (a two-line script should build in a blink), so what
 only one command or flag needs is imported where it is used: the image config and
-JSON for `--config-out` and `dag`, the renderers for `dag`, the registry client when
-a lookup is made; and neither tempfile nor shutil, which argparse and `-o FILE` would
-otherwise import (docs/performance.md#cold-start).
+JSON for `--config-out` and `dag`, the renderers and their op kinds for `dag`, the
+image package unless `--no-resolve` says no lookup is made, the registry client when one
+is; and neither tempfile nor shutil, which argparse and `-o FILE` would otherwise import,
+nor argparse's translations (docs/performance.md#cold-start).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 from collections.abc import Sequence
 
 from compiler import __version__
+from compiler.api.call import NoImageResolver
 from compiler.errors import Location
 from compiler.evaluate import (
     DEFAULT_MEMORY_LIMIT,
@@ -41,8 +43,10 @@ from compiler.evaluate import (
     watchdog,
 )
 from compiler.graph import platform as platforms
-from compiler.image import image_resolver
-from compiler.render import KINDS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (docs/performance.md#cold-start)
+if TYPE_CHECKING:
+    from compiler.api.call import ImageResolver
 
 EXIT_OK, EXIT_SCRIPT, EXIT_USAGE, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -91,6 +95,8 @@ def _positive(text: str) -> float:
 
 
 def _kind(text: str) -> str:
+    from compiler.render import KINDS
+
     kind = text.lower()
     if kind not in KINDS:
         raise argparse.ArgumentTypeError(f"'{text}' is not one of {', '.join(KINDS)}")
@@ -120,7 +126,18 @@ def _terminal_columns() -> int:
         return 80
 
 
+def _untranslated(message: str) -> str:
+    return message
+
+
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    # argparse passes each of its own words ("options", "usage: ", a flag's help) through
+    # `gettext.gettext`, which looks for a catalog of translations on disk every time, and
+    # whose first look-up imports `locale` for its tables of locale aliases: ~5 million
+    # instructions, a tenth of the Python floor, in every start (docs/performance.md#cold-start).
+    # Python ships no catalog of argparse's messages, and luakit's own are English, so the
+    # look-up only ever returns the message it was given: argparse is given that function.
+    argparse._ = _untranslated  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(
         prog="luakit",
         description="Compile Lua build scripts to BuildKit LLB.",
@@ -179,6 +196,8 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         )
 
     def dag_flags(p: argparse.ArgumentParser) -> None:
+        from compiler.render import KINDS
+
         evaluation_flags(p)
         p.add_argument("--format", choices=("dot", "json"), default="dot")
         p.add_argument(
@@ -241,6 +260,19 @@ def _read_script(path: str) -> ScriptSource | int:
         return EXIT_SCRIPT
 
 
+def _image_resolver(no_resolve: bool) -> ImageResolver:
+    """How base images are looked up: not at all with --no-resolve, else `compiler.image`'s way.
+
+    With --no-resolve no lookup is made, and `compiler.image` is not loaded (~0.6 million
+    instructions of each start: docs/performance.md#cold-start).
+    """
+    if no_resolve:
+        return NoImageResolver()
+    from compiler.image import image_resolver
+
+    return image_resolver(network=True)
+
+
 def _evaluate(ns: argparse.Namespace, target: platforms.Platform | None) -> Evaluation | int:
     """The evaluation of a script without errors, or the exit code after printing why not."""
     script = _read_script(ns.script)
@@ -251,7 +283,7 @@ def _evaluate(ns: argparse.Namespace, target: platforms.Platform | None) -> Eval
         target_platform=target,
         timeout=ns.timeout,
         memory_limit=int(ns.memory_limit * MiB),
-        image_resolver=image_resolver(network=True, offline=ns.no_resolve),
+        image_resolver=_image_resolver(ns.no_resolve),
         on_print=_print_log,
         on_progress=(progress := Progress()),
     )
@@ -422,7 +454,9 @@ def run(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     # A short-lived process building one acyclic graph: the cyclic garbage
-    # collector only costs time here (it makes large graphs superlinear).
+    # collector only costs time here (it makes large graphs superlinear). The console
+    # script turned it off already, before this module's imports (compiler/cli_start.py);
+    # `python -m compiler.cli` has it off from here.
     gc.disable()
     _end_on_signals()
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.runtime.callsite import CallSites, _match_args, _scan_args, sites_for
+from compiler.runtime.callsite import CallSites, _match_args, _needs_tokenizer, _scan_args, sites_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(
@@ -107,6 +107,18 @@ def test_quick_path_skips_the_tokenizer_on_plain_scripts() -> None:
     sites = CallSites(text)
     assert sites.locate(5, "cache") is not None and sites.locate(5, "run") is not None
     assert sites._tokens is None
+
+
+def test_what_needs_the_tokenizer_is_what_one_pattern_finds() -> None:
+    # `_needs_tokenizer` tests a character before it runs a pattern (no pattern compiled at
+    # start-up): the answer is still that of a long bracket or a continued string anywhere.
+    either = re.compile(r"\[=*\[|\\\r?\n")
+    rng = random.Random(5)
+    texts = ["".join(rng.choice("[=\\\r\na ]") for _ in range(rng.randrange(9))) for _ in range(20_000)]
+    texts += [TRICKY, LONG_BRACKETS, *(path.read_text() for path in SCRIPTS)]
+    for text in texts:
+        assert _needs_tokenizer(text) == (either.search(text) is not None), repr(text)
+    assert sum(map(_needs_tokenizer, texts)) > 1000  # both answers are checked
 
 
 def test_scan_agrees_with_the_pattern_on_tricky_lines() -> None:

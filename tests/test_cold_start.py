@@ -11,6 +11,7 @@ import os
 import site
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,9 @@ QUICK_START = ROOT / "examples" / "hello" / "build.lua"
 # (~3 ms, and ~0.3 ms for each `NamedTuple`): annotation-only names are imported under
 # `TYPE_CHECKING`, protocols are defined there, and tuples of fields are records. No
 # `threading`: the CLI's two threads (signals, the watchdog) are `_thread`'s; no `signal`
-# (its enums): the CLI blocks and waits for signals with `_signal`.
+# (its enums): the CLI blocks and waits for signals with `_signal`. No `locale` (its alias
+# tables), which gettext imports on its first look-up of a translation: argparse's words are
+# not looked up (compiler/cli.py, `_untranslated`).
 NEVER_FOR_THE_QUICK_START = {
     "threading",
     "signal",
@@ -38,6 +41,8 @@ NEVER_FOR_THE_QUICK_START = {
     "dataclasses",
     "inspect",
     "luakit_buildkit.cli",
+    "compiler.image",  # --no-resolve: no lookup, so not even the package that makes them
+    "compiler.render",  # the op kinds of `dag --filter`
     "compiler.image.registry",
     "compiler.image.config",
     "compiler.render.dot",
@@ -50,20 +55,28 @@ NEVER_FOR_THE_QUICK_START = {
     "compiler.lua.lexer",
     "json",
     "platform",
+    "locale",
 }
 
-# Runs the CLI's `main` as the console script does, then reports its exit code, how many
-# objects are frozen (out of the sight of the collection the interpreter runs as it exits)
-# and the modules loaded, with nothing but sys and gc (which the CLI loads itself), so that
-# the report loads no module of its own.
+# Runs the CLI's `main` as the console script does (from `compiler.cli_start`), then reports
+# its exit code, how many objects are frozen (out of the sight of the collection the
+# interpreter runs as it exits), how many collections ran while `compiler.cli` and what it
+# imports were loaded, and the modules loaded, with nothing but sys and gc (which the CLI loads itself),
+# so that the report loads no module of its own.
 PROGRAM = """
 import gc, sys
-from compiler.cli import main
+collected = 0
+def count(phase, info):  # a collection that runs once compiler.cli has begun to import
+    global collected
+    collected += phase == "start" and "compiler.cli" in sys.modules
+gc.callbacks.append(count)
+from compiler.cli_start import main
+gc.callbacks.remove(count)
 try:
     main(sys.argv[1:])
 except SystemExit as end:
     code = end.code
-sys.stderr.write(f"\\n{code} {gc.get_freeze_count()} {' '.join(sorted(sys.modules))}\\n")
+sys.stderr.write(f"\\n{code} {gc.get_freeze_count()} {collected} {' '.join(sorted(sys.modules))}\\n")
 """
 
 
@@ -80,11 +93,12 @@ def bare_environment() -> dict[str, str]:
 
 def loaded_by(*argv: str) -> set[str]:
     """The modules loaded in a fresh interpreter that ran `luakit ARGV` (stdout discarded)."""
-    return ended(*argv)[1] - at_start()
+    return ended(*argv)[2] - at_start()
 
 
-def ended(*argv: str) -> tuple[int, set[str]]:
-    """How a fresh interpreter that ran `luakit ARGV` ends: (objects frozen, modules loaded)."""
+def ended(*argv: str) -> tuple[int, int, set[str]]:
+    """How a fresh interpreter that ran `luakit ARGV` ends: (objects frozen, collections run while
+    the command's modules were imported, modules loaded)."""
     done = subprocess.run(
         [sys.executable, "-S", "-c", PROGRAM, *argv],
         cwd=ROOT,
@@ -95,9 +109,9 @@ def ended(*argv: str) -> tuple[int, set[str]]:
         timeout=60,
         check=False,
     )
-    code, frozen, *modules = done.stderr.strip().splitlines()[-1].split()
+    code, frozen, collected, *modules = done.stderr.strip().splitlines()[-1].split()
     assert code == "0", done.stderr
-    return int(frozen), set(modules)
+    return int(frozen), int(collected), set(modules)
 
 
 def at_start() -> set[str]:
@@ -119,9 +133,9 @@ MARSHALLING = {"compiler.llb.marshal", "compiler.llb.encode", "compiler.pb.llb",
 
 # What protobuf itself loads with the first message class: upb imports its well-known
 # types' mixins (google.protobuf.internal.well_known_types), which import typing, datetime
-# and calendar, and google.protobuf.descriptor imports threading for a lock. Only `build`
-# makes message classes; our own modules import neither.
-FOR_PROTOBUF = {"typing", "threading"}
+# and calendar (which imports locale), and google.protobuf.descriptor imports threading for a
+# lock. Only `build` makes message classes; our own modules import none of them.
+FOR_PROTOBUF = {"typing", "threading", "locale"}
 
 
 def only_for_protobuf(loaded: set[str]) -> set[str]:
@@ -151,5 +165,19 @@ def test_build_to_a_file_loads_only_what_it_uses(tmp_path):
 def test_build_leaves_its_objects_frozen_for_a_quick_exit(tmp_path):
     # The interpreter's last collection walks every object still alive (the whole graph):
     # 30-270 ms after a 10,000-op build, where a frozen heap exits in ~10 ms.
-    frozen, _ = ended("build", "--no-resolve", "-o", str(tmp_path / "out.pb"), str(QUICK_START))
+    frozen, _, _ = ended("build", "--no-resolve", "-o", str(tmp_path / "out.pb"), str(QUICK_START))
     assert frozen > 0
+
+
+def test_no_collection_runs_while_the_command_is_imported():
+    # The cyclic collector is off before argparse and the compiler are imported
+    # (compiler/cli_start.py): those imports would run it dozens of times (~4 million
+    # instructions of each start) in a process whose graph has no cycles to free.
+    _, collected, _ = ended("validate", "--no-resolve", str(QUICK_START))
+    assert collected == 0
+
+
+def test_the_console_script_starts_where_the_collector_is_turned_off():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        scripts = tomllib.load(f)["project"]["scripts"]
+    assert scripts["luakit"] == "compiler.cli_start:main"

@@ -16,7 +16,9 @@ nothing the second time.
 
 from __future__ import annotations
 
-import bisect
+# `_bisect` is the C module `bisect` wraps: the same functions, without loading bisect.py
+# (~0.5 million instructions of each start: docs/performance.md#cold-start).
+import _bisect as bisect
 import functools
 import re
 from collections import OrderedDict
@@ -113,12 +115,24 @@ def _scan_args(text: str, offset: int) -> int | None:
 # scans of a text would cost as much as compiling the pattern.
 _SCAN_BELOW = 8_000
 
-# What only the tokenizer reads right: long brackets ([[, [=[, --[[) and strings
-# continued over a line break. A file without any has a clean state at every line start.
-# Two patterns, not one alternation: `re` skips to each one's first character by a fast
-# scan, where it tries an alternation at every position (1.0 ms -> 0.2 ms for 100 kB).
-_LONG_BRACKET = re.compile(r"\[=*\[")
-_CONTINUED_STRING = re.compile(r"\\\r?\n")
+
+def _needs_tokenizer(text: str) -> bool:
+    """Whether `text` has what only the tokenizer reads right: a long bracket ([[, [=[, --[[)
+    or a string continued over a line break. A file without any has a clean state at every
+    line start.
+
+    Each pattern runs only over a text that has its first character, and is compiled by
+    `re` (and kept in its cache) on that first use: a test for one character is a `memchr`
+    (~1 us for 100 kB), and many short scripts have neither `[` nor `\\`, whose start then
+    compiles no pattern (the two were ~0.6 million instructions: docs/performance.md#cold-start).
+    Two patterns, not one alternation: `re` skips to each one's first character by a fast
+    scan, where it tries an alternation at every position (1.0 ms -> 0.2 ms for 100 kB).
+    """
+    return ("[" in text and re.search(r"\[=*\[", text) is not None) or (
+        "\\" in text and re.search(r"\\\r?\n", text) is not None
+    )
+
+
 _SPACE = re.compile(r"[ \t\r\f\v]*")
 
 
@@ -129,7 +143,7 @@ class CallSites:
         self.text = text
         self._lines: list[str] | None = None
         self._line_offsets: list[int] | None = None
-        self._quick = _LONG_BRACKET.search(text) is None and _CONTINUED_STRING.search(text) is None
+        self._quick = not _needs_tokenizer(text)
         self._tokens: list[Token] | None = None  # without comments
         self._word_list: list[Word] | None = None  # the same tokens, read as words (parts of calls)
         self._source = b""
@@ -586,7 +600,11 @@ def _span(tokens: list[Word], first: int, last: int) -> Span:
     return tokens[first].line, tokens[first].column, tokens[last].end_line, tokens[last].end_column
 
 
-_LEXEMES = re.compile(r""""[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'?|--""")
+@functools.cache
+def _lexemes() -> re.Pattern[str]:
+    """Compiled on first use (~1.2 million instructions): only a line with a quote or `--`
+    before a call's name needs it, which most scripts do not have."""
+    return re.compile(r""""[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?|'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'?|--""")
 
 
 def _may_hide(text: str, column: int) -> bool:
@@ -597,7 +615,7 @@ def _may_hide(text: str, column: int) -> bool:
 def _line_lexemes(text: str) -> tuple[list[tuple[int, int]], int]:
     """Spans of the strings on a line that starts outside any token, and where a comment starts."""
     strings: list[tuple[int, int]] = []
-    for m in _LEXEMES.finditer(text):
+    for m in _lexemes().finditer(text):
         if m.group() == "--":
             return strings, m.start()
         strings.append(m.span())
