@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
+from compiler.graph.walk import post_order
 from compiler.llb.encode import EncodedOp, digest_of, encode
 from compiler.pb import llb as pb
 from compiler.records import Record
@@ -100,33 +101,23 @@ class Marshalled:
         return self.definition.SerializeToString(deterministic=True)
 
 
-def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
+def walk(root: g.Node, digester: Digester, nodes: Mapping[int, g.Node] | None = None) -> list[MarshalledOp]:
     """Ops under `root` in llb's order: post-order DFS over inputs, deduplicated by digest.
 
-    Post-order meets every node after its inputs, so each node is encoded where
-    it is met (its inputs' digests are known by then): one pass over the graph.
+    `nodes`: `post_order(root)`, when the caller has it already (an evaluation walks its
+    export once, for its unused-step warnings and for this). Post-order meets every node
+    after its inputs, so each node is encoded where it is met (its inputs' digests are
+    known by then): one pass down the list.
     """
     order: list[MarshalledOp] = []
     by_digest: dict[str, MarshalledOp] = {}
-    visited: set[int] = set()
-    stack: list[tuple[g.Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            encoded = digester.encode_met(node)
-            entry = by_digest.get(encoded.digest)
-            if entry is None:
-                entry = by_digest[encoded.digest] = MarshalledOp(encoded.digest, encoded)
-                order.append(entry)
-            entry.nodes.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for ref in reversed(node.inputs()):
-            if ref is not None and id(ref.node) not in visited:
-                stack.append((ref.node, False))
+    for node in (post_order(root) if nodes is None else nodes).values():
+        encoded = digester.encode_met(node)
+        entry = by_digest.get(encoded.digest)
+        if entry is None:
+            entry = by_digest[encoded.digest] = MarshalledOp(encoded.digest, encoded)
+            order.append(entry)
+        entry.nodes.append(node)
     return order
 
 
@@ -164,16 +155,22 @@ def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> _Metada
     return _Metadata(meta.SerializeToString(deterministic=True), bool(meta.description), meta.ignore_cache)
 
 
-def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: Digester | None = None) -> Marshalled:
+def marshal_state(
+    state: g.State,
+    sources: Sequence[SourceFile] = (),
+    digester: Digester | None = None,
+    nodes: Mapping[int, g.Node] | None = None,
+) -> Marshalled:
     """Marshal the graph under `state` (a scratch state gives an empty Definition).
 
     `digester`: one that may already have encoded some of the nodes (they are not encoded again).
+    `nodes`: the nodes under `state`, as `compiler.graph.walk.post_order` lists them, if known.
     """
     digester = Digester() if digester is None else digester
     definition = pb.Definition()
     if state.ref is None:
         return Marshalled([], definition, digester)
-    ops = walk(state.ref.node, digester)
+    ops = walk(state.ref.node, digester, nodes)
     located = _LocationEntries({source.name: i for i, source in enumerate(sources)})
     for source in sources:
         definition.Source.infos.add(filename=source.name, data=source.text.encode(), language="Lua")
