@@ -182,20 +182,23 @@ def marshal_state(
     # (~1.5 µs an op). The ops hold both objects, so the ids stay theirs for this loop.
     metadata_of: dict[tuple[int, int], _Metadata] = {}
     for op in ops:
-        defs.append(op.encoded.data)
-        if len(op.nodes) == 1:
-            key = (id(op.encoded.caps), id(op.nodes[0].meta))
+        encoded = op.encoded
+        defs.append(encoded.data)
+        if len(op.nodes) == 1:  # the usual case, made once: one metadata, at most one location
+            node = op.nodes[0]
+            key = (id(encoded.caps), id(node.meta))
             meta = metadata_of.get(key)
             if meta is None:
-                meta = metadata_of[key] = _metadata(op.encoded.caps, (op.nodes[0].meta,))
+                meta = metadata_of[key] = _metadata(encoded.caps, (node.meta,))
+            located.fill_one(source_locations[op.digest], node.location)
         else:
-            meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
+            meta = _metadata(encoded.caps, tuple(node.meta for node in op.nodes))
+            located.fill(source_locations[op.digest], op.locations())
         metadata[op.digest].MergeFromString(meta.data)
         if meta.description:
             final_caps["meta.description"] = True
         if meta.ignore_cache:
             final_caps["meta.ignorecache"] = True
-        located.fill(source_locations[op.digest], op.locations())
 
     # The terminal vertex: no op, one input naming the result (llb state.go).
     final = pb.Op()
@@ -223,13 +226,24 @@ class _LocationEntries:
         self._source_index = source_index
         self._built: dict[int, Any] = {}  # id(Location) -> the pb.Locations first built for it
 
+    def fill_one(self, entry: Any, location: Location | None) -> None:
+        """The entry of an op made once, at `location` (None: left empty)."""
+        if location is None:
+            return
+        built = self._built.get(id(location))
+        if built is not None:
+            entry.CopyFrom(built)
+            return
+        self._built[id(location)] = entry
+        index = self._source_index.get(location.file)
+        if index is not None:
+            _add_location(entry.locations, index, location)
+
     def fill(self, entry: Any, locations: list[Location]) -> None:
-        if len(locations) == 1:  # the usual case: the op was made once
-            built = self._built.get(id(locations[0]))
-            if built is not None:
-                entry.CopyFrom(built)
-                return
-            self._built[id(locations[0])] = entry
+        """The entry of an op that several nodes made, at each of their `locations`."""
+        if len(locations) == 1:
+            self.fill_one(entry, locations[0])
+            return
         for loc in locations:
             if loc.file in self._source_index:
                 _add_location(entry.locations, self._source_index[loc.file], loc)
