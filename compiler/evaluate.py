@@ -19,6 +19,7 @@ from compiler.api.dispatch import BRIDGE_NAMES, dispatch_at
 from compiler.errors import Edit, Fix, Focus, Location, Problem, ProblemKind, Replacement, ScriptError
 from compiler.graph import nodes as g
 from compiler.graph.platform import Platform
+from compiler.graph.walk import post_order
 from compiler.records import Record, replace
 from compiler.runtime.convert import Converter
 from compiler.runtime.modules import ModuleError, ModuleReader, ModuleResolver, roots_for
@@ -207,7 +208,8 @@ class Evaluation:
             raise ValueError("nothing was exported")
         from compiler.llb.marshal import marshal_state
 
-        return marshal_state(self.export.state, self.sources, self.digester)
+        state = self.export.state
+        return marshal_state(state, self.sources, self.digester, exported_nodes(state))
 
     def definition_bytes(self) -> bytes:
         return self.marshalled.to_bytes()
@@ -281,25 +283,20 @@ def watchdog(timeout: float, give_up: Callable[[], None]) -> Iterator[None]:
 
 
 def reachable(state: g.State) -> dict[int, g.Node]:
-    """The nodes under `state`, by id (identity, not digest: no encoding needed)."""
-    seen: dict[int, g.Node] = {}
-    stack = [state.ref.node] if state.ref is not None else []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(ref.node for ref in node.inputs() if ref is not None)
-    return seen
+    """The nodes under `state`, by id (identity, not digest: no encoding needed), in the
+    order the marshal lists them (compiler/graph/walk.py), which is given them: one walk for both."""
+    return post_order(state.ref.node) if state.ref is not None else {}
 
 
 # The last export's nodes, by the exported State: when an evaluation exports the very State of
 # the last one (compiler/api/reuse.py reused every call that built it), its graph is the same
-# and is not walked again. One entry: it keeps one graph alive.
+# and is not walked again; nor is it when the marshal asks for what `unused_steps` walked.
+# One entry: it keeps one graph alive.
 _last_export: tuple[g.State | None, dict[int, g.Node]] = (None, {})
 
 
-def _exported_nodes(state: g.State) -> dict[int, g.Node]:
+def exported_nodes(state: g.State) -> dict[int, g.Node]:
+    """`reachable(state)`, walked once for the last state asked about."""
     global _last_export
     last_state, nodes = _last_export  # read once: another thread may replace it
     if last_state is not state:
@@ -318,7 +315,7 @@ def unused_steps(evaluation: Evaluation) -> list[Problem]:
     """
     if evaluation.export is None:
         return []
-    used = _exported_nodes(evaluation.export.state)
+    used = exported_nodes(evaluation.export.state)
     candidates = [
         call
         for call in evaluation.calls

@@ -26,6 +26,8 @@ except ImportError:
     except ImportError:  # a Python built without its own hash modules
         from hashlib import sha256
 
+_set = object.__setattr__  # how a record's __init__ sets its fields (compiler/records.py); one made per op
+
 # Index meaning "no input" (scratch) or "no output" (solver/pb/const.go).
 EMPTY = -1
 
@@ -41,10 +43,10 @@ class EncodedOp(Record):
     inputs: tuple[tuple[str, int], ...]
 
     def __init__(self, data: bytes, digest: str, caps: tuple[str, ...], inputs: tuple[tuple[str, int], ...]) -> None:
-        object.__setattr__(self, "data", data)  # as records set their fields (compiler/records.py)
-        object.__setattr__(self, "digest", digest)
-        object.__setattr__(self, "caps", caps)
-        object.__setattr__(self, "inputs", inputs)
+        _set(self, "data", data)
+        _set(self, "digest", digest)
+        _set(self, "caps", caps)
+        _set(self, "inputs", inputs)
 
 
 def digest_of(data: bytes) -> str:
@@ -90,6 +92,8 @@ def _merge_body(count: int) -> bytes:
 
 class _Inputs:
     """Op.inputs, deduplicated by (digest, index), in the order they are met."""
+
+    __slots__ = ("_resolve", "items")  # one per op encoded: slots make it quicker to build
 
     def __init__(self, resolve: Resolve) -> None:
         self._resolve = resolve

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from compiler.errors import Location
 from compiler.graph import nodes as g
+from compiler.graph.walk import post_order
 from compiler.llb.encode import EncodedOp, digest_of, encode
 from compiler.pb import llb as pb
 from compiler.records import Record
@@ -100,33 +101,23 @@ class Marshalled:
         return self.definition.SerializeToString(deterministic=True)
 
 
-def walk(root: g.Node, digester: Digester) -> list[MarshalledOp]:
+def walk(root: g.Node, digester: Digester, nodes: Mapping[int, g.Node] | None = None) -> list[MarshalledOp]:
     """Ops under `root` in llb's order: post-order DFS over inputs, deduplicated by digest.
 
-    Post-order meets every node after its inputs, so each node is encoded where
-    it is met (its inputs' digests are known by then): one pass over the graph.
+    `nodes`: `post_order(root)`, when the caller has it already (an evaluation walks its
+    export once, for its unused-step warnings and for this). Post-order meets every node
+    after its inputs, so each node is encoded where it is met (its inputs' digests are
+    known by then): one pass down the list.
     """
     order: list[MarshalledOp] = []
     by_digest: dict[str, MarshalledOp] = {}
-    visited: set[int] = set()
-    stack: list[tuple[g.Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            encoded = digester.encode_met(node)
-            entry = by_digest.get(encoded.digest)
-            if entry is None:
-                entry = by_digest[encoded.digest] = MarshalledOp(encoded.digest, encoded)
-                order.append(entry)
-            entry.nodes.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for ref in reversed(node.inputs()):
-            if ref is not None and id(ref.node) not in visited:
-                stack.append((ref.node, False))
+    for node in (post_order(root) if nodes is None else nodes).values():
+        encoded = digester.encode_met(node)
+        entry = by_digest.get(encoded.digest)
+        if entry is None:
+            entry = by_digest[encoded.digest] = MarshalledOp(encoded.digest, encoded)
+            order.append(entry)
+        entry.nodes.append(node)
     return order
 
 
@@ -164,16 +155,22 @@ def _metadata(caps: tuple[str, ...], metas: tuple[g.OpMetadata, ...]) -> _Metada
     return _Metadata(meta.SerializeToString(deterministic=True), bool(meta.description), meta.ignore_cache)
 
 
-def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: Digester | None = None) -> Marshalled:
+def marshal_state(
+    state: g.State,
+    sources: Sequence[SourceFile] = (),
+    digester: Digester | None = None,
+    nodes: Mapping[int, g.Node] | None = None,
+) -> Marshalled:
     """Marshal the graph under `state` (a scratch state gives an empty Definition).
 
     `digester`: one that may already have encoded some of the nodes (they are not encoded again).
+    `nodes`: the nodes under `state`, as `compiler.graph.walk.post_order` lists them, if known.
     """
     digester = Digester() if digester is None else digester
     definition = pb.Definition()
     if state.ref is None:
         return Marshalled([], definition, digester)
-    ops = walk(state.ref.node, digester)
+    ops = walk(state.ref.node, digester, nodes)
     located = _LocationEntries({source.name: i for i, source in enumerate(sources)})
     for source in sources:
         definition.Source.infos.add(filename=source.name, data=source.text.encode(), language="Lua")
@@ -185,20 +182,23 @@ def marshal_state(state: g.State, sources: Sequence[SourceFile] = (), digester: 
     # (~1.5 µs an op). The ops hold both objects, so the ids stay theirs for this loop.
     metadata_of: dict[tuple[int, int], _Metadata] = {}
     for op in ops:
-        defs.append(op.encoded.data)
-        if len(op.nodes) == 1:
-            key = (id(op.encoded.caps), id(op.nodes[0].meta))
+        encoded = op.encoded
+        defs.append(encoded.data)
+        if len(op.nodes) == 1:  # the usual case, made once: one metadata, at most one location
+            node = op.nodes[0]
+            key = (id(encoded.caps), id(node.meta))
             meta = metadata_of.get(key)
             if meta is None:
-                meta = metadata_of[key] = _metadata(op.encoded.caps, (op.nodes[0].meta,))
+                meta = metadata_of[key] = _metadata(encoded.caps, (node.meta,))
+            located.fill_one(source_locations[op.digest], node.location)
         else:
-            meta = _metadata(op.encoded.caps, tuple(node.meta for node in op.nodes))
+            meta = _metadata(encoded.caps, tuple(node.meta for node in op.nodes))
+            located.fill(source_locations[op.digest], op.locations())
         metadata[op.digest].MergeFromString(meta.data)
         if meta.description:
             final_caps["meta.description"] = True
         if meta.ignore_cache:
             final_caps["meta.ignorecache"] = True
-        located.fill(source_locations[op.digest], op.locations())
 
     # The terminal vertex: no op, one input naming the result (llb state.go).
     final = pb.Op()
@@ -226,13 +226,24 @@ class _LocationEntries:
         self._source_index = source_index
         self._built: dict[int, Any] = {}  # id(Location) -> the pb.Locations first built for it
 
+    def fill_one(self, entry: Any, location: Location | None) -> None:
+        """The entry of an op made once, at `location` (None: left empty)."""
+        if location is None:
+            return
+        built = self._built.get(id(location))
+        if built is not None:
+            entry.CopyFrom(built)
+            return
+        self._built[id(location)] = entry
+        index = self._source_index.get(location.file)
+        if index is not None:
+            _add_location(entry.locations, index, location)
+
     def fill(self, entry: Any, locations: list[Location]) -> None:
-        if len(locations) == 1:  # the usual case: the op was made once
-            built = self._built.get(id(locations[0]))
-            if built is not None:
-                entry.CopyFrom(built)
-                return
-            self._built[id(locations[0])] = entry
+        """The entry of an op that several nodes made, at each of their `locations`."""
+        if len(locations) == 1:
+            self.fill_one(entry, locations[0])
+            return
         for loc in locations:
             if loc.file in self._source_index:
                 _add_location(entry.locations, self._source_index[loc.file], loc)
