@@ -133,10 +133,11 @@ class Call(Record):
     args: tuple[Any, ...]  # the arguments as the API function receives them (a method's State first)
 
     def __init__(self, where: str, location: Location | None, session: Session, args: tuple[Any, ...] = ()) -> None:
-        _set(self, "where", where)
-        _set(self, "location", location)
-        _set(self, "session", session)
-        _set(self, "args", args)
+        set_field = _set.__get__(self)  # bound once, as graph nodes' are (compiler/graph/nodes.py): one per API call
+        set_field("where", where)
+        set_field("location", location)
+        set_field("session", session)
+        set_field("args", args)
 
     def error(self, message: str, focus: Focus | None = None, replacement: Replacement | None = None) -> ScriptError:
         return ScriptError(f"{self.where}: {message}", focus, replacement)
