@@ -282,12 +282,6 @@ def watchdog(timeout: float, give_up: Callable[[], None]) -> Iterator[None]:
         finished.release()
 
 
-def reachable(state: g.State) -> dict[int, g.Node]:
-    """The nodes under `state`, by id (identity, not digest: no encoding needed), in the
-    order the marshal lists them (compiler/graph/walk.py), which is given them: one walk for both."""
-    return post_order(state.ref.node) if state.ref is not None else {}
-
-
 # The last export's nodes, by the exported State: when an evaluation exports the very State of
 # the last one (compiler/api/reuse.py reused every call that built it), its graph is the same
 # and is not walked again; nor is it when the marshal asks for what `unused_steps` walked.
@@ -296,11 +290,13 @@ _last_export: tuple[g.State | None, dict[int, g.Node]] = (None, {})
 
 
 def exported_nodes(state: g.State) -> dict[int, g.Node]:
-    """`reachable(state)`, walked once for the last state asked about."""
+    """The nodes under `state`, by id (identity, not digest: no encoding needed), in the order
+    the marshal lists them (compiler/graph/walk.py), which is given them: one walk for both.
+    Walked once for the last state asked about."""
     global _last_export
     last_state, nodes = _last_export  # read once: another thread may replace it
     if last_state is not state:
-        nodes = reachable(state)
+        nodes = post_order(state.ref.node) if state.ref is not None else {}
         _last_export = (state, nodes)
     return nodes
 
